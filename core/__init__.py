@@ -1,0 +1,1 @@
+"""The plugin's engine: no HTTP in here (``web/`` depends on ``core/``, never the reverse)."""

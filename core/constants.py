@@ -1,0 +1,6 @@
+"""Names shared by every module; one place to change them."""
+
+PLUGIN_NAME = "astrbot_plugin_proactive_chat"
+LOG_PREFIX = "[ProactiveChat]"
+# Key under which process-lifetime state survives AstrBot purging our modules.
+STASH_MODULE_NAME = "_astrbot_plugin_proactive_chat_stash"
