@@ -89,9 +89,7 @@ def parse_web_admin(raw: Any) -> tuple[WebAdminSettings, list[str]]:
     if raw is None:
         return defaults, problems
     if not isinstance(raw, Mapping):
-        problems.append(
-            f"web_admin should be an object, got {type(raw).__name__}; using defaults"
-        )
+        problems.append(f"web_admin should be an object, got {type(raw).__name__}; using defaults")
         return defaults, problems
 
     def reject(key: str, value: Any, used: Any, why: str) -> None:
@@ -153,9 +151,7 @@ def parse_web_admin(raw: Any) -> tuple[WebAdminSettings, list[str]]:
     log_buffer_size = _bounded_int(
         raw, "log_buffer_size", defaults.log_buffer_size, 200, 50_000, reject
     )
-    session_hours = _bounded_int(
-        raw, "session_hours", defaults.session_hours, 1, 720, reject
-    )
+    session_hours = _bounded_int(raw, "session_hours", defaults.session_hours, 1, 720, reject)
 
     settings = WebAdminSettings(
         enabled=enabled,

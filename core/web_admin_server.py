@@ -1,0 +1,372 @@
+"""The admin panel's HTTP server, hardened for life inside AstrBot's process.
+
+What this guarantees, whatever the network or the config does:
+
+* no ``SystemExit`` and no exception leaves it (uvicorn calls ``sys.exit`` on some
+  failures); ``CancelledError`` and ``KeyboardInterrupt`` keep their meaning;
+* uvicorn never touches signal handlers or logging config of the host;
+* the listening socket is bound here, handed to uvicorn as a ``dup()``, and parked
+  for the next plugin instance on ``stop()`` (see ``listener_handover``);
+* a port held by another program is retried in the background with back-off;
+* ``stop()`` is bounded in time, whatever the clients do, and leaves no task behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import random
+import re
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from enum import StrEnum
+from typing import Any
+
+import uvicorn
+from uvicorn.config import WS_PROTOCOLS
+
+from .constants import LOG_PREFIX
+from .listener_handover import ListenerHandover, ListenerKey, open_listener
+
+logger = logging.getLogger("astrbot")
+
+AppFactory = Callable[[], Any]
+StopHook = Callable[[], Awaitable[None]]
+
+_WS_IMPL = "websockets-sansio" if "websockets-sansio" in WS_PROTOCOLS else "auto"
+
+
+class ServerState(StrEnum):
+    STOPPED = "stopped"
+    STARTING = "starting"
+    RUNNING = "running"
+    WAITING_FOR_PORT = "waiting_for_port"
+    STOPPING = "stopping"
+
+
+_UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+_TOKEN_IN_TEXT = re.compile(r"(?i)(token=)[^&\s\"']+")
+
+
+class _UvicornLogFilter(logging.Filter):
+    """Keeps uvicorn's per-connection chatter out of AstrBot's log and tokens out of any line.
+
+    uvicorn logs through fixed logger names; AstrBot forwards every logger to its
+    console. INFO lines (a "connection open" per WebSocket, start/stop per reload)
+    are dropped; what remains has ``token=`` values masked.
+    """
+
+    marker = "proactive_chat_uvicorn_filter"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return False
+        message = record.getMessage()
+        if "token=" in message.lower():
+            record.msg, record.args = _TOKEN_IN_TEXT.sub(r"\1***", message), None
+        return True
+
+
+def install_uvicorn_log_filter() -> None:
+    """Idempotent across hot reloads: replaces the filter an earlier instance added."""
+    for name in _UVICORN_LOGGERS:
+        target = logging.getLogger(name)
+        for old in [
+            f for f in target.filters if getattr(f, "marker", None) == _UvicornLogFilter.marker
+        ]:
+            target.removeFilter(old)
+        target.addFilter(_UvicornLogFilter())
+
+
+class _EmbeddedUvicorn(uvicorn.Server):
+    """uvicorn without its process-level habits: the host owns the signals."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.startup_done = asyncio.Event()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            self.startup_done.set()
+
+
+def _describe_bind_error(exc: OSError, host: str, port: int) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is already used by another program. "
+            f"Retrying in the background; to use another port, change web_admin.port "
+            f"in the plugin config (端口 {port} 已被其他程序占用，后台自动重试；"
+            f"可在插件配置中修改 web_admin.port)"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"no permission to listen on {host}:{port} (ports below 1024 need privileges). "
+            f"Change web_admin.port (无权限监听该端口，请修改 web_admin.port)"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"address {host} does not belong to this machine. Change web_admin.host "
+            f"(地址 {host} 不属于本机，请修改 web_admin.host)"
+        )
+    return f"cannot listen on {host}:{port}: {exc}. Retrying in the background"
+
+
+class WebAdminServer:
+    """One uvicorn server on one address, with a supervisor task around it."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        app_factory: AppFactory,
+        handover: ListenerHandover,
+        stash: dict[str, Any],
+        before_stop: StopHook | None = None,
+        on_serving: Callable[[], None] | None = None,
+        start_timeout: float = 5.0,
+        stop_timeout: float = 2.5,
+        retry_max_delay: float = 10.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._key: ListenerKey = (host, port)
+        self._app_factory = app_factory
+        self._handover = handover
+        self._stash = stash
+        self._before_stop = before_stop
+        self._on_serving = on_serving
+        self._start_timeout = start_timeout
+        self._stop_timeout = stop_timeout
+        self._retry_max_delay = retry_max_delay
+
+        self.state = ServerState.STOPPED
+        self.last_error: str | None = None
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
+        self._uvicorn: _EmbeddedUvicorn | None = None
+        self._listener: socket.socket | None = None
+        self._settled = asyncio.Event()
+        self._stopping = False
+        self._stop_requested = asyncio.Event()
+        self._announced_serving = False
+
+    # -- public API ---------------------------------------------------------------
+
+    async def start(self) -> bool:
+        """Start serving; True once connections are accepted, False if still waiting.
+
+        Returns within ``start_timeout``. A False result is not final: the server
+        keeps trying in the background until ``stop()``.
+        """
+        async with self._lock:
+            if self._task is not None and not self._task.done():
+                return self.state == ServerState.RUNNING
+            await self._retire_previous_owner()
+            self._handover.discard_all_except(self._key)
+            self._stopping = False
+            self._stop_requested.clear()
+            self._settled.clear()
+            self.state = ServerState.STARTING
+            self._task = asyncio.create_task(
+                self._supervise(), name=f"proactive-chat-admin:{self.port}"
+            )
+            self._stash["active_server"] = self
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._start_timeout):
+                    await self._settled.wait()
+            return self.state == ServerState.RUNNING
+
+    async def stop(self) -> None:
+        """Stop within ``stop_timeout``; the listener is parked for the next instance."""
+        async with self._lock:
+            task = self._task
+            if task is None:
+                return
+            self._stopping = True
+            self._stop_requested.set()
+            self.state = ServerState.STOPPING
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self._stop_timeout
+
+            if self._before_stop is not None and self._uvicorn is not None:
+                try:
+                    async with asyncio.timeout(min(1.0, self._stop_timeout / 2)):
+                        await self._before_stop()
+                except TimeoutError:
+                    logger.warning("%s Closing panel clients took too long; forcing.", LOG_PREFIX)
+                except Exception:
+                    logger.exception("%s Error while closing panel clients", LOG_PREFIX)
+
+            server = self._uvicorn
+            if server is not None:
+                server.should_exit = True
+                server.force_exit = True
+            # One uvicorn tick (0.1 s) closes its server; then nothing may linger.
+            await asyncio.wait({task}, timeout=max(0.0, min(0.25, deadline - loop.time())))
+            self._abort_connections(server)
+            await asyncio.wait({task}, timeout=max(0.0, deadline - loop.time()))
+            if not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=0.5)
+            self._abort_connections(server)
+            await self._cancel_leftover_tasks(server)
+
+            if self._listener is not None:
+                self._handover.park(self._key, self._listener)
+                self._listener = None
+            if self._stash.get("active_server") is self:
+                del self._stash["active_server"]
+            self._task = None
+            self._uvicorn = None
+            self.state = ServerState.STOPPED
+
+    @property
+    def running(self) -> bool:
+        return self.state == ServerState.RUNNING
+
+    # -- internals ----------------------------------------------------------------
+
+    async def _retire_previous_owner(self) -> None:
+        """Stop a server that an earlier instance failed to stop (half-done cleanup)."""
+        previous = self._stash.get("active_server")
+        if previous is None or previous is self:
+            return
+        logger.warning(
+            "%s An earlier admin server was still running (its plugin instance did not "
+            "stop cleanly); stopping it now.",
+            LOG_PREFIX,
+        )
+        try:
+            async with asyncio.timeout(self._stop_timeout + 1.0):
+                await previous.stop()
+        except Exception:
+            logger.exception("%s Could not stop the earlier admin server", LOG_PREFIX)
+        if self._stash.get("active_server") is previous:
+            del self._stash["active_server"]
+
+    async def _supervise(self) -> None:
+        delay = 0.5
+        reported: str | None = None
+        while not self._stopping:
+            if self._listener is None:
+                try:
+                    self._listener = self._handover.claim(self._key) or await open_listener(
+                        self.host, self.port
+                    )
+                except OSError as exc:
+                    message = _describe_bind_error(exc, self.host, self.port)
+                    if message != reported:
+                        logger.error("%s Admin panel: %s", LOG_PREFIX, message)
+                        reported = message
+                    self.last_error = message
+                    self.state = ServerState.WAITING_FOR_PORT
+                    self._settled.set()
+                    await self._pause(delay * random.uniform(0.8, 1.2))
+                    delay = min(delay * 2, self._retry_max_delay)
+                    continue
+                if reported is not None:
+                    logger.info(
+                        "%s Port %s is free again; starting the admin panel.",
+                        LOG_PREFIX,
+                        self.port,
+                    )
+                    reported = None
+            delay = 0.5
+            await self._serve_once(self._listener)
+            if not self._stopping:
+                # uvicorn ended by itself: already logged; back off and serve again.
+                self.state = ServerState.STARTING
+                await self._pause(1.0)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when ``stop()`` is asked for."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._stop_requested.wait()
+
+    async def _serve_once(self, listener: socket.socket) -> None:
+        install_uvicorn_log_filter()
+        config = uvicorn.Config(
+            self._app_factory(),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            ws=_WS_IMPL,
+            ws_max_size=64 * 1024,
+            ws_ping_interval=20.0,
+            ws_ping_timeout=20.0,
+            proxy_headers=False,
+            server_header=False,
+            timeout_keep_alive=5,
+            timeout_graceful_shutdown=1,
+            limit_concurrency=1000,
+            h11_max_incomplete_event_size=16 * 1024,
+        )
+        server = _EmbeddedUvicorn(config)
+        self._uvicorn = server
+        handed = listener.dup()
+        serve = asyncio.create_task(self._run_uvicorn(server, handed))
+        try:
+            await server.startup_done.wait()
+            if server.started:
+                self.state = ServerState.RUNNING
+                self.last_error = None
+                if not self._announced_serving and self._on_serving is not None:
+                    self._announced_serving = True
+                    self._on_serving()
+            self._settled.set()
+            await asyncio.shield(serve)
+        except asyncio.CancelledError:
+            server.should_exit = server.force_exit = True
+            serve.cancel()
+            await asyncio.wait({serve}, timeout=0.5)
+            raise
+        finally:
+            handed.close()
+
+    async def _run_uvicorn(self, server: _EmbeddedUvicorn, sock: socket.socket) -> None:
+        try:
+            await server.serve(sockets=[sock])
+        except asyncio.CancelledError:
+            raise
+        except (SystemExit, Exception) as exc:
+            self.last_error = f"admin server stopped unexpectedly: {exc!r}"
+            logger.error(
+                "%s Admin server on %s:%s stopped unexpectedly: %r",
+                LOG_PREFIX,
+                self.host,
+                self.port,
+                exc,
+                exc_info=True,
+            )
+        finally:
+            server.startup_done.set()
+
+    @staticmethod
+    def _abort_connections(server: _EmbeddedUvicorn | None) -> None:
+        # A client that never reads keeps a transport open forever; abort() drops it.
+        if server is None:
+            return
+        for connection in list(server.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+
+    @staticmethod
+    async def _cancel_leftover_tasks(server: _EmbeddedUvicorn | None) -> None:
+        if server is None:
+            return
+        leftovers = [task for task in server.server_state.tasks if not task.done()]
+        for task in leftovers:
+            task.cancel()
+        if leftovers:
+            await asyncio.wait(leftovers, timeout=0.5)

@@ -1,0 +1,80 @@
+"""``create_app(deps)``: builds the panel's FastAPI app. No module-level app or state:
+AstrBot deletes this module on every hot reload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..core.config import WebAdminSettings
+from ..core.log_stream import LogStream
+from .auth import PanelAuth
+from .connections import ConnectionRegistry
+from .errors import PanelError, http_error_handler, panel_error_handler, validation_error_handler
+from .guard import PanelGuard
+from .host_guard import HostPolicy
+from .rate_limit import LoginRateLimiter
+
+PLUGIN_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PLUGIN_ROOT / "templates"
+STATIC_DIR = PLUGIN_ROOT / "static"
+
+
+@dataclass
+class AppDeps:
+    """Everything the routes need, reachable as ``request.app.state.deps``."""
+
+    settings: WebAdminSettings
+    auth: PanelAuth
+    log_stream: LogStream
+    version: str
+    astrbot_version: str
+    connections: ConnectionRegistry = field(default_factory=ConnectionRegistry)
+    rate_limiter: LoginRateLimiter = field(default_factory=LoginRateLimiter)
+    templates: Any = None
+
+
+def create_app(deps: AppDeps) -> FastAPI:
+    from .api import build_api_router
+    from .pages import build_pages_router
+    from .templating import build_templates
+    from .ws_logs import build_ws_router
+
+    app = FastAPI(
+        title="Proactive Chat admin panel",
+        version=deps.version,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    if deps.templates is None:
+        deps.templates = build_templates(TEMPLATES_DIR, STATIC_DIR)
+    app.state.deps = deps
+
+    app.include_router(build_api_router())
+    app.include_router(build_ws_router())
+    app.include_router(build_pages_router())
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    app.add_exception_handler(PanelError, panel_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+
+    policy = HostPolicy(deps.settings)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=policy.cors_origins(deps.settings.port),
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
+    # Added last, so it runs first: nothing reaches a route before it.
+    app.add_middleware(PanelGuard, auth=deps.auth, policy=policy)
+    return app

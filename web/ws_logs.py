@@ -1,0 +1,122 @@
+"""``/ws/logs``: the live-log stream, one cursor per client.
+
+Protocol (server -> client, JSON text frames):
+``{"type": "hello", "first_seq", "next_seq", "resumed"}`` once, then
+``{"type": "lines", "lines": [...]}`` batches and ``{"type": "gap", "missed": n}``
+when this client lost lines. ``?since=<seq>`` resumes after the last line the
+client received. Close 1012 means the plugin is reloading: reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from ..core.log_ring import LogFilter
+from .connections import CLOSE_TRY_AGAIN
+
+REPLAY_LINES = 1000
+READ_BATCH = 1000
+SEND_TIMEOUT = 10.0
+
+
+def build_ws_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.websocket("/ws/logs")
+    async def logs_socket(websocket: WebSocket) -> None:
+        deps = websocket.app.state.deps
+        registry = deps.connections
+        if not registry.add(websocket):
+            await websocket.close(code=CLOSE_TRY_AGAIN, reason="too many panel clients")
+            return
+        reader: asyncio.Task | None = None
+        close_code = 1000
+        try:
+            await websocket.accept()
+            reader = asyncio.create_task(_until_disconnect(websocket))
+            await _stream(websocket, deps.log_stream.ring, reader)
+        except asyncio.CancelledError:
+            requested = registry.close_code_for(websocket)
+            if requested is None:
+                raise
+            # The registry cancelled us to close the socket (plugin stopping).
+            asyncio.current_task().uncancel()
+            close_code = requested
+        except (WebSocketDisconnect, ConnectionError, TimeoutError, RuntimeError):
+            close_code = 1011
+        finally:
+            registry.remove(websocket)
+            registry.forget_close(websocket)
+            if reader is not None:
+                reader.cancel()
+                await asyncio.wait({reader}, timeout=0.2)
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(0.3):
+                    await websocket.close(code=close_code)
+
+    return router
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    """Read (and ignore) what the client sends, until it goes away."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+
+
+async def _stream(websocket: WebSocket, ring, reader: asyncio.Task) -> None:
+    params = websocket.query_params
+    line_filter = LogFilter.from_params(params.get("level"), params.get("scope"), params.get("q"))
+    since = _parse_int(params.get("since"))
+    if since is not None and ring.first_seq - 1 <= since < ring.next_seq:
+        cursor, resumed = since + 1, True
+    else:
+        cursor, resumed = max(ring.first_seq, ring.next_seq - REPLAY_LINES), False
+    await _send(
+        websocket,
+        json.dumps(
+            {
+                "type": "hello",
+                "first_seq": ring.first_seq,
+                "next_seq": ring.next_seq,
+                "resumed": resumed,
+            }
+        ),
+    )
+    if since is not None and not resumed and since < ring.first_seq - 1:
+        await _send(websocket, json.dumps({"type": "gap", "missed": ring.first_seq - 1 - since}))
+
+    while True:
+        result = ring.read(cursor, READ_BATCH)
+        cursor = result.cursor
+        if result.missed:
+            await _send(websocket, json.dumps({"type": "gap", "missed": result.missed}))
+        chunks = [line.json for line in result.lines if line_filter.matches(line)]
+        if chunks:
+            await _send(websocket, '{"type":"lines","lines":[' + ",".join(chunks) + "]}")
+        if cursor < ring.next_seq:
+            continue
+        waiter = asyncio.ensure_future(ring.wait_beyond(cursor))
+        try:
+            await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        if reader.done():
+            return
+
+
+async def _send(websocket: WebSocket, text: str) -> None:
+    # A client that stopped reading must not hold this handler forever.
+    async with asyncio.timeout(SEND_TIMEOUT):
+        await websocket.send_text(text)
+
+
+def _parse_int(value: str | None) -> int | None:
+    if value is None or not value.strip().lstrip("-").isdigit():
+        return None
+    return int(value)
