@@ -12,16 +12,21 @@ MASK = "***"
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 
-# key=value / key: value / "key": "value" for names that usually hold secrets.
+# key=value / key: value / "key": "value" for names that usually hold secrets. The
+# pattern starts at the keyword itself (no leading wildcard), so it scans in linear time.
 _KEY_VALUE_RE = re.compile(
     r"""(?ix)
-    (?P<key>\b[\w.-]*(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|apikey
-        |access[_-]?key|private[_-]?key|client[_-]?secret|authorization|cookie|session[_-]?id)
-        [\w.-]*)
+    (?P<key>(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key
+        |private[_-]?key|authorization|cookie|session[_-]?id)[\w.-]*?)
     (?P<sep>["']?\s*[:=]\s*)
     (?P<quote>["']?)
     (?P<value>(?:bearer\s+|basic\s+)?[^\s"',;&}\]]+)
     """
+)
+# Cheap first look on the lower-cased line: most lines contain none of these and skip
+# the rest. (Case-insensitive alternations are 20x slower in ``re``; lower() is not.)
+_SUSPECT_RE = re.compile(
+    r"pass|pwd|secret|token|key|auth|cookie|session|bearer|basic|sk-|aiza|gh[pousr]_|xox|eyj|://"
 )
 _BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 # Well-known API key shapes (OpenAI-style, Google, Anthropic, GitHub, Slack, JWTs).
@@ -57,6 +62,8 @@ class Redactor:
     def redact(self, text: str) -> str:
         if self._secrets_re is not None:
             text = self._secrets_re.sub(MASK, text)
+        if not _SUSPECT_RE.search(text.lower()):
+            return text
         text = _KEY_VALUE_RE.sub(_mask_key_value, text)
         text = _BEARER_RE.sub(lambda m: f"{m.group(1)} {MASK}", text)
         text = _KEY_SHAPES_RE.sub(MASK, text)

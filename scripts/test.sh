@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Lint, then run the test suite. Arguments go to pytest:
+#
+#   bash scripts/test.sh                       # everything: ruff + all test layers
+#   bash scripts/test.sh tests/unit -k quiet   # a subset
+#   SKIP_LINT=1 bash scripts/test.sh tests/unit   # skip ruff
+#
+# Exit code: pytest's (5 = no tests collected counts as a failure); 1 if only ruff failed.
+#
+# Browser tests use Debian's Chromium (/usr/bin/chromium), installed here if missing.
+# Screenshots and other artifacts go to test-artifacts/ (git-ignored).
+
+# shellcheck source=scripts/_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+
+CHROMIUM="/usr/bin/chromium"
+
+ensure_chromium() {
+    [[ -x "$CHROMIUM" ]] && return 0
+    local sudo=()
+    if [[ "$(id -u)" -ne 0 ]]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo=(sudo)
+        else
+            pc_die "$CHROMIUM is missing and this user cannot install it (not root, no sudo).
+  Install it once as root: apt-get update && apt-get install -y chromium"
+        fi
+    fi
+    command -v apt-get >/dev/null 2>&1 ||
+        pc_die "$CHROMIUM is missing and apt-get is not available; install Chromium so that $CHROMIUM exists"
+    pc_say "Installing Chromium from Debian (apt-get install chromium) for the browser tests"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+        pc_die "apt-get update failed"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
+        pc_die "apt-get install chromium failed"
+    [[ -x "$CHROMIUM" ]] || pc_die "chromium was installed but $CHROMIUM does not exist"
+}
+
+pc_setup_venv
+ensure_chromium
+
+cd "$PC_REPO_ROOT"
+export PC_CHROMIUM="$CHROMIUM"
+export PC_ARTIFACTS="$PC_REPO_ROOT/test-artifacts"
+mkdir -p "$PC_ARTIFACTS"
+
+# Lint failures do not stop pytest (one run shows everything), but they fail the command.
+lint_failed=0
+if [[ "${SKIP_LINT:-}" != "1" ]]; then
+    pc_say "ruff check ."
+    if ! "$PC_VENV/bin/ruff" check --quiet .; then
+        pc_warn "ruff check failed (many fix themselves: .venv/bin/ruff check --fix .)"
+        lint_failed=1
+    fi
+    pc_say "ruff format --check ."
+    if ! "$PC_VENV/bin/ruff" format --check --quiet .; then
+        pc_warn "ruff format --check failed (fix: .venv/bin/ruff format .)"
+        lint_failed=1
+    fi
+fi
+
+pc_say "pytest $*"
+status=0
+"$PC_VENV_PY" -m pytest "$@" || status=$?
+if [[ "$status" -eq 5 ]]; then
+    printf 'error: pytest collected no tests (exit 5); check the paths and -k/-m filters\n' >&2
+fi
+if [[ "$status" -eq 0 && "$lint_failed" -eq 1 ]]; then
+    printf 'error: tests passed but ruff failed (see above)\n' >&2
+    status=1
+fi
+exit "$status"
