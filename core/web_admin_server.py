@@ -14,6 +14,7 @@ What this guarantees, whatever the network or the config does:
 from __future__ import annotations
 
 import asyncio
+import asyncio.selector_events
 import contextlib
 import errno
 import logging
@@ -35,6 +36,7 @@ logger = logging.getLogger("astrbot")
 AppFactory = Callable[[], Any]
 StopHook = Callable[[], Awaitable[None]]
 
+ACCEPT_SETTLE_SECONDS = 0.03
 _WS_IMPL = "websockets-sansio" if "websockets-sansio" in WS_PROTOCOLS else "auto"
 
 
@@ -117,6 +119,23 @@ def _describe_bind_error(exc: OSError, host: str, port: int) -> str:
             f"(地址 {host} 不属于本机，请修改 web_admin.host)"
         )
     return f"cannot listen on {host}:{port}: {exc}. Retrying in the background"
+
+
+def _stop_accepting(server: uvicorn.Server) -> None:
+    """Stop taking connections from the listener, without dropping half-accepted ones.
+
+    ``asyncio.Server.close()`` would also do it, but a connection accepted in the
+    same loop iteration is still waiting for its transport, and closing the server
+    under it makes asyncio drop it (the client sees a reset). Removing the reader
+    only stops new accepts; ``close()`` runs later, in uvicorn's shutdown.
+    """
+    loop = asyncio.get_running_loop()
+    for listener in getattr(server, "servers", ()):
+        for sock in listener.sockets:
+            if isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop):
+                loop.remove_reader(sock.fileno())
+            else:
+                listener.close()
 
 
 class WebAdminServer:
@@ -208,6 +227,11 @@ class WebAdminServer:
 
             server = self._uvicorn
             if server is not None:
+                # Stop accepting first: new connections wait in the kernel backlog for
+                # the next instance, and the ones just accepted get their request read
+                # before uvicorn's shutdown closes every connection that has none yet.
+                _stop_accepting(server)
+                await asyncio.sleep(ACCEPT_SETTLE_SECONDS)
                 server.should_exit = True
                 server.force_exit = True
             # One uvicorn tick (0.1 s) closes its server; then nothing may linger.

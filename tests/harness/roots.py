@@ -1,0 +1,118 @@
+"""Lay out a throwaway AstrBot root with our plugin linked in.
+
+What ``astrbot init`` makes is only ``.astrbot`` (the marker ``astrbot run`` checks) plus
+``data/{config,plugins,temp}``; AstrBot fills in everything else on first start. We also
+pre-write a *partial* ``data/cmd_config.json``: AstrBot adds every missing key with its
+default, and the few keys we set keep it offline, quick and bound to 127.0.0.1.
+
+This module must not import astrbot: importing ``astrbot.core`` fixes the root for the
+whole process (module-level paths, config and database).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+PLUGIN_NAME = "astrbot_plugin_proactive_chat"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, refused at once
+
+# Keys of data/cmd_config.json that keep AstrBot offline and fast. Each one is a knob
+# found in astrbot/core: see the comments.
+OFFLINE_CORE_CONFIG: dict[str, Any] = {
+    # A non-default endpoint stops NetworkRenderStrategy.initialize() from fetching the
+    # official t2i endpoint list (api.soulter.top) in a background task at boot.
+    "t2i_endpoint": f"{UNREACHABLE}/text2img",
+    # Metric.upload() is skipped (also ASTRBOT_DISABLE_METRICS=1 in the environment).
+    "disable_metrics": True,
+    # A plugin whose import fails with ModuleNotFoundError makes AstrBot pip-install its
+    # requirements.txt: point pip at nothing so it fails at once instead of hanging.
+    "pypi_index_url": f"{UNREACHABLE}/simple/",
+    "dashboard": {"host": "127.0.0.1"},
+}
+
+# Environment for any AstrBot we start (in-process or subprocess).
+OFFLINE_ENV: dict[str, str] = {
+    "ASTRBOT_DISABLE_METRICS": "1",
+    "PIP_NO_INDEX": "1",
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def plugin_config_path(root: Path) -> Path:
+    return Path(root) / "data" / "config" / f"{PLUGIN_NAME}_config.json"
+
+
+def write_plugin_config(root: Path, plugin_config: dict | None) -> None:
+    """Write (or with None, remove) the plugin's config file as AstrBot would find it.
+
+    AstrBot completes a partial file from ``_conf_schema.json`` defaults at load time.
+    """
+    path = plugin_config_path(root)
+    if plugin_config is None:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(plugin_config, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def read_plugin_config(root: Path) -> dict:
+    """The plugin config as saved by AstrBot (it writes a UTF-8 BOM)."""
+    return json.loads(plugin_config_path(root).read_text(encoding="utf-8-sig"))
+
+
+def make_astrbot_root(
+    base: Path,
+    plugin_src: Path | None = None,
+    plugin_config: dict | None = None,
+    *,
+    core_config: dict | None = None,
+) -> Path:
+    """Create ``base`` as a fresh AstrBot root with the plugin symlinked into it.
+
+    Args:
+        base: Directory to become the root (created; may already exist but be empty).
+        plugin_src: Plugin source directory (main.py, metadata.yaml, ...); repo root
+            by default. Linked as ``data/plugins/astrbot_plugin_proactive_chat``.
+        plugin_config: Written to ``data/config/astrbot_plugin_proactive_chat_config.json``.
+        core_config: Extra top-level keys merged over ``OFFLINE_CORE_CONFIG``
+            (one level deep for dict values) into ``data/cmd_config.json``.
+
+    Returns:
+        The root path (resolved).
+    """
+    root = Path(base).resolve()
+    plugin_src = Path(plugin_src or REPO_ROOT).resolve()
+    if not (plugin_src / "metadata.yaml").is_file():
+        raise FileNotFoundError(f"{plugin_src} has no metadata.yaml: not a plugin folder")
+    for sub in ("data/config", "data/plugins", "data/temp", "data/plugin_data"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    (root / ".astrbot").touch()
+
+    config = json.loads(json.dumps(OFFLINE_CORE_CONFIG))
+    for key, value in (core_config or {}).items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            config[key].update(value)
+        else:
+            config[key] = value
+    (root / "data" / "cmd_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+
+    link = root / "data" / "plugins" / PLUGIN_NAME
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    os.symlink(plugin_src, link, target_is_directory=True)
+
+    if plugin_config is not None:
+        write_plugin_config(root, plugin_config)
+    return root
