@@ -10,6 +10,7 @@ resume with ``since=<seq>`` without gaps or duplicates.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import dataclass
 from json import encoder as json_encoder
 from typing import Any, NamedTuple
@@ -85,6 +86,8 @@ class LogRing:
         if not isinstance(buf, list) or not isinstance(next_seq, int) or next_seq < 1:
             store["buf"] = [None] * capacity
             store["next_seq"] = 1
+            # Names this numbering: a page that kept seqs from another process sees a new id.
+            store["stream_id"] = secrets.token_hex(4)
             return
         if len(buf) != capacity:
             old_cap = len(buf)
@@ -94,6 +97,10 @@ class LogRing:
             for seq in keep:
                 new_buf[seq % capacity] = buf[seq % old_cap]
             store["buf"] = new_buf
+
+    @property
+    def stream_id(self) -> str:
+        return self._store.setdefault("stream_id", secrets.token_hex(4))
 
     @property
     def capacity(self) -> int:

@@ -16,7 +16,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 CHROMIUM="/usr/bin/chromium"
 
 ensure_chromium() {
-    [[ -x "$CHROMIUM" ]] && return 0
+    # CJK fonts: the screenshots the browser tests save show the Chinese UI as text.
+    [[ -x "$CHROMIUM" && -d /usr/share/fonts/truetype/wqy ]] && return 0
     local sudo=()
     if [[ "$(id -u)" -ne 0 ]]; then
         if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
@@ -28,10 +29,10 @@ ensure_chromium() {
     fi
     command -v apt-get >/dev/null 2>&1 ||
         pc_die "$CHROMIUM is missing and apt-get is not available; install Chromium so that $CHROMIUM exists"
-    pc_say "Installing Chromium from Debian (apt-get install chromium) for the browser tests"
+    pc_say "Installing Chromium and a CJK font from Debian for the browser tests"
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
         pc_die "apt-get update failed"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null ||
         pc_die "apt-get install chromium failed"
     [[ -x "$CHROMIUM" ]] || pc_die "chromium was installed but $CHROMIUM does not exist"
 }

@@ -1,7 +1,7 @@
 """``/ws/logs``: the live-log stream, one cursor per client.
 
 Protocol (server -> client, JSON text frames):
-``{"type": "hello", "first_seq", "next_seq", "resumed"}`` once, then
+``{"type": "hello", "first_seq", "next_seq", "resumed", "stream"}`` once, then
 ``{"type": "lines", "lines": [...]}`` batches and ``{"type": "gap", "missed": n}``
 when this client lost lines. ``?since=<seq>`` resumes after the last line the
 client received. Close 1012 means the plugin is reloading: reconnect.
@@ -85,6 +85,7 @@ async def _stream(websocket: WebSocket, ring, reader: asyncio.Task) -> None:
                 "first_seq": ring.first_seq,
                 "next_seq": ring.next_seq,
                 "resumed": resumed,
+                "stream": ring.stream_id,
             }
         ),
     )
