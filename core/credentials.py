@@ -88,14 +88,14 @@ def load_or_create_secrets(data_dir: Path, need_generated: bool) -> tuple[PanelS
 
 def _read_secrets(path: Path) -> PanelSecrets | None:
     try:
-        raw = path.read_text(encoding="utf-8-sig")
+        raw_bytes = path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         logger.error("%s Cannot read %s (%s); using a new login key.", LOG_PREFIX, path, exc)
         return None
     try:
-        data = json.loads(raw)
+        data = json.loads(raw_bytes.decode("utf-8-sig"))
         key = _unb64(data["signing_key"])
         if len(key) < 16:
             raise ValueError("signing key too short")

@@ -10,17 +10,20 @@ import re
 
 MASK = "***"
 
-_ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+# CSI sequences (colours), OSC sequences (window titles, links), then lone escapes.
+_ANSI_RE = re.compile(
+    r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]"
+)
 
 # key=value / key: value / "key": "value" for names that usually hold secrets. The
 # pattern starts at the keyword itself (no leading wildcard), so it scans in linear time.
 _KEY_VALUE_RE = re.compile(
     r"""(?ix)
     (?P<key>(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key
-        |private[_-]?key|authorization|cookie|session[_-]?id)[\w.-]*?)
-    (?P<sep>["']?\s*[:=]\s*)
-    (?P<quote>["']?)
-    (?P<value>(?:bearer\s+|basic\s+)?[^\s"',;&}\]]+)
+        |private[_-]?key|authorization|cookie|session[_-]?id|(?<![a-z])key)(?![a-z]))
+    (?P<sep>["']?\s*[:=]\s*\[?\s*)
+    (?:(?P<quote>["'])(?P<qvalue>[^"'\n]*)(?P=quote)
+      |(?P<value>(?:bearer\s+|basic\s+)?[^\s"',;&}\]]+))
     """
 )
 # Cheap first look on the lower-cased line: most lines contain none of these and skip
@@ -36,7 +39,7 @@ _KEY_SHAPES_RE = re.compile(
     r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"
 )
 # user:password@ in URLs.
-_URL_CREDENTIALS_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+):[^/\s@]+@")
+_URL_CREDENTIALS_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]+@")
 
 
 def strip_ansi(text: str) -> str:
@@ -75,7 +78,8 @@ class Redactor:
 
 
 def _mask_key_value(match: re.Match[str]) -> str:
-    value = match.group("value")
-    if value == MASK:
+    quote = match.group("quote") or ""
+    value = match.group("qvalue") if quote else match.group("value")
+    if value == MASK or (quote and not value):
         return match.group(0)
-    return f"{match.group('key')}{match.group('sep')}{match.group('quote')}{MASK}"
+    return f"{match.group('key')}{match.group('sep')}{quote}{MASK}{quote}"

@@ -97,6 +97,7 @@ class LogRing:
             for seq in keep:
                 new_buf[seq % capacity] = buf[seq % old_cap]
             store["buf"] = new_buf
+            store["oldest_seq"] = keep.start
 
     @property
     def stream_id(self) -> str:
@@ -112,7 +113,7 @@ class LogRing:
 
     @property
     def first_seq(self) -> int:
-        return max(1, self.next_seq - self.capacity)
+        return max(1, self.next_seq - self.capacity, self._store.get("oldest_seq", 1))
 
     def append(self, time: float, level: str, text: str, plugin: bool) -> None:
         store = self._store

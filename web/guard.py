@@ -88,6 +88,20 @@ class PanelGuard:
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             await _json(send, 413, "too_large", "Request body too large.")
             return
+        if length is None and "transfer-encoding" in headers:
+            # Chunked: read it here (up to the cap) so an oversized body gets a 413.
+            chunks, size, more = [], 0, True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                if size > MAX_BODY_BYTES:
+                    await _json(send, 413, "too_large", "Request body too large.")
+                    return
+                more = message.get("more_body", False)
+            receive = _replay(b"".join(chunks), receive)
         path = scope["path"]
         method = scope["method"]
         if path.startswith("/api/") and path not in PUBLIC_API:
@@ -159,3 +173,16 @@ async def _json(send: Send, status: int, code: str, message: str, extra_headers=
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def wrapped() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return wrapped

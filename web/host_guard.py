@@ -28,7 +28,7 @@ def split_host(host_header: str) -> str | None:
         host, rest = value[1:end], value[end + 1 :]
         if rest and not (rest.startswith(":") and rest[1:].isdigit()):
             return None
-        return host
+        return host or None
     host, sep, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
     if sep and not port.isdigit():
         return None
@@ -50,7 +50,9 @@ class HostPolicy:
             names.add(settings.host.lower())
         names.update(settings.allowed_hosts)
         self.names = frozenset(names)
+        self.proxy_names = frozenset(settings.allowed_hosts)
         self.any_ip = settings.binds_all_interfaces
+        self.port = settings.port
 
     def host_allowed(self, host_header: str | None) -> bool:
         host = split_host(host_header or "")
@@ -59,16 +61,27 @@ class HostPolicy:
         return host in self.names or (self.any_ip and _is_ip_literal(host))
 
     def origin_allowed(self, origin: str | None) -> bool:
-        """An Origin header (browsers send one on WebSocket and unsafe requests)."""
+        """An Origin header (browsers send one on WebSocket and unsafe requests).
+
+        For this machine's own names the port must be the panel's too: another local
+        web app (say on localhost:8080) is a different origin but the same "site", so
+        the SameSite cookie alone would not stop its requests. Names in allowed_hosts
+        sit behind a reverse proxy whose public port we cannot know.
+        """
         if origin is None:
             return True  # not a browser
         try:
             parts = urlsplit(origin)
+            port = parts.port
         except ValueError:
             return False
         if parts.scheme not in ("http", "https") or not parts.netloc:
             return False
-        return self.host_allowed(parts.netloc)
+        if not self.host_allowed(parts.netloc):
+            return False
+        if split_host(parts.netloc) in self.proxy_names:
+            return True
+        return (port or (443 if parts.scheme == "https" else 80)) == self.port
 
     def cors_origins(self, port: int) -> list[str]:
         origins = []

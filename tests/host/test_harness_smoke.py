@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 import pytest
+
 from harness import read_plugin_config
 from harness.roots import free_port
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import psutil
 import pytest
+
 from harness import read_plugin_config
 from harness.dummy_plugin import lifecycle_events, make_dummy_plugin
 from harness.process import PASSWORD_RE
