@@ -11,9 +11,7 @@ import re
 MASK = "***"
 
 # CSI sequences (colours), OSC sequences (window titles, links), then lone escapes.
-_ANSI_RE = re.compile(
-    r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]"
-)
+_ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
 
 # key=value / key: value / "key": "value" for names that usually hold secrets. The
 # pattern starts at the keyword itself (no leading wildcard), so it scans in linear time.

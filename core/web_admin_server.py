@@ -100,20 +100,21 @@ class _EmbeddedUvicorn(uvicorn.Server):
             self.startup_done.set()
 
 
-def _describe_bind_error(exc: OSError, host: str, port: int) -> str:
-    if exc.errno == errno.EADDRINUSE:
+def _describe_bind_error(exc: Exception, host: str, port: int) -> str:
+    errno_value = getattr(exc, "errno", None)
+    if errno_value == errno.EADDRINUSE:
         return (
             f"port {port} on {host} is already used by another program. "
             f"Retrying in the background; to use another port, change web_admin.port "
             f"in the plugin config (端口 {port} 已被其他程序占用，后台自动重试；"
             f"可在插件配置中修改 web_admin.port)"
         )
-    if exc.errno == errno.EACCES:
+    if errno_value == errno.EACCES:
         return (
             f"no permission to listen on {host}:{port} (ports below 1024 need privileges). "
             f"Change web_admin.port (无权限监听该端口，请修改 web_admin.port)"
         )
-    if exc.errno == errno.EADDRNOTAVAIL:
+    if errno_value == errno.EADDRNOTAVAIL:
         return (
             f"address {host} does not belong to this machine. Change web_admin.host "
             f"(地址 {host} 不属于本机，请修改 web_admin.host)"
@@ -286,7 +287,7 @@ class WebAdminServer:
                     self._listener = self._handover.claim(self._key) or await open_listener(
                         self.host, self.port
                     )
-                except OSError as exc:
+                except (OSError, ValueError, TypeError) as exc:
                     message = _describe_bind_error(exc, self.host, self.port)
                     if message != reported:
                         logger.error("%s Admin panel: %s", LOG_PREFIX, message)
@@ -305,7 +306,13 @@ class WebAdminServer:
                     )
                     reported = None
             delay = 0.5
-            await self._serve_once(self._listener)
+            try:
+                await self._serve_once(self._listener)
+            except Exception:
+                # Building the app failed, say: logged, and tried again after a pause.
+                logger.exception("%s Admin server could not run", LOG_PREFIX)
+                self.last_error = "admin server could not run (see the log)"
+                self._settled.set()
             if not self._stopping:
                 # uvicorn ended by itself: already logged; back off and serve again.
                 self.state = ServerState.STARTING

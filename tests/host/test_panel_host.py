@@ -219,3 +219,35 @@ async def test_half_failed_cleanup_is_finished_by_the_next_instance(host):
     assert await healthz(port) == 200
     assert host.logs.select(since=mark, contains="earlier admin server was still running")
     assert listening_sockets(port) == 1
+
+
+async def test_hundred_reloads_leak_nothing(host):
+    """Tasks, sockets, file descriptors, LogBroker subscriptions: flat across 100 reloads."""
+    port = panel_port(host)
+    broker = host.log_broker
+    process = psutil.Process()
+
+    def snapshot() -> dict:
+        return {
+            "fds": process.num_fds(),
+            "tcp": len(process.net_connections(kind="tcp")),
+            "subscribers": len(broker.subscribers),
+            "tasks": len(asyncio.all_tasks()),
+            "plugin_tasks": plugin_tasks(),
+        }
+
+    for _ in range(5):
+        assert await host.reload_plugin() == (True, None)
+    await asyncio.sleep(0.3)
+    before = snapshot()
+    for _ in range(100):
+        assert await host.reload_plugin() == (True, None)
+    assert await healthz(port) == 200
+    await asyncio.sleep(0.3)
+    after = snapshot()
+    assert after["plugin_tasks"] == before["plugin_tasks"], (before, after)
+    assert after["subscribers"] == before["subscribers"], (before, after)
+    assert after["tasks"] <= before["tasks"] + 1, (before, after)
+    assert after["fds"] <= before["fds"] + 3, (before, after)
+    assert after["tcp"] <= before["tcp"] + 2, (before, after)
+    assert listening_sockets(port) == 1
