@@ -212,7 +212,7 @@ class AstrBotProcess:
 
     def wait_for_log(self, pattern: str, timeout: float = 10.0) -> re.Match:
         """Wait until ``pattern`` (a regex) appears in this run's log."""
-        regex = re.compile(pattern)
+        regex = re.compile(pattern, re.MULTILINE)
         return wait_for(
             lambda: regex.search(self.log_text()), timeout, 0.05, lambda: self.log_tail()
         )

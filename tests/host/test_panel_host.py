@@ -149,16 +149,18 @@ async def test_busy_port_keeps_astrbot_and_comes_up_when_freed(host_factory):
             assert host.metadata().activated
             server = host.plugin_instance().panel.server
             assert server.state == "waiting_for_port"
-            await asyncio.sleep(2.0)  # a few retries
+            # Long enough for the back-off to reach its cap: the worst case for recovery.
+            await asyncio.sleep(8.0)
             busy_lines = host.logs.select(contains=f"port {port}")
             assert len(busy_lines) == 1, [r.getMessage() for r in busy_lines]
             assert "web_admin.port" in busy_lines[0].getMessage()
+            assert host.metadata().activated
             stranger.close()
             freed = time.monotonic()
-            await async_wait_for(lambda: not port_refuses(port), timeout=12, interval=0.05)
+            await async_wait_for(lambda: not port_refuses(port), timeout=8, interval=0.05)
+            took = time.monotonic() - freed
             assert await healthz(port) == 200
-            # Back-off tops out at about 10 s; we measure, the process test holds the 5 s.
-            assert time.monotonic() - freed < 12
+            assert took < 5.0, f"panel came back {took:.1f} s after the port was freed"
     finally:
         stranger.close()
 
