@@ -68,6 +68,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Fast layers first: unit, then in-process host, then processes, then the browser.
+    order = {"unit": 0, "host": 1, "process": 2, "browser": 3}
+    items.sort(key=lambda item: order.get(Path(str(item.path)).parent.name, 1))
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         if names & {"host", "host_factory", "inprocess_root"}:
@@ -98,10 +101,21 @@ def uses_dummy_plugin(plugin_src: Path) -> bool:
 
 @pytest.fixture(scope="session")
 def inprocess_root(plugin_src: Path) -> Path:
-    """This process's AstrBot root for in-process hosts (laid out on first use)."""
-    root = make_astrbot_root(_INPROC_ROOT, plugin_src, default_plugin_config())
-    prepare_process_root(root)
-    return root
+    """This process's AstrBot root for in-process hosts."""
+    if not (_INPROC_ROOT / "data").is_dir():
+        make_astrbot_root(_INPROC_ROOT, plugin_src, default_plugin_config())
+    prepare_process_root(_INPROC_ROOT)
+    return _INPROC_ROOT
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Unit tests import pieces of astrbot (its LogBroker, say), and AstrBot fixes its
+    # root at first import: lay the in-process root out before any test module loads.
+    if "astrbot" not in sys.modules and "ASTRBOT_TEST_PLUGIN_SRC" not in os.environ:
+        src = REPO_ROOT if (REPO_ROOT / "main.py").is_file() else None
+        if src is not None:
+            make_astrbot_root(_INPROC_ROOT, src, default_plugin_config())
+            prepare_process_root(_INPROC_ROOT)
 
 
 @pytest.fixture

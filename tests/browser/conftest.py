@@ -22,8 +22,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's sync API runs an event loop in this thread while it
+    # is open, and the async tests of other modules need the thread to themselves.
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
