@@ -6,7 +6,6 @@ machine can compare across runs.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import socket
 import statistics
@@ -14,20 +13,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = "proactive_chat"
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))
 
+from harness.plugin_package import import_plugin_package  # noqa: E402
 
-def import_plugin_package() -> None:
-    """Register the repo root as the package ``proactive_chat`` (it uses relative imports)."""
-    if PACKAGE in sys.modules:
-        return
-    spec = importlib.util.spec_from_file_location(
-        PACKAGE, ROOT / "__init__.py", submodule_search_locations=[str(ROOT)]
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[PACKAGE] = module
-    spec.loader.exec_module(module)
+__all__ = ["import_plugin_package"]
 
 
 def free_port() -> int:

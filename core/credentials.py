@@ -28,11 +28,11 @@ AUTH_FILE_NAME = "panel_auth.json"
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
 
-def _b64(data: bytes) -> str:
+def b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes:
+def b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -41,7 +41,7 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
     digest = hashlib.scrypt(
         password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
     )
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64encode(salt)}${b64encode(digest)}"
 
 
 def verify_password_hash(password: str, stored: str) -> bool:
@@ -50,9 +50,14 @@ def verify_password_hash(password: str, stored: str) -> bool:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
             return False
-        expected = _unb64(digest)
+        expected = b64decode(digest)
         actual = hashlib.scrypt(
-            password.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+            password.encode(),
+            salt=b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
         )
     except (ValueError, TypeError):
         return False
@@ -96,7 +101,7 @@ def _read_secrets(path: Path) -> PanelSecrets | None:
         return None
     try:
         data = json.loads(raw_bytes.decode("utf-8-sig"))
-        key = _unb64(data["signing_key"])
+        key = b64decode(data["signing_key"])
         if len(key) < 16:
             raise ValueError("signing key too short")
         hashed = data.get("generated_password_hash") or None
@@ -124,7 +129,7 @@ def _write_secrets(path: Path, stored: PanelSecrets) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "version": 1,
-        "signing_key": _b64(stored.signing_key),
+        "signing_key": b64encode(stored.signing_key),
         "generated_password_hash": stored.generated_password_hash,
     }
     tmp = path.with_name(f".{path.name}.tmp")

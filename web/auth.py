@@ -9,7 +9,6 @@ changes.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import hmac
 import json
@@ -19,18 +18,10 @@ from collections.abc import Callable
 
 from starlette.requests import HTTPConnection
 
-from ..core.credentials import PanelSecrets, verify_password_hash
+from ..core.credentials import PanelSecrets, b64decode, b64encode, verify_password_hash
 
 COOKIE_NAME = "pc_session"
 _MAX_TOKEN_LENGTH = 512
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class PanelAuth:
@@ -80,8 +71,8 @@ class PanelAuth:
             {"iat": now, "exp": now + int(self.token_lifetime), "n": secrets.token_hex(8)},
             separators=(",", ":"),
         ).encode()
-        body = _b64(payload)
-        signature = _b64(hmac.new(self._key, body.encode(), "sha256").digest())
+        body = b64encode(payload)
+        signature = b64encode(hmac.new(self._key, body.encode(), "sha256").digest())
         return f"{body}.{signature}"
 
     def token_expiry(self, token: str | None) -> float | None:
@@ -89,11 +80,11 @@ class PanelAuth:
         if not token or len(token) > _MAX_TOKEN_LENGTH or token.count(".") != 1:
             return None
         body, signature = token.split(".")
-        expected = _b64(hmac.new(self._key, body.encode(), "sha256").digest())
+        expected = b64encode(hmac.new(self._key, body.encode(), "sha256").digest())
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             return None
         try:
-            payload = json.loads(_unb64(body))
+            payload = json.loads(b64decode(body))
             expires = float(payload["exp"])
         except (ValueError, KeyError, TypeError):
             return None
