@@ -98,6 +98,12 @@ class LogRing:
                 new_buf[seq % capacity] = buf[seq % old_cap]
             store["buf"] = new_buf
             store["oldest_seq"] = keep.start
+        # Lines made by a previous instance are instances of that instance's LogLine
+        # class; re-making them as ours lets the old module go (one pass per reload).
+        buf = store["buf"]
+        for index, line in enumerate(buf):
+            if line is not None and type(line) is not LogLine:
+                buf[index] = LogLine._make(line)
 
     @property
     def stream_id(self) -> str:

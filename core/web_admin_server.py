@@ -75,13 +75,18 @@ class _UvicornLogFilter(logging.Filter):
 
 def install_uvicorn_log_filter() -> None:
     """Idempotent across hot reloads: replaces the filter an earlier instance added."""
+    remove_uvicorn_log_filter()
+    for name in _UVICORN_LOGGERS:
+        logging.getLogger(name).addFilter(_UvicornLogFilter())
+
+
+def remove_uvicorn_log_filter() -> None:
     for name in _UVICORN_LOGGERS:
         target = logging.getLogger(name)
         for old in [
             f for f in target.filters if getattr(f, "marker", None) == _UvicornLogFilter.marker
         ]:
             target.removeFilter(old)
-        target.addFilter(_UvicornLogFilter())
 
 
 class _EmbeddedUvicorn(uvicorn.Server):
@@ -255,6 +260,7 @@ class WebAdminServer:
             self._task = None
             self._uvicorn = None
             self.state = ServerState.STOPPED
+            remove_uvicorn_log_filter()
 
     @property
     def running(self) -> bool:

@@ -30,11 +30,15 @@ from ..core.process_stash import process_stash
 from ..core.web_admin_server import WebAdminServer
 from .app import STATIC_DIR, TEMPLATES_DIR, AppDeps, create_app
 from .auth import PanelAuth
+from .fastapi_caches import release_fastapi_caches
 from .templating import build_templates
 
 logger = logging.getLogger("astrbot")
 
 STOP_BUDGET_SECONDS = 2.8
+# Live-log history waits this long for the next instance; then it is dropped, so a
+# disabled or uninstalled plugin leaves nothing behind in the AstrBot process.
+HISTORY_LINGER_SECONDS = 10.0
 
 
 class AdminPanel:
@@ -76,8 +80,17 @@ class AdminPanel:
                 await self.log_stream.stop()
             except Exception:
                 logger.exception("%s Error while detaching the live-log stream", LOG_PREFIX)
+        if self.log_stream is not None:
+            self._stash["history_timer"] = asyncio.get_running_loop().call_later(
+                HISTORY_LINGER_SECONDS,
+                _drop_unclaimed_history,
+                self._stash,
+                self._stash.get("generation"),
+            )
         self.server = None
         self.log_stream = None
+        self.deps = None
+        release_fastapi_caches()
 
     async def _start(self) -> None:
         settings = self.settings
@@ -90,6 +103,10 @@ class AdminPanel:
             logger.info("%s Admin panel is disabled (web_admin.enabled = false).", LOG_PREFIX)
             return
 
+        self._stash["generation"] = self._stash.get("generation", 0) + 1
+        timer = self._stash.pop("history_timer", None)
+        if timer is not None:
+            timer.cancel()  # the history is claimed (and the old module can go)
         redactor = Redactor()
         redactor.add_secret(settings.password)
         ring = LogRing(settings.log_buffer_size, self._stash.setdefault("log_ring", {}))
@@ -170,3 +187,12 @@ class AdminPanel:
                 self.data_dir / AUTH_FILE_NAME,
                 AUTH_FILE_NAME,
             )
+
+
+def _drop_unclaimed_history(stash: dict[str, Any], generation: int | None) -> None:
+    # Module-level on purpose: it may run after AstrBot purged this module.
+    if stash.get("generation") == generation:
+        stash.pop("history_timer", None)
+        stash.pop("log_ring", None)
+        stash.pop("log_state", None)
+        stash.pop("unannounced_password", None)
