@@ -16,21 +16,23 @@ What this guarantees, whatever the network or the config does:
 from __future__ import annotations
 
 import asyncio
-import asyncio.selector_events
 import contextlib
 import errno
 import logging
 import random
-import re
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
-import uvicorn
-from uvicorn.config import WS_PROTOCOLS
-
 from .constants import LOG_PREFIX
+from .embedded_uvicorn import (
+    EmbeddedUvicorn,
+    abort_connections,
+    cancel_leftover_tasks,
+    remove_uvicorn_log_filter,
+    stop_accepting,
+)
 from .listener_handover import ListenerHandover, ListenerKey, open_listener
 
 logger = logging.getLogger("astrbot")
@@ -39,7 +41,6 @@ AppFactory = Callable[[], Any]
 StopHook = Callable[[], Awaitable[None]]
 
 ACCEPT_SETTLE_SECONDS = 0.03
-_WS_IMPL = "websockets-sansio" if "websockets-sansio" in WS_PROTOCOLS else "auto"
 
 
 class ServerState(StrEnum):
@@ -48,63 +49,6 @@ class ServerState(StrEnum):
     RUNNING = "running"
     WAITING_FOR_PORT = "waiting_for_port"
     STOPPING = "stopping"
-
-
-_UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.access", "uvicorn.asgi")
-_TOKEN_IN_TEXT = re.compile(r"(?i)(token=)[^&\s\"']+")
-
-
-class _UvicornLogFilter(logging.Filter):
-    """Keeps uvicorn's per-connection chatter out of AstrBot's log and tokens out of any line.
-
-    uvicorn logs through fixed logger names; AstrBot forwards every logger to its
-    console. INFO lines (a "connection open" per WebSocket, start/stop per reload)
-    are dropped; what remains has ``token=`` values masked.
-    """
-
-    marker = "proactive_chat_uvicorn_filter"
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING:
-            return False
-        message = record.getMessage()
-        if "token=" in message.lower():
-            record.msg, record.args = _TOKEN_IN_TEXT.sub(r"\1***", message), None
-        return True
-
-
-def install_uvicorn_log_filter() -> None:
-    """Idempotent across hot reloads: replaces the filter an earlier instance added."""
-    remove_uvicorn_log_filter()
-    for name in _UVICORN_LOGGERS:
-        logging.getLogger(name).addFilter(_UvicornLogFilter())
-
-
-def remove_uvicorn_log_filter() -> None:
-    for name in _UVICORN_LOGGERS:
-        target = logging.getLogger(name)
-        for old in [
-            f for f in target.filters if getattr(f, "marker", None) == _UvicornLogFilter.marker
-        ]:
-            target.removeFilter(old)
-
-
-class _EmbeddedUvicorn(uvicorn.Server):
-    """uvicorn without its process-level habits: the host owns the signals."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.startup_done = asyncio.Event()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        try:
-            await super().startup(sockets=sockets)
-        finally:
-            self.startup_done.set()
 
 
 def _describe_bind_error(exc: Exception, host: str, port: int) -> str:
@@ -127,23 +71,6 @@ def _describe_bind_error(exc: Exception, host: str, port: int) -> str:
             f"(地址 {host} 不属于本机，请修改 web_admin.host)"
         )
     return f"cannot listen on {host}:{port}: {exc}. Retrying in the background"
-
-
-def _stop_accepting(server: uvicorn.Server) -> None:
-    """Stop taking connections from the listener, without dropping half-accepted ones.
-
-    ``asyncio.Server.close()`` would also do it, but a connection accepted in the
-    same loop iteration is still waiting for its transport, and closing the server
-    under it makes asyncio drop it (the client sees a reset). Removing the reader
-    only stops new accepts; ``close()`` runs later, in uvicorn's shutdown.
-    """
-    loop = asyncio.get_running_loop()
-    for listener in getattr(server, "servers", ()):
-        for sock in listener.sockets:
-            if isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop):
-                loop.remove_reader(sock.fileno())
-            else:
-                listener.close()
 
 
 class WebAdminServer:
@@ -179,7 +106,7 @@ class WebAdminServer:
         self.last_error: str | None = None
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
-        self._uvicorn: _EmbeddedUvicorn | None = None
+        self._uvicorn: EmbeddedUvicorn | None = None
         self._listener: socket.socket | None = None
         self._settled = asyncio.Event()
         self._stopping = False
@@ -238,19 +165,19 @@ class WebAdminServer:
                 # Stop accepting first: new connections wait in the kernel backlog for
                 # the next instance, and the ones just accepted get their request read
                 # before uvicorn's shutdown closes every connection that has none yet.
-                _stop_accepting(server)
+                stop_accepting(server)
                 await asyncio.sleep(ACCEPT_SETTLE_SECONDS)
                 server.should_exit = True
                 server.force_exit = True
             # One uvicorn tick (0.1 s) closes its server; then nothing may linger.
             await asyncio.wait({task}, timeout=max(0.0, min(0.25, deadline - loop.time())))
-            self._abort_connections(server)
+            abort_connections(server)
             await asyncio.wait({task}, timeout=max(0.0, deadline - loop.time()))
             if not task.done():
                 task.cancel()
                 await asyncio.wait({task}, timeout=0.5)
-            self._abort_connections(server)
-            await self._cancel_leftover_tasks(server)
+            abort_connections(server)
+            await cancel_leftover_tasks(server)
 
             if self._listener is not None:
                 self._handover.park(self._key, self._listener)
@@ -333,24 +260,7 @@ class WebAdminServer:
                 await self._stop_requested.wait()
 
     async def _serve_once(self, listener: socket.socket) -> None:
-        install_uvicorn_log_filter()
-        config = uvicorn.Config(
-            self._app_factory(),
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-            ws=_WS_IMPL,
-            ws_max_size=64 * 1024,
-            ws_ping_interval=20.0,
-            ws_ping_timeout=20.0,
-            proxy_headers=False,
-            server_header=False,
-            timeout_keep_alive=5,
-            timeout_graceful_shutdown=1,
-            limit_concurrency=1000,
-            h11_max_incomplete_event_size=16 * 1024,
-        )
-        server = _EmbeddedUvicorn(config)
+        server = EmbeddedUvicorn(self._app_factory())
         self._uvicorn = server
         handed = listener.dup()
         serve = asyncio.create_task(self._run_uvicorn(server, handed))
@@ -372,7 +282,7 @@ class WebAdminServer:
         finally:
             handed.close()
 
-    async def _run_uvicorn(self, server: _EmbeddedUvicorn, sock: socket.socket) -> None:
+    async def _run_uvicorn(self, server: EmbeddedUvicorn, sock: socket.socket) -> None:
         try:
             await server.serve(sockets=[sock])
         except asyncio.CancelledError:
@@ -389,23 +299,3 @@ class WebAdminServer:
             )
         finally:
             server.startup_done.set()
-
-    @staticmethod
-    def _abort_connections(server: _EmbeddedUvicorn | None) -> None:
-        # A client that never reads keeps a transport open forever; abort() drops it.
-        if server is None:
-            return
-        for connection in list(server.server_state.connections):
-            transport = getattr(connection, "transport", None)
-            if transport is not None:
-                transport.abort()
-
-    @staticmethod
-    async def _cancel_leftover_tasks(server: _EmbeddedUvicorn | None) -> None:
-        if server is None:
-            return
-        leftovers = [task for task in server.server_state.tasks if not task.done()]
-        for task in leftovers:
-            task.cancel()
-        if leftovers:
-            await asyncio.wait(leftovers, timeout=0.5)
