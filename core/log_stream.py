@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from typing import Any
 
@@ -24,6 +25,8 @@ from .log_ring import LogRing
 logger = logging.getLogger("astrbot")
 
 _BATCH = 2000
+# AstrBot's own line prefix "[2026-11-28 04:35:01.187] ": the panel shows the time itself.
+_ASTRBOT_TIMESTAMP = re.compile(r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?\] ")
 
 
 def find_log_broker() -> Any | None:
@@ -122,7 +125,11 @@ class LogStream:
             if not isinstance(text, str):
                 text = str(text)
             plugin = entry.get("plugin_name") == PLUGIN_NAME or LOG_PREFIX in text
-            ring.append(_entry_time(entry), str(entry.get("level") or "INFO"), clean(text), plugin)
+            text = clean(text)
+            stamp = _ASTRBOT_TIMESTAMP.match(text)
+            if stamp:
+                text = text[stamp.end() :]
+            ring.append(_entry_time(entry), str(entry.get("level") or "INFO"), text, plugin)
             self._state["last_entry"] = entry
             self._state["last_time"] = _entry_time(entry)
             stored += 1

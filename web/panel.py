@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from ..core.web_admin_server import WebAdminServer
 from .app import STATIC_DIR, TEMPLATES_DIR, AppDeps, create_app
 from .auth import PanelAuth
 from .fastapi_caches import release_fastapi_caches
+from .rate_limit import LoginRateLimiter
 from .templating import build_templates
 
 logger = logging.getLogger("astrbot")
@@ -130,6 +132,9 @@ class AdminPanel:
             version=self.version,
             astrbot_version=self.astrbot_version,
             templates=templates,
+            rate_limiter=LoginRateLimiter(
+                storage=self._stash.setdefault("login_failures", OrderedDict())
+            ),
         )
         self.server = WebAdminServer(
             host=settings.host,

@@ -20,12 +20,16 @@ class LoginRateLimiter:
         window: float = 60.0,
         max_clients: int = 4096,
         clock: Callable[[], float] = time.monotonic,
+        storage: OrderedDict[str, deque[float]] | None = None,
     ) -> None:
         self.max_failures = max_failures
         self.window = window
         self.max_clients = max_clients
         self._clock = clock
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        # Pass a dict kept in the process stash and a hot reload does not reset the count.
+        self._failures: OrderedDict[str, deque[float]] = (
+            storage if storage is not None else OrderedDict()
+        )
 
     def retry_after(self, client: str) -> float:
         """Seconds this client must wait before trying again; 0 when it may try."""

@@ -270,3 +270,17 @@ async def test_hundred_reloads_leak_nothing(host):
         ):
             alive[obj.__name__] += 1
     assert alive == dict.fromkeys(names, 1), alive
+
+
+async def test_wrong_password_throttle_survives_reload(host):
+    port = panel_port(host)
+    async with httpx.AsyncClient(timeout=10) as client:
+        url = f"http://127.0.0.1:{port}/api/login"
+        codes = [
+            (await client.post(url, json={"password": f"wrong-{n}"})).status_code for n in range(5)
+        ]
+        assert codes == [401, 401, 401, 401, 429], codes
+        assert await host.reload_plugin() == (True, None)
+        again = await client.post(url, json={"password": PASSWORD})
+        assert again.status_code == 429, "a reload must not reset the throttle"
+        assert int(again.headers["retry-after"]) > 0

@@ -84,6 +84,22 @@ async def test_published_entries_arrive_in_ring(broker, tick):
         await stream.stop()
 
 
+async def test_astrbot_timestamp_prefix_is_dropped(broker, tick):
+    # The page shows each line's time itself; AstrBot's own "[date time] " prefix goes.
+    stream = make_stream()
+    stream.start(broker)
+    try:
+        broker.publish(entry(tick, "[2026-11-28 04:35:01.187] [Core] [INFO] [x:1]: hi"))
+        broker.publish(entry(tick, "mid-line [2026-11-28 04:35:01.187] stays"))
+        await wait_seq(stream.ring, 3)
+        assert [text for _, text in ring_lines(stream)] == [
+            "[Core] [INFO] [x:1]: hi",
+            "mid-line [2026-11-28 04:35:01.187] stays",
+        ]
+    finally:
+        await stream.stop()
+
+
 async def test_entry_time_is_kept(broker, tick):
     stream = make_stream()
     stream.start(broker)

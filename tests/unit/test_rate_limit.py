@@ -118,3 +118,14 @@ def test_many_clients_stay_bounded(clock):
 def test_failures_per_client_are_bounded(limiter):
     fail(limiter, "a", 10_000)
     assert len(limiter._failures["a"]) == 5
+
+
+def test_shared_storage_keeps_the_count_across_a_reload(clock):
+    from collections import OrderedDict
+
+    storage: OrderedDict = OrderedDict()
+    before = LoginRateLimiter(clock=clock, storage=storage)
+    fail(before, "10.0.0.9", 4)
+    after = LoginRateLimiter(clock=clock, storage=storage)  # the next plugin instance
+    after.record_failure("10.0.0.9")
+    assert after.retry_after("10.0.0.9") > 0
