@@ -79,3 +79,57 @@ def test_login_follow_and_survive_saves(process_host, page):
         page.console_errors
     )
     screenshot(page, "browser-logs-after-saves")
+
+
+def test_languages_themes_small_screens_and_offline(process_host, browser):
+    """zh and en, light and dark, a phone-sized screen, and not one request leaves the host."""
+    from tests.browser.conftest import screenshot
+
+    port = free_port()
+    process_host(plugin_config=panel_config(port))
+    base = f"http://127.0.0.1:{port}"
+    for width, lang in ((1280, "zh-CN"), (375, "en-US")):
+        context = browser.new_context(viewport={"width": width, "height": 800}, locale=lang)
+        page = context.new_page()
+        requests: list[str] = []
+        errors: list[str] = []
+        page.on("request", lambda r, seen=requests: seen.append(r.url))
+        page.on(
+            "console", lambda m, seen=errors: seen.append(m.text) if m.type == "error" else None
+        )
+        page.on("pageerror", lambda e, seen=errors: seen.append(str(e)))
+
+        page.goto(f"{base}/login")
+        # The browser's language picks the page's language.
+        expected_lang = "zh" if lang.startswith("zh") else "en"
+        assert page.get_attribute("html", "lang").startswith(expected_lang[:2])
+        page.fill("#password", PASSWORD)
+        page.click("#login-btn")
+        page.wait_for_url(f"{base}/logs", timeout=5000)
+        page.wait_for_selector("#conn-state[data-state=live]", timeout=5000)
+        title_before = page.inner_text("h1, h2")
+
+        # Switching the language changes the visible texts.
+        other = "en" if expected_lang == "zh" else "zh"
+        page.click(f"#lang-{other}")
+        page.wait_for_selector(f"#lang-{other}[aria-current=true]", timeout=5000)
+        assert page.inner_text("h1, h2") != title_before
+
+        # The theme toggle flips light and dark and the choice survives a reload.
+        theme = page.get_attribute("html", "data-theme")
+        page.click("#theme-toggle")
+        flipped = page.get_attribute("html", "data-theme")
+        assert {theme, flipped} == {"light", "dark"}
+        page.reload()
+        assert page.get_attribute("html", "data-theme") == flipped
+        page.wait_for_selector("#conn-state[data-state=live]", timeout=5000)
+        screenshot(page, f"browser-logs-{other}-{flipped}-{width}")
+
+        # Nothing fits wider than the screen on a phone.
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"page is {overflow}px wider than a {width}px screen"
+
+        outside = [url for url in requests if not url.startswith((base, "data:", "blob:"))]
+        assert outside == [], outside
+        assert errors == [], errors
+        context.close()
