@@ -193,3 +193,31 @@ async def test_cancelling_start_keeps_its_meaning(port):
     with pytest.raises(asyncio.CancelledError):
         await task
     await server.stop()
+
+
+async def test_host_signal_handlers_and_logging_are_left_alone(port):
+    import signal
+
+    def sentinel(signum, frame):  # stands in for the host's own handler
+        pass
+
+    previous = signal.signal(signal.SIGTERM, sentinel)
+    sigint_before = signal.getsignal(signal.SIGINT)
+    root_handlers = list(logging.getLogger().handlers)
+    uvicorn_handlers = {
+        name: list(logging.getLogger(name).handlers) for name in ("uvicorn", "uvicorn.error")
+    }
+    try:
+        server = make_server(port, {})
+        assert await server.start() is True
+        assert signal.getsignal(signal.SIGTERM) is sentinel
+        assert signal.getsignal(signal.SIGINT) is sigint_before
+        await server.stop()
+        assert signal.getsignal(signal.SIGTERM) is sentinel
+        assert logging.getLogger().handlers == root_handlers
+        for name, handlers in uvicorn_handlers.items():
+            assert logging.getLogger(name).handlers == handlers, name
+        # Our quiet filter goes with the server.
+        assert not [f for f in logging.getLogger("uvicorn.error").filters if hasattr(f, "marker")]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
