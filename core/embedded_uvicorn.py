@@ -90,10 +90,8 @@ class EmbeddedUvicorn(uvicorn.Server):
         await super().serve(sockets=sockets)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        try:
-            await super().startup(sockets=sockets)
-        finally:
-            self.startup_done.set()
+        await super().startup(sockets=sockets)
+        self.startup_done.set()  # a failed startup is signalled by the serve task's end
 
 
 def stop_accepting(server: uvicorn.Server) -> None:

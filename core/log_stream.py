@@ -117,7 +117,8 @@ class LogStream:
             return
         ring = self.ring
         clean = self.redactor.clean
-        stored = 0
+        last: dict | None = None
+        when = 0.0
         for entry in entries:
             if not isinstance(entry, dict) or entry.get("type") == "trace":
                 continue
@@ -129,11 +130,12 @@ class LogStream:
             stamp = _ASTRBOT_TIMESTAMP.match(text)
             if stamp:
                 text = text[stamp.end() :]
-            ring.append(_entry_time(entry), str(entry.get("level") or "INFO"), text, plugin)
-            self._state["last_entry"] = entry
-            self._state["last_time"] = _entry_time(entry)
-            stored += 1
-        if stored:
+            when = _entry_time(entry)
+            ring.append(when, str(entry.get("level") or "INFO"), text, plugin)
+            last = entry
+        if last is not None:
+            self._state["last_entry"] = last
+            self._state["last_time"] = when
             ring.notify()
 
 

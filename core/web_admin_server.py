@@ -73,6 +73,27 @@ def _describe_bind_error(exc: Exception, host: str, port: int) -> str:
     return f"cannot listen on {host}:{port}: {exc}. Retrying in the background"
 
 
+async def retire_stale_server(
+    stash: dict[str, Any], budget: float, keep: WebAdminServer | None = None
+) -> None:
+    """Stop a server that an earlier instance failed to stop (half-done cleanup)."""
+    previous = stash.get("active_server")
+    if previous is None or previous is keep:
+        return
+    logger.warning(
+        "%s An earlier admin server was still running (its plugin instance did not "
+        "stop cleanly); stopping it now.",
+        LOG_PREFIX,
+    )
+    try:
+        async with asyncio.timeout(budget):
+            await previous.stop()
+    except Exception:
+        logger.exception("%s Could not stop the earlier admin server", LOG_PREFIX)
+    if stash.get("active_server") is previous:
+        del stash["active_server"]
+
+
 class WebAdminServer:
     """One uvicorn server on one address, with a supervisor task around it."""
 
@@ -109,7 +130,6 @@ class WebAdminServer:
         self._uvicorn: EmbeddedUvicorn | None = None
         self._listener: socket.socket | None = None
         self._settled = asyncio.Event()
-        self._stopping = False
         self._stop_requested = asyncio.Event()
         self._announced_serving = False
 
@@ -124,9 +144,8 @@ class WebAdminServer:
         async with self._lock:
             if self._task is not None and not self._task.done():
                 return self.state == ServerState.RUNNING
-            await self._retire_previous_owner()
+            await retire_stale_server(self._stash, self._stop_timeout + 1.0, keep=self)
             self._handover.discard_all_except(self._key)
-            self._stopping = False
             self._stop_requested.clear()
             self._settled.clear()
             self.state = ServerState.STARTING
@@ -145,7 +164,6 @@ class WebAdminServer:
             task = self._task
             if task is None:
                 return
-            self._stopping = True
             self._stop_requested.set()
             self.state = ServerState.STOPPING
             loop = asyncio.get_running_loop()
@@ -189,34 +207,12 @@ class WebAdminServer:
             self.state = ServerState.STOPPED
             remove_uvicorn_log_filter()
 
-    @property
-    def running(self) -> bool:
-        return self.state == ServerState.RUNNING
-
     # -- internals ----------------------------------------------------------------
-
-    async def _retire_previous_owner(self) -> None:
-        """Stop a server that an earlier instance failed to stop (half-done cleanup)."""
-        previous = self._stash.get("active_server")
-        if previous is None or previous is self:
-            return
-        logger.warning(
-            "%s An earlier admin server was still running (its plugin instance did not "
-            "stop cleanly); stopping it now.",
-            LOG_PREFIX,
-        )
-        try:
-            async with asyncio.timeout(self._stop_timeout + 1.0):
-                await previous.stop()
-        except Exception:
-            logger.exception("%s Could not stop the earlier admin server", LOG_PREFIX)
-        if self._stash.get("active_server") is previous:
-            del self._stash["active_server"]
 
     async def _supervise(self) -> None:
         delay = 0.5
         reported: str | None = None
-        while not self._stopping:
+        while not self._stop_requested.is_set():
             if self._listener is None:
                 try:
                     self._listener = self._handover.claim(self._key) or await open_listener(
@@ -248,7 +244,7 @@ class WebAdminServer:
                 logger.exception("%s Admin server could not run", LOG_PREFIX)
                 self.last_error = "admin server could not run (see the log)"
                 self._settled.set()
-            if not self._stopping:
+            if not self._stop_requested.is_set():
                 # uvicorn ended by itself: already logged; back off and serve again.
                 self.state = ServerState.STARTING
                 await self._pause(1.0)

@@ -28,7 +28,7 @@ from ..core.log_redaction import Redactor
 from ..core.log_ring import LogRing
 from ..core.log_stream import LogStream
 from ..core.process_stash import process_stash
-from ..core.web_admin_server import WebAdminServer
+from ..core.web_admin_server import WebAdminServer, retire_stale_server
 from .app import STATIC_DIR, TEMPLATES_DIR, AppDeps, create_app
 from .auth import PanelAuth
 from .fastapi_caches import release_fastapi_caches
@@ -82,12 +82,8 @@ class AdminPanel:
                 await self.log_stream.stop()
             except Exception:
                 logger.exception("%s Error while detaching the live-log stream", LOG_PREFIX)
-        if self.log_stream is not None:
             self._stash["history_timer"] = asyncio.get_running_loop().call_later(
-                HISTORY_LINGER_SECONDS,
-                _drop_unclaimed_history,
-                self._stash,
-                self._stash.get("generation"),
+                HISTORY_LINGER_SECONDS, _drop_unclaimed_history, self._stash
             )
         self.server = None
         self.log_stream = None
@@ -99,13 +95,10 @@ class AdminPanel:
         handover = ListenerHandover(self._stash)
         if not settings.enabled:
             handover.discard_all_except(None)
-            previous = self._stash.get("active_server")
-            if previous is not None:
-                await previous.stop()
+            await retire_stale_server(self._stash, STOP_BUDGET_SECONDS)
             logger.info("%s Admin panel is disabled (web_admin.enabled = false).", LOG_PREFIX)
             return
 
-        self._stash["generation"] = self._stash.get("generation", 0) + 1
         timer = self._stash.pop("history_timer", None)
         if timer is not None:
             timer.cancel()  # the history is claimed (and the old module can go)
@@ -194,10 +187,8 @@ class AdminPanel:
             )
 
 
-def _drop_unclaimed_history(stash: dict[str, Any], generation: int | None) -> None:
-    # Module-level on purpose: it may run after AstrBot purged this module.
-    if stash.get("generation") == generation:
-        stash.pop("history_timer", None)
-        stash.pop("log_ring", None)
-        stash.pop("log_state", None)
-        stash.pop("unannounced_password", None)
+def _drop_unclaimed_history(stash: dict[str, Any]) -> None:
+    # Module-level on purpose: it may run after AstrBot purged this module. A new
+    # instance cancels this timer when it starts, so running means nobody claimed it.
+    for key in ("history_timer", "log_ring", "log_state", "unannounced_password"):
+        stash.pop(key, None)
