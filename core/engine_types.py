@@ -1,0 +1,160 @@
+"""The engine's data: checked settings, per-session state, journal entries.
+
+Settings are immutable and built once per config change (``engine_config``); the
+per-message path only reads them. ``SessionState`` is the one mutable record per
+session, owned by the engine and persisted by the ``SessionStore``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .quiet_hours import QuietHours
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    min_interval_minutes: int = 30
+    max_interval_minutes: int = 900
+    quiet_hours: QuietHours = QuietHours(60, 420)  # noqa: RUF009 (frozen: safe to share)
+    max_unanswered_times: int = 3  # 0 = no limit
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentSettings:
+    enable: bool = False
+    words_count_threshold: int = 150  # longer texts are sent in one piece
+    split_mode: str = "regex"  # "regex" | "words"
+    regex: str = r".*?[。？！~…\n]+|.+$"
+    split_words: tuple[str, ...] = ("。", "？", "！", "~", "…")
+    interval_method: str = "random"  # "random" | "log"
+    interval_min: float = 1.5
+    interval_max: float = 3.5
+    log_base: float = 1.8
+
+
+@dataclass(frozen=True, slots=True)
+class TtsSettings:
+    enable_tts: bool = True  # used only when the session has a TTS provider
+    always_send_text: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaSettings:
+    mode: str = "off"  # "off" (the session's own) | "select" | "custom"
+    persona_id: str = ""
+    custom_prompt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    kind: str  # "friend" | "group"
+    enable: bool = True
+    proactive_prompt: str = ""
+    schedule: ScheduleSettings = ScheduleSettings()
+    auto_trigger_enabled: bool = False
+    auto_trigger_after_minutes: int = 5
+    history_turns: int = 10
+    persona: PersonaSettings = PersonaSettings()
+    segmented: SegmentSettings = SegmentSettings()
+    tts: TtsSettings = TtsSettings()
+    group_idle_trigger_minutes: int = 30  # groups only
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    llm_timeout_seconds: int = 60
+    missed_window_minutes: int = 60  # a plan missed by less is sent soon after start
+    journal_keep_days: int = 30
+    journal_max_entries: int = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class SessionList:
+    """``session_list`` of one kind: full UMOs, plus bare ids (the 1.x style)."""
+
+    umos: frozenset[str] = frozenset()
+    bare_ids: frozenset[str] = frozenset()
+
+    def contains(self, umo: str, session_id: str) -> bool:
+        return umo in self.umos or session_id in self.bare_ids
+
+    def __len__(self) -> int:
+        return len(self.umos) + len(self.bare_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class PluginSettings:
+    """Everything the engine needs from the plugin config, checked."""
+
+    friend: SessionSettings = SessionSettings(kind="friend")
+    group: SessionSettings = SessionSettings(kind="group", enable=False)
+    friend_sessions: SessionList = SessionList()
+    group_sessions: SessionList = SessionList()
+    engine: EngineSettings = EngineSettings()
+    # The normalized config groups as plain dicts (schema shape), for the admin API
+    # and for merging per-session overrides.
+    friend_dict: dict[str, Any] = field(default_factory=dict)
+    group_dict: dict[str, Any] = field(default_factory=dict)
+    engine_dict: dict[str, Any] = field(default_factory=dict)
+
+
+# Phases of a session's plan.
+PHASE_IDLE = "idle"  # nothing planned (never seen, disabled, paused or capped)
+PHASE_SILENCE = "silence"  # group: waiting for the group to be quiet long enough
+PHASE_PLANNED = "planned"  # a message is planned for next_at
+PHASE_CAPPED = "capped"  # max_unanswered_times reached: waits for a user message
+
+
+@dataclass(slots=True)
+class SessionState:
+    umo: str
+    kind: str
+    name: str = ""
+    last_user_at: float | None = None
+    last_bot_at: float | None = None
+    last_activity_at: float | None = None  # any message (user, bot, proactive)
+    unanswered: int = 0
+    next_at: float | None = None
+    phase: str = PHASE_IDLE
+    next_reason: str = ""
+    paused: bool = False
+    created_at: float = 0.0
+    sent_total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    at: float
+    umo: str
+    kind: str  # one of JOURNAL_KINDS
+    reason: str  # one readable sentence (English; the panel translates by kind)
+    detail: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None  # set once stored
+
+
+JOURNAL_KINDS: frozenset[str] = frozenset(
+    {
+        "planned",  # a message was planned (detail: at, why)
+        "silence_started",  # group: waiting for silence (detail: until)
+        "quiet_shifted",  # a planned time fell in quiet hours and was moved
+        "fired",  # the time came, writing started
+        "sent",  # delivered (detail: text, parts, tts)
+        "send_failed",  # the platform refused or raised
+        "platform_skipped",  # no platform, or it cannot send proactive messages
+        "no_provider",  # no chat model for this session
+        "llm_failed",  # the model timed out or raised (after the retry)
+        "llm_empty",  # the model answered nothing usable
+        "cancelled",  # a user spoke while the message was being written, or stopped
+        "capped",  # max unanswered messages reached: stopped until the user speaks
+        "answered",  # the user spoke after proactive messages
+        "restored",  # plan restored after a restart or reload
+        "missed",  # a plan missed while AstrBot was down: sent soon, or re-planned
+        "auto_trigger",  # planned by auto-trigger after start
+        "manual",  # an admin asked: trigger, reschedule, pause, resume, on, off
+        "override",  # per-session settings changed
+        "disabled",  # the session is no longer served
+        "retry",  # re-planned with back-off after a failure
+    }
+)

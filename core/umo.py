@@ -1,0 +1,61 @@
+"""Unified message origins (UMO): ``platform_id:MessageType:session_id``.
+
+The session id may itself contain colons (some platforms put one in), so only the
+first two separators count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FRIEND = "friend"
+GROUP = "group"
+SessionKind = Literal["friend", "group"]
+
+_KIND_BY_TYPE = {"FriendMessage": FRIEND, "GroupMessage": GROUP}
+MAX_UMO_LENGTH = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Umo:
+    platform_id: str
+    message_type: str
+    session_id: str
+
+    @property
+    def kind(self) -> SessionKind:
+        return _KIND_BY_TYPE[self.message_type]  # type: ignore[return-value]
+
+    def __str__(self) -> str:
+        return f"{self.platform_id}:{self.message_type}:{self.session_id}"
+
+
+def parse_umo(text: object) -> Umo:
+    """Parse a UMO of a private chat or a group; raise ValueError saying what is wrong."""
+    if not isinstance(text, str):
+        raise ValueError("a session id must be text like platform:FriendMessage:12345")
+    if len(text) > MAX_UMO_LENGTH:
+        raise ValueError(f"a session id is at most {MAX_UMO_LENGTH} characters")
+    if any(ord(ch) < 32 for ch in text):
+        raise ValueError("a session id cannot contain control characters")
+    parts = text.split(":", 2)
+    if len(parts) != 3 or not all(part.strip() for part in parts):
+        raise ValueError(f"{text!r} is not a session id like platform:FriendMessage:12345")
+    platform_id, message_type, session_id = parts
+    if message_type not in _KIND_BY_TYPE:
+        raise ValueError(
+            f"{text!r}: the message type must be FriendMessage or GroupMessage, "
+            f"not {message_type!r}"
+        )
+    return Umo(platform_id, message_type, session_id)
+
+
+def kind_of(umo: str) -> SessionKind | None:
+    """``friend``/``group`` for a UMO, None when it is neither (cheap, no exceptions)."""
+    if not isinstance(umo, str):
+        return None
+    parts = umo.split(":", 2)
+    if len(parts) != 3:
+        return None
+    return _KIND_BY_TYPE.get(parts[1])  # type: ignore[return-value]
