@@ -260,6 +260,13 @@ class AstrBotProcess:
         )
         return _ok(r) if check else r.json()
 
+    def auth_headers(self) -> dict[str, str]:
+        """``Authorization: Bearer <token>`` (logs in first if needed), for calls made
+        with httpx directly, e.g. streamed ones (see harness.webchat)."""
+        if self.token is None:
+            self.login()
+        return {"Authorization": f"Bearer {self.token}"}
+
     def get_plugin_config(self) -> dict:
         data = self.api("GET", "/plugins/config", params={"plugin_id": self.plugin_name})
         return data["data"]["config"]

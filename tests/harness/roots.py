@@ -116,3 +116,87 @@ def make_astrbot_root(
     if plugin_config is not None:
         write_plugin_config(root, plugin_config)
     return root
+
+
+FAKE_PROVIDER_ID = "fake_llm"
+
+
+def openai_provider_core_config(
+    base_url: str,
+    *,
+    provider_id: str = FAKE_PROVIDER_ID,
+    model: str = "fake-model",
+    api_key: str = "sk-fake-key",
+    streaming: bool = False,
+    request_max_retries: int | None = None,
+    timeout: int = 30,
+) -> dict[str, Any]:
+    """``cmd_config.json`` keys for AstrBot's own OpenAI-compatible provider at
+    ``base_url`` (``http://127.0.0.1:PORT/v1``), set as the default chat provider.
+
+    AstrBot 4.29 splits a provider in two: a *source* in ``provider_sources`` (type,
+    endpoint, keys) and a *model* entry in ``provider`` pointing at it with
+    ``provider_source_id`` (ProviderManager merges them, the model entry winning).
+    The default chat provider is ``agent_runner.config.model.provider_id`` with
+    ``agent_runner.runner_type == "local"`` (``provider_settings.default_provider_id``
+    is a legacy key that the config migration removes). ``agent_runner.config`` is
+    kept as written and completed from defaults by ``normalize_agent_runner`` at use.
+
+    Args:
+        streaming: ``provider_settings.streaming_response``, the default for
+            platforms; webchat requests carry their own ``enable_streaming`` flag.
+        request_max_retries: Attempts per LLM request (AstrBot's default is 5,
+            with exponential back-off from 0.2 s, on 5xx/429/connection errors).
+
+    Pass the result as ``make_astrbot_root(..., core_config=...)``. The webchat
+    platform needs no config: PlatformManager always starts one (id ``webchat``).
+    """
+    source_id = f"{provider_id}_source"
+    model_cfg: dict[str, Any] = {"provider_id": provider_id}
+    if request_max_retries is not None:
+        model_cfg["request_max_retries"] = request_max_retries
+    return {
+        "provider_sources": [
+            {
+                "id": source_id,
+                "provider": "openai",
+                "type": "openai_chat_completion",
+                "provider_type": "chat_completion",
+                "enable": True,
+                "key": [api_key],
+                "api_base": base_url,
+                "timeout": timeout,
+                "proxy": "",
+                "custom_headers": {},
+            }
+        ],
+        "provider": [
+            {
+                "id": provider_id,
+                "provider_source_id": source_id,
+                "model": model,
+                "modalities": ["text"],
+                "custom_extra_body": {},
+                "enable": True,
+            }
+        ],
+        "agent_runner": {"runner_type": "local", "config": {"model": model_cfg}},
+        "provider_settings": {"streaming_response": streaming},
+    }
+
+
+def add_core_config(root: Path, core_config: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``core_config`` into ``<root>/data/cmd_config.json`` as ``make_astrbot_root``
+    does (top-level keys, dict values one level deep); returns the written config.
+
+    For a root laid out but not yet started (e.g. ``process_host(start=False)``).
+    """
+    path = Path(root) / "data" / "cmd_config.json"
+    config = json.loads(path.read_text(encoding="utf-8-sig")) if path.exists() else {}
+    for key, value in core_config.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            config[key].update(value)
+        else:
+            config[key] = value
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    return config
