@@ -1,0 +1,766 @@
+"""The proactive-chat engine: who is served, when to speak, and what happened.
+
+All session state lives in memory (``SessionState`` per session) and is persisted by
+the ``SessionStore`` in batches; the per-message path is a few dict operations and
+one heap push, with no I/O. One ``TriggerScheduler`` holds every plan. Due sessions
+go through a small, fixed pool of workers, so a burst of due plans never turns into
+a burst of tasks.
+
+Delivery is at most once: a plan stays in the store while the message is being
+written (a reload or crash then restores it and it fires again soon), and is marked
+consumed, with a flush, right before the message is handed to the platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any, Protocol
+
+from .constants import LOG_PREFIX
+from .engine_config import effective_settings
+from .engine_types import (
+    PHASE_CAPPED,
+    PHASE_IDLE,
+    PHASE_PLANNED,
+    PHASE_SILENCE,
+    JournalEntry,
+    PluginSettings,
+    SessionSettings,
+    SessionState,
+)
+from .event_hub import EventHub
+from .planning import (
+    is_capped,
+    plan_after,
+    retry_delay_seconds,
+    shift_out_of_quiet,
+    spread_missed,
+)
+from .prompt_template import describe_elapsed, fill_prompt, format_local_time
+from .trigger_scheduler import TriggerScheduler
+from .umo import GROUP, kind_of, parse_umo
+
+logger = logging.getLogger("astrbot")
+
+WORKERS = 2
+SEND_GRACE_SECONDS = 2.0  # how long stop() lets a message already being sent finish
+READY_POLL_SECONDS = 0.5
+READY_MAX_WAIT_SECONDS = 120.0
+RESTORE_CHUNK = 2000  # sessions handled per loop turn at start (keeps the loop free)
+SESSION_EVENT_INTERVAL = 0.5
+
+
+class EngineError(Exception):
+    """A request the engine refuses, with a message for the person who asked."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Composer(Protocol):
+    async def compose(self, umo: str, settings: SessionSettings, prompt: str) -> Any: ...
+    async def remember(self, umo: str, conversation_id: str | None, text: str) -> None: ...
+
+
+class Sender(Protocol):
+    def platform_problem(self, umo: str) -> str | None: ...
+    async def send(
+        self, umo: str, text: str, settings: SessionSettings, *, hurry: asyncio.Event | None
+    ) -> Any: ...
+
+
+class Store(Protocol):
+    async def load_sessions(self) -> list[SessionState]: ...
+    async def load_overrides(self) -> dict[str, dict]: ...
+    def put_session(self, state: SessionState) -> None: ...
+    def append_journal(self, entry: JournalEntry) -> JournalEntry: ...
+    async def flush(self) -> bool: ...
+    async def save_override(self, umo: str, data: dict) -> None: ...
+    async def delete_override(self, umo: str) -> None: ...
+
+
+@dataclass(slots=True)
+class _Delivery:
+    fired_at: float
+    compose_task: asyncio.Task | None = None
+    sending: bool = False
+    manual: bool = False
+
+
+class ProactiveEngine:
+    def __init__(
+        self,
+        *,
+        settings: PluginSettings,
+        store: Store,
+        composer: Composer,
+        sender: Sender,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        timezone: tzinfo | None = None,
+        is_ready: Callable[[], bool] | None = None,
+        events: EventHub | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.composer = composer
+        self.sender = sender
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.timezone = timezone
+        self.events = events or EventHub()
+        self._is_ready = is_ready
+        self._ready = asyncio.Event()
+        self.sessions: dict[str, SessionState] = {}
+        self.overrides: dict[str, dict] = {}
+        self._effective: dict[str, SessionSettings] = {}
+        self._failures: dict[str, int] = {}
+        self._deliveries: dict[str, _Delivery] = {}
+        self._due: collections.deque[str] = collections.deque()
+        self._due_set: set[str] = set()
+        self._manual: set[str] = set()
+        self._due_signal = asyncio.Event()
+        self._hurry = asyncio.Event()
+        self._changed: set[str] = set()
+        self.scheduler = TriggerScheduler(self._on_due, clock=clock)
+        self._tasks: list[asyncio.Task] = []
+        self.started_at: float | None = None
+        self.ready_at: float | None = None
+        self.running = False
+        self.counters: collections.Counter[str] = collections.Counter()
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def start(self) -> None:
+        """Load the store; plans are restored once AstrBot's platforms are up."""
+        if self.running:
+            return
+        self.running = True
+        self.started_at = self.clock()
+        self.overrides = await self.store.load_overrides()
+        loaded = await self.store.load_sessions()
+        for index, state in enumerate(loaded):
+            self.sessions[state.umo] = state
+            if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
+                await asyncio.sleep(0)
+        self._tasks.append(asyncio.create_task(self._restore_when_ready(), name="pc-restore"))
+        self._tasks += [
+            asyncio.create_task(self._worker(), name=f"pc-worker-{i}") for i in range(WORKERS)
+        ]
+        self._tasks.append(asyncio.create_task(self._publish_changes(), name="pc-events"))
+
+    def notify_ready(self) -> None:
+        """AstrBot's platforms and providers are loaded (``on_platform_loaded``)."""
+        self._ready.set()
+
+    async def stop(self) -> None:
+        """Stop timers and workers; let a message already going out finish (bounded)."""
+        if not self.running:
+            return
+        self.running = False
+        self.scheduler.stop()
+        self._hurry.set()
+        sending = [
+            d.compose_task for d in self._deliveries.values() if d.sending and d.compose_task
+        ]
+        for delivery in self._deliveries.values():
+            if not delivery.sending and delivery.compose_task is not None:
+                delivery.compose_task.cancel()
+        if sending:
+            await asyncio.wait(sending, timeout=SEND_GRACE_SECONDS)
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=SEND_GRACE_SECONDS)
+        self.events.close()
+
+    # -- settings --------------------------------------------------------------------
+    def apply_settings(self, settings: PluginSettings) -> None:
+        """New config, applied live: cached settings dropped, plans of sessions that
+        are no longer served are cancelled, newly listed ones get auto-trigger."""
+        self.settings = settings
+        self._effective.clear()
+        now = self.clock()
+        for umo, state in self.sessions.items():
+            if not self.is_served(umo) and state.phase in (PHASE_PLANNED, PHASE_SILENCE):
+                self._set_idle(state, "disabled", "the session is no longer served")
+        if self._ready.is_set() and self.ready_at is not None:
+            self._auto_trigger(now)
+
+    def settings_for(self, umo: str, kind: str | None = None) -> SessionSettings:
+        kind = kind or kind_of(umo) or "friend"
+        override = self.overrides.get(umo)
+        if not override:
+            return self.settings.group if kind == GROUP else self.settings.friend
+        cached = self._effective.get(umo)
+        if cached is None:
+            cached = effective_settings(self.settings, kind, override)
+            self._effective[umo] = cached
+        return cached
+
+    def is_served(self, umo: str) -> bool:
+        kind = kind_of(umo)
+        if kind is None:
+            return False
+        return self._served(umo, kind, self.settings_for(umo, kind))
+
+    def _served(self, umo: str, kind: str, settings: SessionSettings) -> bool:
+        if not settings.enable:
+            return False
+        override = self.overrides.get(umo)
+        if override and "enable" in override:
+            return True
+        listed = self.settings.group_sessions if kind == GROUP else self.settings.friend_sessions
+        return listed.contains(umo, umo.split(":", 2)[2])
+
+    # -- the per-message path --------------------------------------------------------
+    def on_user_message(self, umo: str, name: str | None = None) -> None:
+        """Someone (not the bot) wrote in this session. O(log n), no I/O."""
+        kind = kind_of(umo)
+        if kind is None:
+            return
+        state = self.sessions.get(umo)
+        settings = self.settings_for(umo, kind)
+        if state is None:
+            if not self._served(umo, kind, settings):
+                return
+            state = self._new_state(umo, kind)
+        now = self.clock()
+        if name and name != state.name:
+            state.name = name
+        state.last_user_at = now
+        state.last_activity_at = now
+        self._failures.pop(umo, None)
+        delivery = self._deliveries.get(umo)
+        if delivery is not None and not delivery.sending and delivery.compose_task is not None:
+            delivery.compose_task.cancel()  # the user spoke first: do not send
+        if state.unanswered:
+            self.journal(umo, "answered", f"replied after {state.unanswered} message(s)")
+            state.unanswered = 0
+        if state.paused or not self._served(umo, kind, settings):
+            self._touch(state)
+            return
+        if kind == GROUP:
+            self._start_silence(state, settings, now)
+        else:
+            self._plan(state, settings, now, "user_message")
+        self._touch(state)
+
+    def on_bot_message(self, umo: str) -> None:
+        """The bot replied in this session (AstrBot's pipeline): groups restart the
+        silence; private chats only note the time."""
+        state = self.sessions.get(umo)
+        if state is None:
+            return
+        now = self.clock()
+        state.last_bot_at = now
+        state.last_activity_at = now
+        if state.kind == GROUP and state.phase == PHASE_SILENCE and not state.paused:
+            self._start_silence(state, self.settings_for(umo, GROUP), now)
+        self._touch(state)
+
+    # -- planning --------------------------------------------------------------------
+    def _new_state(self, umo: str, kind: str) -> SessionState:
+        state = SessionState(umo=umo, kind=kind, created_at=self.clock())
+        self.sessions[umo] = state
+        return state
+
+    def _touch(self, state: SessionState) -> None:
+        self.store.put_session(state)
+        if self.events.has_subscribers:
+            self._changed.add(state.umo)
+
+    def _plan(
+        self,
+        state: SessionState,
+        settings: SessionSettings,
+        now: float,
+        why: str,
+        *,
+        extra_seconds: float = 0.0,
+        journal: bool = True,
+    ) -> None:
+        at, moved = plan_after(
+            now, settings.schedule, self.timezone, self.rng, extra_seconds=extra_seconds
+        )
+        self._set_planned(state, at, why, moved=moved, journal=journal)
+
+    def _set_planned(
+        self, state: SessionState, at: float, why: str, *, moved: bool = False, journal: bool = True
+    ) -> None:
+        state.phase = PHASE_PLANNED
+        state.next_at = at
+        state.next_reason = why
+        self.scheduler.schedule(state.umo, at)
+        if moved:
+            self.journal(state.umo, "quiet_shifted", "moved out of quiet hours", at=at)
+        if journal:
+            self.journal(state.umo, "planned", why, at=at)
+
+    def _start_silence(self, state: SessionState, settings: SessionSettings, now: float) -> None:
+        state.phase = PHASE_SILENCE
+        state.next_at = now + settings.group_idle_trigger_minutes * 60.0
+        state.next_reason = "group_silence"
+        self.scheduler.schedule(state.umo, state.next_at)
+
+    def _set_idle(
+        self, state: SessionState, kind: str | None, reason: str, phase: str = PHASE_IDLE
+    ) -> None:
+        state.phase = phase
+        state.next_at = None
+        state.next_reason = ""
+        self.scheduler.cancel(state.umo)
+        if kind:
+            self.journal(state.umo, kind, reason)
+        self._touch(state)
+
+    def _after_proactive(self, state: SessionState, settings: SessionSettings, now: float) -> None:
+        if is_capped(state.unanswered, settings.schedule):
+            self._set_idle(
+                state,
+                "capped",
+                f"{state.unanswered} message(s) unanswered: waiting for a reply",
+                PHASE_CAPPED,
+            )
+            return
+        if state.kind == GROUP:
+            self._start_silence(state, settings, now)
+        else:
+            self._plan(state, settings, now, "after_proactive")
+        self._touch(state)
+
+    # -- firing ----------------------------------------------------------------------
+    def _on_due(self, umo: str) -> None:
+        state = self.sessions.get(umo)
+        if state is None:
+            return
+        if state.phase == PHASE_SILENCE:
+            settings = self.settings_for(umo, state.kind)
+            self._plan(state, settings, self.clock(), "group_silence")
+            self._touch(state)
+            return
+        if state.phase != PHASE_PLANNED or umo in self._due_set or umo in self._deliveries:
+            return
+        self._due.append(umo)
+        self._due_set.add(umo)
+        self._due_signal.set()
+
+    async def _worker(self) -> None:
+        while True:
+            while not self._due:
+                self._due_signal.clear()
+                await self._due_signal.wait()
+            umo = self._due.popleft()
+            self._due_set.discard(umo)
+            manual = umo in self._manual
+            self._manual.discard(umo)
+            try:
+                await self.deliver(umo, manual=manual)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("%s Delivery to %s failed unexpectedly", LOG_PREFIX, umo)
+
+    async def deliver(self, umo: str, *, manual: bool = False) -> str:
+        """Write and send one message now. Returns the journal kind of the outcome."""
+        state = self.sessions.get(umo)
+        if state is None or umo in self._deliveries:
+            return "skipped"
+        settings = self.settings_for(umo, state.kind)
+        now = self.clock()
+        if not manual:
+            if state.paused or not self._served(umo, state.kind, settings):
+                self._set_idle(state, "disabled", "not served or paused when the time came")
+                return "disabled"
+            if is_capped(state.unanswered, settings.schedule):
+                self._set_idle(state, "capped", "cap reached", PHASE_CAPPED)
+                return "capped"
+            at, moved = shift_out_of_quiet(
+                now, settings.schedule.quiet_hours, self.timezone, self.rng
+            )
+            if moved:
+                self._set_planned(state, at, "quiet_hours", moved=True)
+                self._touch(state)
+                return "quiet_shifted"
+        problem = self.sender.platform_problem(umo)
+        if problem is not None:
+            return self._failed(state, settings, "platform_skipped", problem)
+        self.journal(umo, "fired", "manual trigger" if manual else state.next_reason or "planned")
+        delivery = _Delivery(fired_at=now, manual=manual)
+        self._deliveries[umo] = delivery
+        try:
+            return await self._compose_and_send(state, settings, delivery)
+        finally:
+            self._deliveries.pop(umo, None)
+
+    async def _compose_and_send(
+        self, state: SessionState, settings: SessionSettings, delivery: _Delivery
+    ) -> str:
+        from .composer import ComposeError
+
+        umo = state.umo
+        prompt = self._prompt(state, settings)
+        delivery.compose_task = asyncio.ensure_future(self.composer.compose(umo, settings, prompt))
+        try:
+            result = await delivery.compose_task
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not self.running or (task is not None and task.cancelling()):
+                raise  # the engine is stopping: the plan stays for the next start
+            self.journal(umo, "cancelled", "the user spoke while the message was being written")
+            return "cancelled"
+        except ComposeError as exc:
+            return self._failed(state, settings, exc.kind, exc.reason)
+        if (state.last_user_at or 0) > delivery.fired_at:
+            self.journal(umo, "cancelled", "the user spoke while the message was being written")
+            return "cancelled"
+        # From here the message is going out: consume the plan first, durably, so a
+        # reload or crash during the send can never send it twice.
+        delivery.sending = True
+        delivery.compose_task = asyncio.current_task()  # type: ignore[assignment]
+        state.next_at = None
+        state.phase = PHASE_IDLE
+        self.scheduler.cancel(umo)
+        self._touch(state)
+        await self.store.flush()
+        outcome = await self.sender.send(umo, result.text, settings, hurry=self._hurry)
+        now = self.clock()
+        if not outcome.ok:
+            return self._failed(state, settings, outcome.kind, outcome.reason)
+        self._failures.pop(umo, None)
+        state.last_bot_at = now
+        state.last_activity_at = now
+        state.sent_total += 1
+        self.counters["sent"] += 1
+        user_spoke_meanwhile = (state.last_user_at or 0) > delivery.fired_at
+        if not user_spoke_meanwhile:
+            state.unanswered += 1
+        self.journal(
+            umo,
+            "sent",
+            f"sent ({outcome.parts} part(s){', voice' if outcome.tts else ''})",
+            text=result.text[:2000],
+            provider=result.provider_id,
+            persona=result.persona_id,
+            unanswered=state.unanswered,
+        )
+        await self.composer.remember(umo, result.conversation_id, result.text)
+        if user_spoke_meanwhile and state.phase in (PHASE_PLANNED, PHASE_SILENCE):
+            self._touch(state)  # the user's own message already planned what comes next
+        elif not state.paused and self._served(umo, state.kind, settings):
+            self._after_proactive(state, settings, now)
+        else:
+            self._touch(state)
+        return "sent"
+
+    def _failed(
+        self, state: SessionState, settings: SessionSettings, kind: str, reason: str
+    ) -> str:
+        """Journal a failure and re-plan with back-off (never a tight loop)."""
+        failures = self._failures.get(state.umo, 0) + 1
+        self._failures[state.umo] = failures
+        self.counters[kind] += 1
+        self.journal(state.umo, kind, reason)
+        if failures == 1:
+            logger.warning("%s %s: %s (%s); will retry later", LOG_PREFIX, state.umo, kind, reason)
+        delay = retry_delay_seconds(failures, settings.schedule)
+        at, moved = shift_out_of_quiet(
+            self.clock() + delay, settings.schedule.quiet_hours, self.timezone, self.rng
+        )
+        self._set_planned(state, at, "retry", moved=moved, journal=False)
+        self.journal(state.umo, "retry", f"retry #{failures} after {kind}", at=at)
+        self._touch(state)
+        return kind
+
+    def _prompt(self, state: SessionState, settings: SessionSettings) -> str:
+        now = self.clock()
+        last = state.last_user_at or state.last_activity_at
+        values = {
+            "unanswered_count": state.unanswered,
+            "current_time": format_local_time(now, self.timezone),
+            "time_since_last_chat": describe_elapsed(now - last if last else None),
+            "session_name": state.name or state.umo.split(":", 2)[2],
+        }
+        return fill_prompt(settings.proactive_prompt, values)
+
+    # -- restore and auto-trigger ----------------------------------------------------
+    async def _restore_when_ready(self) -> None:
+        waited = 0.0
+        while not self._ready.is_set() and waited < READY_MAX_WAIT_SECONDS:
+            if self._is_ready is None or self._is_ready():
+                break
+            try:
+                await asyncio.wait_for(self._ready.wait(), READY_POLL_SECONDS)
+            except TimeoutError:
+                waited += READY_POLL_SECONDS
+        self._ready.set()
+        await self._restore()
+        self.ready_at = self.clock()
+        self._auto_trigger(self.ready_at)
+        self.scheduler.start()
+
+    async def _restore(self) -> None:
+        now = self.clock()
+        window = self.settings.engine.missed_window_minutes * 60.0
+        missed: list[SessionState] = []
+        restored = replanned = 0
+        for index, state in enumerate(list(self.sessions.values())):
+            if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
+                await asyncio.sleep(0)
+            if state.next_at is None or state.phase not in (PHASE_PLANNED, PHASE_SILENCE):
+                continue
+            if state.next_at > now:
+                self.scheduler.schedule(state.umo, state.next_at)
+                restored += 1
+            elif state.phase == PHASE_SILENCE:
+                self._on_silence_missed(state, now)
+                replanned += 1
+            elif now - state.next_at <= window:
+                missed.append(state)
+            else:
+                settings = self.settings_for(state.umo, state.kind)
+                self._plan(state, settings, now, "missed_replanned", journal=False)
+                self.journal(
+                    state.umo,
+                    "missed",
+                    "missed long ago while AstrBot was down: re-planned",
+                    at=state.next_at,
+                )
+                self._touch(state)
+                replanned += 1
+        missed.sort(key=lambda s: s.next_at or 0.0)
+        for state, at in zip(missed, spread_missed(now, len(missed), self.rng), strict=True):
+            state.next_at = at
+            self.scheduler.schedule(state.umo, at)
+            self.journal(state.umo, "missed", "missed while AstrBot was down: sending soon", at=at)
+            self._touch(state)
+        if restored or missed or replanned:
+            self.journal(
+                "",
+                "restored",
+                f"{restored} plan(s) restored, {len(missed)} missed sent soon, {replanned} re-planned",
+            )
+            logger.info(
+                "%s Restored %d plan(s); %d missed while down will be sent soon, %d re-planned.",
+                LOG_PREFIX,
+                restored,
+                len(missed),
+                replanned,
+            )
+
+    def _on_silence_missed(self, state: SessionState, now: float) -> None:
+        settings = self.settings_for(state.umo, state.kind)
+        self._plan(state, settings, now, "group_silence")
+        self._touch(state)
+
+    def _auto_trigger(self, now: float) -> None:
+        for kind, listed in (
+            (GROUP, self.settings.group_sessions),
+            ("friend", self.settings.friend_sessions),
+        ):
+            for umo in listed.umos:
+                self._auto_trigger_one(umo, kind, now)
+        for umo, override in self.overrides.items():
+            if override.get("enable") is True and (kind := kind_of(umo)):
+                self._auto_trigger_one(umo, kind, now)
+
+    def _auto_trigger_one(self, umo: str, kind: str, now: float) -> None:
+        settings = self.settings_for(umo, kind)
+        if not settings.auto_trigger_enabled or not self._served(umo, kind, settings):
+            return
+        state = self.sessions.get(umo)
+        if state is not None and (state.phase != PHASE_IDLE or state.paused or state.next_at):
+            return
+        if (
+            state is not None
+            and state.last_activity_at
+            and state.last_activity_at > (self.started_at or 0)
+        ):
+            return
+        state = state or self._new_state(umo, kind)
+        at = now + settings.auto_trigger_after_minutes * 60.0
+        at, moved = shift_out_of_quiet(at, settings.schedule.quiet_hours, self.timezone, self.rng)
+        self._set_planned(state, at, "auto_trigger", moved=moved, journal=False)
+        self.journal(
+            umo,
+            "auto_trigger",
+            f"no activity since start: planned in {settings.auto_trigger_after_minutes} min",
+            at=at,
+        )
+        self._touch(state)
+
+    # -- journal and events ----------------------------------------------------------
+    def journal(self, umo: str, kind: str, reason: str, **detail: Any) -> JournalEntry:
+        entry = self.store.append_journal(JournalEntry(self.clock(), umo, kind, reason, detail))
+        if self.events.has_subscribers:
+            self.events.publish({"type": "journal", "entry": journal_dict(entry)})
+        return entry
+
+    async def _publish_changes(self) -> None:
+        while True:
+            await asyncio.sleep(SESSION_EVENT_INTERVAL)
+            if not self._changed:
+                continue
+            changed, self._changed = self._changed, set()
+            if not self.events.has_subscribers:
+                continue
+            for umo in list(changed)[:200]:
+                state = self.sessions.get(umo)
+                if state is not None:
+                    self.events.publish({"type": "session", "session": self.session_view(state)})
+            if len(changed) > 200:
+                self.events.publish({"type": "sessions_changed", "count": len(changed)})
+
+    # -- admin actions ---------------------------------------------------------------
+    def _require(self, umo: str) -> SessionState:
+        try:
+            parsed = parse_umo(umo)
+        except ValueError as exc:
+            raise EngineError(str(exc)) from exc
+        state = self.sessions.get(umo)
+        if state is None:
+            state = self._new_state(umo, parsed.kind)
+        return state
+
+    async def trigger_now(self, umo: str) -> str:
+        """Write and send a message to this session right now (admin action)."""
+        self._require(umo)
+        if umo in self._deliveries:
+            raise EngineError("a message for this session is already being written", 409)
+        self.journal(umo, "manual", "send now")
+        return await self.deliver(umo, manual=True)
+
+    def request_trigger(self, umo: str) -> None:
+        """Queue "send now" for the workers (returns at once; the journal tells the
+        outcome). Raises EngineError for a bad UMO or a message already underway."""
+        self._require(umo)
+        if not self.running:
+            raise EngineError("the engine is not running", 503)
+        if umo in self._deliveries or umo in self._manual:
+            raise EngineError("a message for this session is already being written", 409)
+        self.journal(umo, "manual", "send now")
+        self._manual.add(umo)
+        if umo not in self._due_set:
+            self._due.appendleft(umo)
+            self._due_set.add(umo)
+        self._due_signal.set()
+
+    def reschedule(self, umo: str) -> SessionState:
+        state = self._require(umo)
+        settings = self.settings_for(umo, state.kind)
+        self.journal(umo, "manual", "re-plan")
+        self._plan(state, settings, self.clock(), "manual")
+        self._touch(state)
+        return state
+
+    def pause(self, umo: str) -> SessionState:
+        state = self._require(umo)
+        state.paused = True
+        self.journal(umo, "manual", "paused")
+        self._set_idle(state, None, "")
+        return state
+
+    def resume(self, umo: str) -> SessionState:
+        state = self._require(umo)
+        state.paused = False
+        self.journal(umo, "manual", "resumed")
+        if self._served(umo, state.kind, self.settings_for(umo, state.kind)):
+            self._plan(state, self.settings_for(umo, state.kind), self.clock(), "resumed")
+        self._touch(state)
+        return state
+
+    def cancel_plan(self, umo: str) -> SessionState:
+        state = self._require(umo)
+        self.journal(umo, "manual", "plan cancelled")
+        self._set_idle(state, None, "")
+        return state
+
+    async def set_override(self, umo: str, data: dict) -> None:
+        state = self._require(umo)
+        if data:
+            await self.store.save_override(umo, data)
+            self.overrides[umo] = data
+        else:
+            await self.store.delete_override(umo)
+            self.overrides.pop(umo, None)
+        self._effective.pop(umo, None)
+        self.journal(
+            umo, "override", "session settings changed" if data else "session settings reset"
+        )
+        if not self._served(umo, state.kind, self.settings_for(umo, state.kind)):
+            if state.phase in (PHASE_PLANNED, PHASE_SILENCE):
+                self._set_idle(state, "disabled", "the session is no longer served")
+        elif state.phase == PHASE_IDLE and not state.paused:
+            self._plan(state, self.settings_for(umo, state.kind), self.clock(), "enabled")
+        self._touch(state)
+
+    async def set_enabled(self, umo: str, enabled: bool) -> None:
+        """``/proactive on|off``: an override of ``enable`` for this session only."""
+        override = dict(self.overrides.get(umo) or {})
+        override["enable"] = enabled
+        await self.set_override(umo, override)
+
+    # -- views -----------------------------------------------------------------------
+    def session_view(self, state: SessionState) -> dict[str, Any]:
+        settings = self.settings_for(state.umo, state.kind)
+        return {
+            "umo": state.umo,
+            "kind": state.kind,
+            "name": state.name,
+            "platform": state.umo.split(":", 1)[0],
+            "served": self._served(state.umo, state.kind, settings),
+            "paused": state.paused,
+            "phase": state.phase,
+            "next_at": state.next_at,
+            "next_reason": state.next_reason,
+            "unanswered": state.unanswered,
+            "max_unanswered": settings.schedule.max_unanswered_times,
+            "last_user_at": state.last_user_at,
+            "last_bot_at": state.last_bot_at,
+            "last_activity_at": state.last_activity_at,
+            "sent_total": state.sent_total,
+            "has_override": bool(self.overrides.get(state.umo)),
+            "writing": state.umo in self._deliveries,
+        }
+
+    async def status(self) -> dict[str, Any]:
+        served = capped = 0
+        for index, (umo, state) in enumerate(list(self.sessions.items())):
+            if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
+                await asyncio.sleep(0)  # 100,000 sessions must not block the loop
+            if self._served(umo, state.kind, self.settings_for(umo, state.kind)):
+                served += 1
+            if state.phase == PHASE_CAPPED:
+                capped += 1
+        return {
+            "running": self.running,
+            "ready": self._ready.is_set() and self.ready_at is not None,
+            "sessions_known": len(self.sessions),
+            "sessions_served": served,
+            "planned": len(self.scheduler),
+            "writing": len(self._deliveries),
+            "queued": len(self._due),
+            "capped": capped,
+            "next": [{"umo": k, "at": w} for w, k in self.scheduler.upcoming(10)],
+            "counters": dict(self.counters),
+            "started_at": self.started_at,
+        }
+
+
+def journal_dict(entry: JournalEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": entry.at,
+        "umo": entry.umo,
+        "kind": entry.kind,
+        "reason": entry.reason,
+        "detail": entry.detail,
+    }

@@ -1,0 +1,187 @@
+"""``ProactiveService``: the store, the engine and their AstrBot adapters, as one unit.
+
+Start order: store, then engine (the panel comes after, in main.py); stop in reverse.
+``start()`` and ``stop()`` never raise and ``stop()`` is bounded: the plugin lives in
+AstrBot's process and its terminate() holds AstrBot's plugin lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, MutableMapping
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+from .composer import MessageComposer
+from .constants import LOG_PREFIX
+from .engine import ProactiveEngine
+from .engine_config import SCHEMA_GROUPS, parse_plugin_config, validate_config_update
+from .sender import MessageSender
+from .session_store import SessionStore, StoreUnavailable
+
+logger = logging.getLogger("astrbot")
+
+STORE_FILE_NAME = "proactive_chat.db"
+STOP_BUDGET_SECONDS = 4.0
+PRUNE_INTERVAL_SECONDS = 3600.0
+
+
+def resolve_timezone(name: object) -> tzinfo | None:
+    """AstrBot's configured timezone (``timezone`` in its config); None = system local.
+    Reads tzdata from disk: call it off the event loop."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        logger.warning(
+            "%s AstrBot's timezone %r is unknown; using the system's local time.",
+            LOG_PREFIX,
+            name,
+        )
+        return None
+
+
+class ProactiveService:
+    def __init__(
+        self,
+        context: Any,
+        config: MutableMapping[str, Any],
+        data_dir: Path,
+        *,
+        is_ready: Callable[[], bool] | None = None,
+    ) -> None:
+        self.context = context
+        self.config = config
+        self.data_dir = data_dir
+        self.store = SessionStore(data_dir / STORE_FILE_NAME)
+        self.engine: ProactiveEngine | None = None
+        self._is_ready = is_ready
+        self._prune_task: asyncio.Task | None = None
+        self.problem: str | None = None  # why the engine is not running, for the panel
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except Exception as exc:
+            self.problem = f"start-up failed: {exc}"
+            logger.exception(
+                "%s The proactive engine could not start; AstrBot is not affected.", LOG_PREFIX
+            )
+
+    async def _start(self) -> None:
+        settings, problems = parse_plugin_config(self.config)
+        for problem in problems:
+            logger.warning("%s Config: %s", LOG_PREFIX, problem)
+        timezone = await asyncio.to_thread(resolve_timezone, self._astrbot_timezone())
+        try:
+            await self.store.open()
+        except StoreUnavailable as exc:
+            self.problem = str(exc)
+            logger.error("%s %s Proactive messages are off until this is fixed.", LOG_PREFIX, exc)
+            return
+        self.store.start()
+        engine = ProactiveEngine(
+            settings=settings,
+            store=self.store,
+            composer=MessageComposer(
+                self.context, timeout_seconds=settings.engine.llm_timeout_seconds
+            ),
+            sender=MessageSender(self.context),
+            timezone=timezone,
+            is_ready=self._is_ready,
+        )
+        await engine.start()
+        self.engine = engine
+        self._prune_task = asyncio.create_task(self._prune_periodically(), name="pc-prune")
+        logger.info(
+            "%s Engine started: %d known session(s), %d private chat(s) and %d group(s) listed.",
+            LOG_PREFIX,
+            len(engine.sessions),
+            len(settings.friend_sessions),
+            len(settings.group_sessions),
+        )
+
+    async def stop(self) -> None:
+        try:
+            async with asyncio.timeout(STOP_BUDGET_SECONDS):
+                await self._stop()
+        except TimeoutError:
+            logger.error("%s The engine did not stop in time; some state may be lost.", LOG_PREFIX)
+        except Exception:
+            logger.exception("%s Error while stopping the engine", LOG_PREFIX)
+
+    async def _stop(self) -> None:
+        if self._prune_task is not None:
+            self._prune_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._prune_task
+            self._prune_task = None
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            await engine.stop()
+        await self.store.close()
+
+    def notify_ready(self) -> None:
+        if self.engine is not None:
+            self.engine.notify_ready()
+
+    # -- config, applied live --------------------------------------------------------
+    def config_view(self) -> dict[str, Any]:
+        """The engine's config groups as in effect (normalized)."""
+        settings = self.engine.settings if self.engine else parse_plugin_config(self.config)[0]
+        return {
+            "friend_settings": settings.friend_dict,
+            "group_settings": settings.group_dict,
+            "engine_settings": settings.engine_dict,
+        }
+
+    async def update_config(self, raw: dict[str, Any]) -> list[str]:
+        """Validate, save with AstrBot's ``save_config()`` and apply without a reload.
+        Returns the errors (nothing is changed when there are any)."""
+        current = {group: self.config.get(group) for group in SCHEMA_GROUPS}
+        new_groups, errors = validate_config_update(raw, current)
+        if errors:
+            return errors
+        for group, value in new_groups.items():
+            self.config[group] = value
+        save = getattr(self.config, "save_config", None)
+        if callable(save):
+            await asyncio.to_thread(save)
+        settings, problems = parse_plugin_config(self.config)
+        for problem in problems:
+            logger.warning("%s Config: %s", LOG_PREFIX, problem)
+        if self.engine is not None:
+            self.engine.apply_settings(settings)
+            if self.engine.composer is not None and hasattr(
+                self.engine.composer, "timeout_seconds"
+            ):
+                self.engine.composer.timeout_seconds = settings.engine.llm_timeout_seconds
+        logger.info("%s Config saved from the admin panel and applied.", LOG_PREFIX)
+        return []
+
+    def _astrbot_timezone(self) -> object:
+        try:
+            return self.context.get_config().get("timezone")
+        except Exception:
+            return None
+
+    async def _prune_periodically(self) -> None:
+        while True:
+            engine = self.engine
+            if engine is not None:
+                limits = engine.settings.engine
+                try:
+                    removed = await self.store.prune_journal(
+                        keep_days=limits.journal_keep_days, max_entries=limits.journal_max_entries
+                    )
+                    if removed:
+                        logger.info("%s Journal: %d old entries removed.", LOG_PREFIX, removed)
+                except Exception:
+                    logger.exception("%s Journal clean-up failed", LOG_PREFIX)
+            await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
