@@ -13,6 +13,16 @@ In-process (marker ``host``, added automatically to tests that use these fixture
   ``caplog`` does not see AstrBot (its loggers do not propagate, and AstrBot strips the
   root logger's handlers after loading plugins): use ``host.logs``.
 
+In-process with a scripted LLM and a recording IM platform (harness/stand_ins.py):
+    async def test_c(chat_host):           # host + stand-ins, core event bus running
+        from harness import stand_ins      # import inside the test (it imports astrbot)
+        im, llm = stand_ins.platform(chat_host), stand_ins.provider(chat_host)
+        llm.answer("hello")                # next LLM call answers this
+        event = await im.inject_and_wait("hi", sender_id=stand_ins.unique_id())
+        assert im.replies_to(event)[0].text == "hello"
+    async def test_d(chat_host_factory):   # tts / no proactive support / extra core keys
+        async with chat_host_factory(tts=True, proactive=False, core_config={...}) as h: ...
+
 Subprocess (marker ``process``):
     def test_z(process_host):
         proc = process_host()              # started, dashboard ready, logged in
@@ -73,7 +83,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: order.get(Path(str(item.path)).parent.name, 1))
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
-        if names & {"host", "host_factory", "inprocess_root"}:
+        if names & {"host", "host_factory", "chat_host", "chat_host_factory", "inprocess_root"}:
             item.add_marker(pytest.mark.host)
         if "process_host" in names:
             item.add_marker(pytest.mark.process)
@@ -137,6 +147,40 @@ def host_factory(inprocess_root: Path) -> Callable[..., InProcessHost]:
 async def host(host_factory: Callable[..., InProcessHost]):
     """AstrBot's core booted in this test's event loop, our plugin loaded."""
     async with host_factory() as h:
+        yield h
+
+
+@pytest.fixture
+def chat_host_factory(host_factory: Callable[..., InProcessHost]) -> Callable[..., InProcessHost]:
+    """``chat_host_factory(*, tts=False, proactive=True, core_config=None,
+    plugin_config=None, **kw)`` -> an InProcessHost (to ``async with``) whose core has
+    the scripted chat provider (the default chat model) and the recording IM platform
+    (``support_proactive_message=proactive``); ``tts`` adds the scripted TTS provider
+    and turns TTS on. ``core_config`` is merged over that for this host only.
+    """
+
+    def make(
+        *,
+        tts: bool = False,
+        proactive: bool = True,
+        core_config: dict | None = None,
+        plugin_config: dict | None = None,
+        **kwargs,
+    ) -> InProcessHost:
+        return host_factory(
+            plugin_config,
+            chat={"tts": tts, "proactive": proactive},
+            core_config=core_config,
+            **kwargs,
+        )
+
+    return make
+
+
+@pytest.fixture
+async def chat_host(chat_host_factory: Callable[..., InProcessHost]):
+    """AstrBot's core with our plugin, the scripted LLM and the recording IM platform."""
+    async with chat_host_factory() as h:
         yield h
 
 

@@ -17,12 +17,20 @@ What differs from ``astrbot run``: no dashboard web server (only the core and th
 manager), and ``update_llm_metadata`` (a fire-and-forget download of models.dev metadata
 at boot) is replaced by a no-op, so no task outlives the host and nothing touches the
 network.
+
+Core config per host: AstrBot reads ``data/cmd_config.json`` once, at import, into the
+process-global ``astrbot.core.astrbot_config``. ``core_config`` (and ``chat=True``, which
+adds the stand-in LLM and IM platform of ``harness.stand_ins``) is deep-merged into that
+live dict before boot; on exit every top-level key that differs from a deep copy taken
+before boot is put back (AstrBot also edits the config in place while booting), and the
+file gets its old bytes, so the next host in the process starts from the same config.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import os
 import sys
@@ -128,6 +136,12 @@ class InProcessHost:
         boot_timeout / stop_timeout / op_timeout: bounds for boot, shutdown and each
             plugin operation (reload, config save, turn off/on); exceeding one raises
             TimeoutError (a hanging terminate() would otherwise hang the test).
+        core_config: Top-level ``cmd_config.json`` keys for this host only, deep-merged
+            (dicts merge key by key, anything else replaces) over AstrBot's live config.
+        chat: True (or a dict of ``stand_ins.chat_core_config`` keyword arguments, e.g.
+            ``{"tts": True, "proactive": False}``) loads the scripted chat provider (the
+            default one) and the recording IM platform; ``core_config`` is merged after
+            it. Reach them with ``stand_ins.provider(host)`` / ``stand_ins.platform(host)``.
     """
 
     def __init__(
@@ -140,8 +154,14 @@ class InProcessHost:
         boot_timeout: float = 60.0,
         stop_timeout: float = 30.0,
         op_timeout: float = 30.0,
+        core_config: dict | None = None,
+        chat: bool | dict = False,
     ) -> None:
         self.root = Path(root).resolve()
+        self._core_config = core_config
+        self._chat = chat
+        self._config_snapshot: dict | None = None
+        self._config_file_bytes: bytes | None = None
         self.plugin_name = plugin_name
         self._plugin_config = plugin_config
         self._start_core = start_core
@@ -164,6 +184,7 @@ class InProcessHost:
         self.logs.attach()
         started = time.monotonic()
         try:
+            self._apply_core_config()
             await asyncio.wait_for(self._boot(), self.boot_timeout)
         except BaseException:
             await self._shutdown()
@@ -195,9 +216,57 @@ class InProcessHost:
             if self.lifecycle is not None and hasattr(self.lifecycle, "dashboard_shutdown_event"):
                 await asyncio.wait_for(self._stop_lifecycle(), self.stop_timeout)
         finally:
-            self._clear_registries()
-            await self._cancel_leftover_tasks()
-            self.logs.detach()
+            try:
+                self._clear_registries()
+                await self._cancel_leftover_tasks()
+            finally:
+                self._restore_core_config()
+                self.logs.detach()
+
+    def _apply_core_config(self) -> None:
+        overlay: dict = {}
+        if self._chat:
+            from . import stand_ins  # imports astrbot: registers the stand-in adapters
+
+            stand_ins.ensure_registered()
+            options = self._chat if isinstance(self._chat, dict) else {}
+            overlay = stand_ins.chat_core_config(**options)
+        if self._core_config:
+            overlay = _deep_merge(overlay, self._core_config)
+        if not overlay:
+            return
+        from astrbot.core import astrbot_config
+
+        config_file = Path(astrbot_config.config_path)
+        if config_file.is_file():
+            self._config_file_bytes = config_file.read_bytes()
+        # AstrBot also edits its config in place at boot (migrations, id fixes): keep
+        # a deep copy of all of it, so the undo covers more than the overlay's keys.
+        self._config_snapshot = copy.deepcopy(dict(astrbot_config))
+        for key, value in overlay.items():
+            original = astrbot_config.get(key)
+            astrbot_config[key] = (
+                _deep_merge(original, value)
+                if isinstance(value, dict) and isinstance(original, dict)
+                else copy.deepcopy(value)
+            )
+
+    def _restore_core_config(self) -> None:
+        snapshot, self._config_snapshot = self._config_snapshot, None
+        if snapshot is None:
+            return
+        from astrbot.core import astrbot_config
+
+        for key in [k for k in astrbot_config if k not in snapshot]:
+            del astrbot_config[key]
+        for key, value in snapshot.items():
+            if astrbot_config.get(key) != value:
+                astrbot_config[key] = value
+        if self._config_file_bytes is not None:
+            config_file = Path(astrbot_config.config_path)
+            if not config_file.is_file() or config_file.read_bytes() != self._config_file_bytes:
+                config_file.write_bytes(self._config_file_bytes)
+            self._config_file_bytes = None
 
     async def _stop_lifecycle(self) -> None:
         from astrbot.core import sp
@@ -315,6 +384,18 @@ class InProcessHost:
         await asyncio.wait_for(
             self.plugin_manager.turn_on_plugin(self.plugin_name), self.op_timeout
         )
+
+
+def _deep_merge(base: dict | None, overlay: dict) -> dict:
+    """A new dict: ``base`` with ``overlay`` merged in (dicts recursively, the rest
+    replaced; everything deep-copied)."""
+    merged = copy.deepcopy(base) if base else {}
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
 
 
 async def _no_llm_metadata_download() -> None:
