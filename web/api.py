@@ -108,7 +108,7 @@ def _rate_limited(wait: float) -> PanelError:
 async def _read_password(request: Request) -> str:
     try:
         body = await request.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise PanelError(400, "bad_request", 'Send JSON: {"password": "..."}') from None
     password = body.get("password") if isinstance(body, dict) else None
     if not isinstance(password, str) or not password:

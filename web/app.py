@@ -39,12 +39,15 @@ class AppDeps:
     connections: ConnectionRegistry = field(default_factory=ConnectionRegistry)
     rate_limiter: LoginRateLimiter = field(default_factory=LoginRateLimiter)
     templates: Any = None
+    service: Any = None  # core.service.ProactiveService (engine API), None when absent
 
 
 def create_app(deps: AppDeps) -> FastAPI:
     from .api import build_api_router
+    from .api_engine import build_engine_router
     from .pages import build_pages_router
     from .templating import build_templates
+    from .ws_events import build_events_router
     from .ws_logs import build_ws_router
 
     app = FastAPI(
@@ -59,7 +62,9 @@ def create_app(deps: AppDeps) -> FastAPI:
     app.state.deps = deps
 
     app.include_router(build_api_router())
+    app.include_router(build_engine_router())
     app.include_router(build_ws_router())
+    app.include_router(build_events_router())
     app.include_router(build_pages_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -45,9 +45,16 @@ HISTORY_LINGER_SECONDS = 10.0
 
 class AdminPanel:
     def __init__(
-        self, settings: WebAdminSettings, data_dir: Path, version: str, astrbot_version: str
+        self,
+        settings: WebAdminSettings,
+        data_dir: Path,
+        version: str,
+        astrbot_version: str,
+        *,
+        service: Any = None,
     ) -> None:
         self.settings = settings
+        self.service = service  # core.service.ProactiveService, or None (panel only)
         self.data_dir = data_dir
         self.version = version
         self.astrbot_version = astrbot_version
@@ -125,6 +132,7 @@ class AdminPanel:
             version=self.version,
             astrbot_version=self.astrbot_version,
             templates=templates,
+            service=self.service,
             rate_limiter=LoginRateLimiter(
                 storage=self._stash.setdefault("login_failures", OrderedDict())
             ),

@@ -82,13 +82,31 @@ async def test_healthz_is_open(client):
 
 
 def test_the_api_route_list_is_what_we_test(built):
-    assert sorted(api_routes(built[0])) == [
-        ("GET", "/api/logs"),
-        ("GET", "/api/me"),
-        ("GET", "/api/openapi.json"),
-        ("POST", "/api/login"),
-        ("POST", "/api/logout"),
-    ]
+    session = "/api/sessions/{umo:path}"
+    assert sorted(api_routes(built[0])) == sorted(
+        [
+            ("GET", "/api/logs"),
+            ("GET", "/api/me"),
+            ("GET", "/api/openapi.json"),
+            ("POST", "/api/login"),
+            ("POST", "/api/logout"),
+            ("GET", "/api/status"),
+            ("GET", "/api/sessions"),
+            ("GET", session),
+            ("GET", f"{session}/override"),
+            ("PUT", f"{session}/override"),
+            ("DELETE", f"{session}/override"),
+            ("POST", f"{session}/trigger"),
+            ("POST", f"{session}/reschedule"),
+            ("POST", f"{session}/pause"),
+            ("POST", f"{session}/resume"),
+            ("POST", f"{session}/cancel"),
+            ("GET", "/api/journal"),
+            ("GET", "/api/config"),
+            ("PUT", "/api/config"),
+            ("GET", "/api/config/schema"),
+        ]
+    )
 
 
 @pytest.mark.parametrize("password", [PASSWORD, ""])
@@ -104,7 +122,7 @@ async def test_every_api_route_needs_login(password):
             assert response.json()["error"] == "unauthorized"
             assert response.headers["www-authenticate"] == "Bearer"
             checked += 1
-        assert checked == 6
+        assert checked == 21
 
 
 async def test_no_password_configured_makes_login_impossible():

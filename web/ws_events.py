@@ -1,0 +1,132 @@
+"""``/ws/events``: the engine's live events (journal entries, session changes).
+
+Protocol (server -> client, JSON text frames): ``{"type": "hello", "status": {...}}``
+once (the same body as ``GET /api/status``), then each event of the engine's
+``EventHub`` as it comes: ``journal`` (``entry``), ``session`` (``session``: a session
+view), ``sessions_changed`` (``count``: too many changes at once, reload the list),
+``gap`` (``dropped``: this client fell behind and lost events).
+
+Close codes: 1012 when the plugin reloads or the engine stops (``closed`` is sent
+first): reconnect. 1008 for a client that floods frames (it has nothing to say).
+Oversized frames never reach this handler: the panel's uvicorn refuses frames above
+``ws_max_size`` (64 KiB, core/embedded_uvicorn.py) with 1009.
+
+Without an engine (not loaded, or it failed to start) the hello says
+``running: false`` with the problem, and the socket then stays open and idle: the
+page shows why, and the reload that fixes it closes the socket with 1012, which
+makes the page reconnect to the new engine. Closing with 1011 instead would only
+make the page retry in a loop against the same missing engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from .api_engine import status_body
+from .connections import CLOSE_POLICY, CLOSE_RELOADING, CLOSE_TRY_AGAIN
+
+SEND_TIMEOUT = 10.0
+FLOOD_BURST = 30  # client frames allowed at once ...
+FLOOD_RATE = 2.0  # ... and per second after that
+
+
+def build_events_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.websocket("/ws/events")
+    async def events_socket(websocket: WebSocket) -> None:
+        deps = websocket.app.state.deps
+        registry = deps.connections
+        if not registry.add(websocket):
+            await websocket.close(code=CLOSE_TRY_AGAIN, reason="too many panel clients")
+            return
+        reader: asyncio.Task | None = None
+        subscription = None
+        close_code, reason = 1000, ""
+        try:
+            await websocket.accept()
+            reader = asyncio.create_task(_read_client(websocket))
+            engine = getattr(deps.service, "engine", None)
+            if engine is not None and not engine.events.closed:
+                # Subscribe before the status is taken: nothing falls between the two.
+                subscription = engine.events.subscribe()
+            await _send(websocket, {"type": "hello", "status": await status_body(deps, engine)})
+            if subscription is None:
+                await reader
+            else:
+                await _forward(websocket, subscription, reader)
+            if reader.done() and reader.result() == CLOSE_POLICY:
+                close_code, reason = CLOSE_POLICY, "too many messages"
+            elif not reader.done():
+                close_code, reason = CLOSE_RELOADING, "the engine stopped"
+        except asyncio.CancelledError:
+            requested = registry.close_code_for(websocket)
+            if requested is None:
+                raise
+            # The registry cancelled us to close the socket (plugin stopping).
+            asyncio.current_task().uncancel()
+            close_code = requested
+        except (WebSocketDisconnect, ConnectionError, TimeoutError, RuntimeError):
+            close_code = 1011
+        finally:
+            if subscription is not None:
+                subscription.close()
+            registry.remove(websocket)
+            registry.forget_close(websocket)
+            if reader is not None:
+                reader.cancel()
+                await asyncio.wait({reader}, timeout=0.2)
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(0.3):
+                    await websocket.close(code=close_code, reason=reason)
+
+    return router
+
+
+async def _forward(websocket: WebSocket, subscription: Any, reader: asyncio.Task) -> None:
+    """Send each event until the client leaves or floods, or the engine says ``closed``."""
+    while True:
+        getter = asyncio.ensure_future(subscription.get())
+        try:
+            await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not getter.done():
+                getter.cancel()
+        if reader.done():
+            return
+        event = getter.result()
+        await _send(websocket, event)
+        if event.get("type") == "closed":
+            return
+
+
+async def _read_client(websocket: WebSocket) -> int | None:
+    """Read and ignore what the client sends; None when it leaves, 1008 when it floods."""
+    tokens, last = float(FLOOD_BURST), time.monotonic()
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        now = time.monotonic()
+        tokens = min(float(FLOOD_BURST), tokens + (now - last) * FLOOD_RATE)
+        last = now
+        if tokens < 1.0:
+            return CLOSE_POLICY
+        tokens -= 1.0
+
+
+async def _send(websocket: WebSocket, event: dict[str, Any]) -> None:
+    # A client that stopped reading must not hold this handler forever.
+    text = json.dumps(event, ensure_ascii=False, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (half an emoji): send it escaped
+        text = json.dumps(event, default=str)
+    async with asyncio.timeout(SEND_TIMEOUT):
+        await websocket.send_text(text)
