@@ -1,8 +1,8 @@
-"""AstrBot entry point: wiring only.
+"""AstrBot entry point: wiring and event handlers only.
 
 AstrBot calls ``terminate()`` only when the entry class itself defines it (an
 inherited one is skipped) and never when it defines ``__del__``: so ``terminate``
-lives here and ``__del__`` must not.
+lives here and ``__del__`` must not. Every decorated handler must live here too.
 """
 
 from __future__ import annotations
@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from astrbot.api.event import AstrMessageEvent, filter
 from astrbot.api.star import Context, Star, StarTools
 
 from .core.config import parse_web_admin
 from .core.constants import LOG_PREFIX, PLUGIN_NAME, PLUGIN_VERSION
+from .core.service import ProactiveService
+from .core.umo import kind_of
 from .web.panel import AdminPanel
 
 logger = logging.getLogger("astrbot")
@@ -27,19 +30,33 @@ def _astrbot_version() -> str:
     return str(VERSION)
 
 
+def _session_name(event: AstrMessageEvent) -> str:
+    group = getattr(event.message_obj, "group", None)
+    if group is not None and getattr(group, "group_name", ""):
+        return group.group_name
+    return event.get_sender_name() or ""
+
+
 class ProactiveChatPlugin(Star):
     def __init__(self, context: Context, config: dict | None = None) -> None:
         super().__init__(context, config)
         self.config = config if config is not None else {}
+        self.service: ProactiveService | None = None
         self.panel: AdminPanel | None = None
 
     async def initialize(self) -> None:
         try:
+            data_dir = await asyncio.to_thread(StarTools.get_data_dir, PLUGIN_NAME)
+            self.service = ProactiveService(
+                self.context, self.config, data_dir, is_ready=self._platforms_loaded
+            )
+            await self.service.start()
             settings, problems = parse_web_admin(self.config.get("web_admin"))
             for problem in problems:
                 logger.warning("%s Config: %s", LOG_PREFIX, problem)
-            data_dir = await asyncio.to_thread(StarTools.get_data_dir, PLUGIN_NAME)
-            self.panel = AdminPanel(settings, data_dir, PLUGIN_VERSION, _astrbot_version())
+            self.panel = AdminPanel(
+                settings, data_dir, PLUGIN_VERSION, _astrbot_version(), service=self.service
+            )
             await self.panel.start()
         except Exception:
             logger.exception("%s Start-up failed; AstrBot is not affected.", LOG_PREFIX)
@@ -48,3 +65,158 @@ class ProactiveChatPlugin(Star):
         panel, self.panel = self.panel, None
         if panel is not None:
             await panel.stop()
+        service, self.service = self.service, None
+        if service is not None:
+            await service.stop()
+
+    def _platforms_loaded(self) -> bool:
+        manager = getattr(self.context, "platform_manager", None)
+        return bool(getattr(manager, "platform_insts", None))
+
+    def _engine(self):
+        service = self.service
+        return service.engine if service is not None else None
+
+    # -- events ----------------------------------------------------------------------
+    @filter.on_platform_loaded()
+    async def pc_on_platform_loaded(self) -> None:
+        if self.service is not None:
+            self.service.notify_ready()
+
+    @filter.event_message_type(filter.EventMessageType.ALL)
+    async def pc_on_message(self, event: AstrMessageEvent) -> None:
+        """Every incoming message: a few dict operations, no I/O."""
+        engine = self._engine()
+        if engine is None:
+            return
+        try:
+            umo = event.unified_msg_origin
+            if event.get_sender_id() == event.get_self_id():
+                engine.on_bot_message(umo)
+            else:
+                engine.on_user_message(umo, _session_name(event))
+        except Exception:
+            logger.exception("%s Could not note a message", LOG_PREFIX)
+
+    @filter.on_llm_response()
+    async def pc_on_llm_response(self, event: AstrMessageEvent, response: object) -> None:
+        """The model answered in this session (also seen for streamed replies, which
+        ``after_message_sent`` misses): in a group, that restarts the silence."""
+        engine = self._engine()
+        if engine is None:
+            return
+        try:
+            engine.on_bot_message(event.unified_msg_origin)
+        except Exception:
+            logger.exception("%s Could not note a reply", LOG_PREFIX)
+
+    @filter.after_message_sent()
+    async def pc_after_message_sent(self, event: AstrMessageEvent) -> None:
+        engine = self._engine()
+        if engine is None:
+            return
+        try:
+            engine.on_bot_message(event.unified_msg_origin)
+        except Exception:
+            logger.exception("%s Could not note a reply", LOG_PREFIX)
+
+    # -- commands --------------------------------------------------------------------
+    @filter.command_group("proactive")
+    def proactive(self) -> None:
+        """主动消息 / proactive messages: status, on, off, now, panel"""
+
+    @proactive.command("status")
+    async def pc_status(self, event: AstrMessageEvent):
+        """本会话的主动消息状态 / this session's status"""
+        yield event.plain_result(self._status_text(event.unified_msg_origin))
+
+    @filter.permission_type(filter.PermissionType.ADMIN)
+    @proactive.command("on")
+    async def pc_on(self, event: AstrMessageEvent):
+        """在本会话开启主动消息 / turn proactive messages on here"""
+        yield event.plain_result(await self._set_enabled(event.unified_msg_origin, True))
+
+    @filter.permission_type(filter.PermissionType.ADMIN)
+    @proactive.command("off")
+    async def pc_off(self, event: AstrMessageEvent):
+        """在本会话关闭主动消息 / turn proactive messages off here"""
+        yield event.plain_result(await self._set_enabled(event.unified_msg_origin, False))
+
+    @filter.permission_type(filter.PermissionType.ADMIN)
+    @proactive.command("now")
+    async def pc_now(self, event: AstrMessageEvent):
+        """立即发送一条主动消息 / send a proactive message now"""
+        engine = self._engine()
+        if engine is None:
+            yield event.plain_result(self._unavailable())
+            return
+        try:
+            engine.request_trigger(event.unified_msg_origin)
+        except Exception as exc:
+            yield event.plain_result(f"无法发送 / Cannot send: {exc}")
+            return
+        yield event.plain_result("好的，马上写一条。/ Writing one now.")
+
+    @filter.permission_type(filter.PermissionType.ADMIN)
+    @proactive.command("panel")
+    async def pc_panel(self, event: AstrMessageEvent):
+        """管理面板地址（仅私聊）/ the admin panel's address (private chat only)"""
+        if kind_of(event.unified_msg_origin) != "friend":
+            yield event.plain_result("请在私聊中使用。/ Please ask in a private chat.")
+            return
+        panel = self.panel
+        if panel is None or not panel.settings.enabled:
+            yield event.plain_result("管理面板未启用。/ The admin panel is off.")
+            return
+        yield event.plain_result(
+            f"管理面板 / Admin panel: {panel.settings.url}\n"
+            "密码见插件配置或首次启动日志。/ The password is in the plugin config or the "
+            "first start-up log."
+        )
+
+    # -- helpers ---------------------------------------------------------------------
+    async def _set_enabled(self, umo: str, enabled: bool) -> str:
+        engine = self._engine()
+        if engine is None:
+            return self._unavailable()
+        if kind_of(umo) is None:
+            return "这里不是私聊或群聊。/ Not a private chat or a group."
+        try:
+            await engine.set_enabled(umo, enabled)
+        except Exception as exc:
+            logger.warning("%s /proactive %s failed for %s: %s", LOG_PREFIX, enabled, umo, exc)
+            return f"操作失败 / Failed: {exc}"
+        if enabled:
+            return "已在本会话开启主动消息。/ Proactive messages are on here."
+        return "已在本会话关闭主动消息。/ Proactive messages are off here."
+
+    def _status_text(self, umo: str) -> str:
+        engine = self._engine()
+        if engine is None:
+            return self._unavailable()
+        if kind_of(umo) is None:
+            return "这里不是私聊或群聊。/ Not a private chat or a group."
+        state = engine.sessions.get(umo)
+        served = engine.is_served(umo)
+        settings = engine.settings_for(umo)
+        lines = [f"主动消息 / Proactive: {'开启 on' if served else '关闭 off'}"]
+        if state is not None:
+            if state.paused:
+                lines.append("已暂停 / paused")
+            if state.next_at and state.phase == "planned":
+                lines.append(f"下次 / next: {_local(state.next_at, engine.timezone)}")
+            elif state.phase == "silence":
+                lines.append("等待群聊沉默 / waiting for the group to go quiet")
+            limit = settings.schedule.max_unanswered_times
+            lines.append(f"未回复 / unanswered: {state.unanswered}/{limit or '∞'}")
+        return "\n".join(lines)
+
+    def _unavailable(self) -> str:
+        problem = self.service.problem if self.service else None
+        return f"主动消息引擎未运行 / The engine is not running{': ' + problem if problem else ''}"
+
+
+def _local(ts: float, tz) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M")

@@ -93,6 +93,7 @@ class _Delivery:
     compose_task: asyncio.Task | None = None
     sending: bool = False
     manual: bool = False
+    done: asyncio.Event | None = None
 
 
 class ProactiveEngine:
@@ -167,14 +168,15 @@ class ProactiveEngine:
         self.running = False
         self.scheduler.stop()
         self._hurry.set()
-        sending = [
-            d.compose_task for d in self._deliveries.values() if d.sending and d.compose_task
-        ]
+        sending = [d.done for d in self._deliveries.values() if d.sending and d.done]
         for delivery in self._deliveries.values():
             if not delivery.sending and delivery.compose_task is not None:
                 delivery.compose_task.cancel()
         if sending:
-            await asyncio.wait(sending, timeout=SEND_GRACE_SECONDS)
+            waits = [asyncio.ensure_future(done.wait()) for done in sending]
+            await asyncio.wait(waits, timeout=SEND_GRACE_SECONDS)
+            for waiter in waits:
+                waiter.cancel()
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -183,15 +185,24 @@ class ProactiveEngine:
         self.events.close()
 
     # -- settings --------------------------------------------------------------------
-    def apply_settings(self, settings: PluginSettings) -> None:
+    async def apply_settings(self, settings: PluginSettings) -> None:
         """New config, applied live: cached settings dropped, plans of sessions that
-        are no longer served are cancelled, newly listed ones get auto-trigger."""
+        are no longer served are cancelled, newly listed ones get auto-trigger.
+        Chunked: 100,000 sessions must not block the loop."""
         self.settings = settings
         self._effective.clear()
         now = self.clock()
-        for umo, state in self.sessions.items():
-            if not self.is_served(umo) and state.phase in (PHASE_PLANNED, PHASE_SILENCE):
-                self._set_idle(state, "disabled", "the session is no longer served")
+        stopped: list[SessionState] = []
+        for index, (umo, state) in enumerate(list(self.sessions.items())):
+            if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
+                await asyncio.sleep(0)
+            if state.phase in (PHASE_PLANNED, PHASE_SILENCE) and not self.is_served(umo):
+                stopped.append(state)
+        few = len(stopped) <= 20
+        for state in stopped:
+            self._set_idle(state, "disabled" if few else None, "the session is no longer served")
+        if not few:
+            self.journal("", "disabled", f"{len(stopped)} sessions are no longer served")
         if self._ready.is_set() and self.ready_at is not None:
             self._auto_trigger(now)
 
@@ -392,14 +403,15 @@ class ProactiveEngine:
                 return "quiet_shifted"
         problem = self.sender.platform_problem(umo)
         if problem is not None:
-            return self._failed(state, settings, "platform_skipped", problem)
+            return self._failed(state, settings, "platform_skipped", problem, manual=manual)
         self.journal(umo, "fired", "manual trigger" if manual else state.next_reason or "planned")
-        delivery = _Delivery(fired_at=now, manual=manual)
+        delivery = _Delivery(fired_at=now, manual=manual, done=asyncio.Event())
         self._deliveries[umo] = delivery
         try:
             return await self._compose_and_send(state, settings, delivery)
         finally:
             self._deliveries.pop(umo, None)
+            delivery.done.set()
 
     async def _compose_and_send(
         self, state: SessionState, settings: SessionSettings, delivery: _Delivery
@@ -418,14 +430,17 @@ class ProactiveEngine:
             self.journal(umo, "cancelled", "the user spoke while the message was being written")
             return "cancelled"
         except ComposeError as exc:
-            return self._failed(state, settings, exc.kind, exc.reason)
+            return self._failed(state, settings, exc.kind, exc.reason, manual=delivery.manual)
+        except Exception as exc:  # a provider or AstrBot raising something unexpected
+            logger.exception("%s Writing a message for %s failed", LOG_PREFIX, umo)
+            reason = f"{type(exc).__name__}: {exc}"[:300]
+            return self._failed(state, settings, "llm_failed", reason, manual=delivery.manual)
         if (state.last_user_at or 0) > delivery.fired_at:
             self.journal(umo, "cancelled", "the user spoke while the message was being written")
             return "cancelled"
         # From here the message is going out: consume the plan first, durably, so a
         # reload or crash during the send can never send it twice.
         delivery.sending = True
-        delivery.compose_task = asyncio.current_task()  # type: ignore[assignment]
         state.next_at = None
         state.phase = PHASE_IDLE
         self.scheduler.cancel(umo)
@@ -434,7 +449,9 @@ class ProactiveEngine:
         outcome = await self.sender.send(umo, result.text, settings, hurry=self._hurry)
         now = self.clock()
         if not outcome.ok:
-            return self._failed(state, settings, outcome.kind, outcome.reason)
+            return self._failed(
+                state, settings, outcome.kind, outcome.reason, manual=delivery.manual
+            )
         self._failures.pop(umo, None)
         state.last_bot_at = now
         state.last_activity_at = now
@@ -462,9 +479,20 @@ class ProactiveEngine:
         return "sent"
 
     def _failed(
-        self, state: SessionState, settings: SessionSettings, kind: str, reason: str
+        self,
+        state: SessionState,
+        settings: SessionSettings,
+        kind: str,
+        reason: str,
+        *,
+        manual: bool = False,
     ) -> str:
-        """Journal a failure and re-plan with back-off (never a tight loop)."""
+        """Journal a failure and re-plan with back-off (never a tight loop). A manual
+        "send now" for a session that is paused or not served is not retried."""
+        if manual and (state.paused or not self._served(state.umo, state.kind, settings)):
+            self.counters[kind] += 1
+            self.journal(state.umo, kind, reason)
+            return kind
         failures = self._failures.get(state.umo, 0) + 1
         self._failures[state.umo] = failures
         self.counters[kind] += 1
@@ -641,9 +669,9 @@ class ProactiveEngine:
     def request_trigger(self, umo: str) -> None:
         """Queue "send now" for the workers (returns at once; the journal tells the
         outcome). Raises EngineError for a bad UMO or a message already underway."""
-        self._require(umo)
         if not self.running:
             raise EngineError("the engine is not running", 503)
+        self._require(umo)
         if umo in self._deliveries or umo in self._manual:
             raise EngineError("a message for this session is already being written", 409)
         self.journal(umo, "manual", "send now")
@@ -655,9 +683,24 @@ class ProactiveEngine:
 
     def reschedule(self, umo: str) -> SessionState:
         state = self._require(umo)
+        if state.paused:
+            raise EngineError("this session is paused: resume it first", 409)
         settings = self.settings_for(umo, state.kind)
         self.journal(umo, "manual", "re-plan")
         self._plan(state, settings, self.clock(), "manual")
+        self._touch(state)
+        return state
+
+    def plan_at(self, umo: str, at: float) -> SessionState:
+        """Move this session's next message to ``at`` (admin action; quiet hours are
+        the admin's call here, so they are not applied)."""
+        if at != at or at in (float("inf"), float("-inf")):
+            raise EngineError("the time must be a number of seconds since 1970")
+        state = self._require(umo)
+        if state.paused:
+            raise EngineError("this session is paused: resume it first", 409)
+        self.journal(umo, "manual", "moved", at=at)
+        self._set_planned(state, max(at, self.clock()), "manual", journal=False)
         self._touch(state)
         return state
 

@@ -114,7 +114,7 @@ class MessageSender:
             config = self._context.get_config(umo)
             if not config.get("provider_tts_settings", {}).get("enable", False):
                 return False
-            provider = self._context.get_using_tts_provider(umo)
+            provider = await self._context.get_using_tts_provider_async(umo)
             if provider is None:
                 return False
             audio = await asyncio.wait_for(provider.get_audio(text), TTS_TIMEOUT_SECONDS)

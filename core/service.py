@@ -63,6 +63,7 @@ class ProactiveService:
         self.engine: ProactiveEngine | None = None
         self._is_ready = is_ready
         self._prune_task: asyncio.Task | None = None
+        self._config_lock = asyncio.Lock()
         self.problem: str | None = None  # why the engine is not running, for the panel
 
     async def start(self) -> None:
@@ -144,6 +145,10 @@ class ProactiveService:
     async def update_config(self, raw: dict[str, Any]) -> list[str]:
         """Validate, save with AstrBot's ``save_config()`` and apply without a reload.
         Returns the errors (nothing is changed when there are any)."""
+        async with self._config_lock:  # two saves must not interleave
+            return await self._update_config(raw)
+
+    async def _update_config(self, raw: dict[str, Any]) -> list[str]:
         current = {group: self.config.get(group) for group in SCHEMA_GROUPS}
         new_groups, errors = validate_config_update(raw, current)
         if errors:
@@ -157,7 +162,7 @@ class ProactiveService:
         for problem in problems:
             logger.warning("%s Config: %s", LOG_PREFIX, problem)
         if self.engine is not None:
-            self.engine.apply_settings(settings)
+            await self.engine.apply_settings(settings)
             if self.engine.composer is not None and hasattr(
                 self.engine.composer, "timeout_seconds"
             ):

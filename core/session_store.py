@@ -458,7 +458,9 @@ def _rollback(conn: sqlite3.Connection) -> None:
 def _sql_value(value: Any) -> Any:
     """A value SQLite can bind: one odd value must not block every later write."""
     kind = type(value)
-    if value is None or kind is str or kind is float:
+    if kind is str:
+        return _clean_text(value)
+    if value is None or kind is float:
         return value
     if kind is bool:
         return int(value)
@@ -468,7 +470,19 @@ def _sql_value(value: Any) -> Any:
         return int(value)
     if isinstance(value, float):
         return float(value)
-    return str(value)
+    return _clean_text(str(value))
+
+
+def _clean_text(value: str) -> str:
+    """Text SQLite can store: a lone surrogate (half an emoji from a model or a chat)
+    would make every later flush fail, so it becomes "?"."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
 
 
 def _sql_row(row: tuple) -> tuple:
@@ -477,7 +491,7 @@ def _sql_row(row: tuple) -> tuple:
 
 def _dumps(value: Any) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False, default=str)
+        return _clean_text(json.dumps(value, ensure_ascii=False, default=str))
     except (TypeError, ValueError, RecursionError):
         return "{}"
 

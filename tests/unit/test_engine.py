@@ -468,7 +468,7 @@ async def test_removing_a_session_from_the_list_cancels_its_plan(rig):
     engine.on_user_message(FRIEND)
     raw = config()
     raw["friend_settings"]["session_list"] = []
-    engine.apply_settings(parse_plugin_config(raw)[0])
+    await engine.apply_settings(parse_plugin_config(raw)[0])
     assert FRIEND not in engine.scheduler
     assert engine.sessions[FRIEND].next_at is None
     assert (await rig.journal_kinds(FRIEND))[-1] == "disabled"
@@ -496,3 +496,47 @@ async def test_the_message_path_does_no_disk_io(rig):
     assert rig.store.stats["transactions"] == before
     assert await rig.store.flush()
     assert rig.store.stats["transactions"] == before + 1
+
+
+async def test_an_unexpected_error_from_the_model_is_a_failure_not_a_stuck_plan(rig):
+    engine = await rig.start()
+    engine.on_user_message(FRIEND)
+    rig.composer.script = [RuntimeError("provider exploded")]
+    await rig.advance(3601)
+    state = engine.sessions[FRIEND]
+    assert state.phase == PHASE_PLANNED
+    assert engine.scheduler.when(FRIEND) == state.next_at > rig.clock.now
+    assert "llm_failed" in await rig.journal_kinds(FRIEND)
+
+
+async def test_stop_does_not_wait_when_nothing_is_being_sent(rig):
+    engine = await rig.start()
+    engine.request_trigger(FRIEND)
+    await rig.settle()
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await engine.stop()
+    assert loop.time() - began < 0.5
+
+
+async def test_a_paused_session_cannot_be_replanned_and_a_failed_manual_send_is_not_retried(rig):
+    from proactive_chat.core.engine import EngineError
+
+    engine = await rig.start()
+    engine.pause(FRIEND)
+    with pytest.raises(EngineError):
+        engine.reschedule(FRIEND)
+    rig.sender.ok = False
+    engine.request_trigger(FRIEND)
+    await rig.settle()
+    assert engine.sessions[FRIEND].next_at is None
+    assert "send_failed" in await rig.journal_kinds(FRIEND)
+
+
+async def test_half_an_emoji_in_a_name_or_a_reply_does_not_stop_the_store(rig):
+    engine = await rig.start()
+    engine.on_user_message(FRIEND, "bad \ud83d name")
+    rig.composer.script = ["half an emoji \ud83d here"]
+    await rig.advance(3601)
+    assert await rig.store.flush()
+    assert rig.store.stats["pending"] == 0
