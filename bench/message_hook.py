@@ -245,12 +245,15 @@ class GcPauses:
         self.pauses: list[tuple[int, float]] = []
         self.threads: list[str] = []  # the thread each pause ran on (GC holds the GIL)
         self._began = 0.0
+        self.total = 0.0  # seconds of GC so far (armed or not): to subtract from a step
         gc.callbacks.append(self._callback)
 
     def _callback(self, phase: str, info: dict) -> None:
         if phase == "start":
             self._began = time.perf_counter()
-        elif self.armed:
+            return
+        self.total += time.perf_counter() - self._began
+        if self.armed:
             self.pauses.append((info["generation"], time.perf_counter() - self._began))
             self.threads.append(threading.current_thread().name)
 

@@ -90,6 +90,7 @@ class LoopMonitor:
         self.active = False
         self.generation = 0
         self.max_gap = 0.0
+        self.max_step_ex_gc = 0.0
         self.slow: list[tuple[float, str]] = []
         self.gc = GcPauses()
         self._task: asyncio.Task | None = None
@@ -104,8 +105,13 @@ class LoopMonitor:
             task = getattr(callback, "__self__", None)
             before = _where(task.get_coro()) if isinstance(task, asyncio.Task) else ""
             began = time.perf_counter()
+            gc_before = monitor.gc.total
             original(handle)
             took = time.perf_counter() - began
+            if generation == monitor.generation:
+                # The same step without the collector's pauses: our own code's share.
+                own = took - (monitor.gc.total - gc_before)
+                monitor.max_step_ex_gc = max(monitor.max_step_ex_gc, own)
             # A step that began in an earlier section (it called start()) is not counted.
             if took * 1000 >= SLOW_STEP_MS and generation == monitor.generation:
                 if isinstance(task, asyncio.Task):
@@ -128,6 +134,7 @@ class LoopMonitor:
     async def start(self) -> None:
         self.generation += 1
         self.max_gap = 0.0
+        self.max_step_ex_gc = 0.0
         self.slow.clear()
         self.gc.clear()
         self.gc.armed = True
@@ -145,6 +152,7 @@ class LoopMonitor:
         slow = sorted(self.slow, reverse=True)[:4]
         return {
             "max_block_ms": self.max_gap * 1000,
+            "max_step_ex_gc_ms": self.max_step_ex_gc * 1000,
             "slow_steps": [f"{took * 1000:.1f} ms {what}" for took, what in slow],
             "gc_longest_ms": self.gc.longest()[0] * 1000,
             "gc_longest_thread": self.gc.longest()[1],
@@ -383,6 +391,10 @@ def _block_rows(label: str, block: dict) -> list[tuple[str, object]]:
     rows = [
         (f"{label}: longest loop block (ms)", _met(block["max_block_ms"], BLOCK_TARGET_MS)),
         (
+            f"{label}: longest step without GC pauses (ms)",
+            _met(block["max_step_ex_gc_ms"], BLOCK_TARGET_MS),
+        ),
+        (
             f"{label}: full GCs / longest GC pause (ms, thread)",
             f"{block['gc_full']} / {block['gc_longest_ms']:.1f} ({block['gc_longest_thread']})",
         ),
@@ -390,6 +402,20 @@ def _block_rows(label: str, block: dict) -> list[tuple[str, object]]:
     for n, step in enumerate(block["slow_steps"], 1):
         rows.append((f"{label}: slow step {n}", step))
     return rows
+
+
+async def _replan_running(scheduler, count: int) -> None:
+    """Re-plan known keys 1,000 per loop turn, as a busy bot would, so that stale
+    entries pile up and the background compaction runs."""
+    rng = random.Random(5)
+    keys = list(scheduler._live) or [session_umo(i) for i in range(count)]
+    base = time.time() + 3600.0
+    for index in range(2 * count):
+        scheduler.schedule(keys[rng.randrange(len(keys))], base + rng.uniform(0, 36000.0))
+        if index % 1000 == 999:
+            await asyncio.sleep(0)
+    while getattr(scheduler, "_compacting", None) is not None:  # noqa: ASYNC110
+        await asyncio.sleep(0.001)
 
 
 async def engine_at_scale(path: Path, count: int, settings) -> tuple[list, dict]:
@@ -430,6 +456,7 @@ async def engine_at_scale(path: Path, count: int, settings) -> tuple[list, dict]
         "full_gc_ms_before_load": gc_before_ms,
         "full_gc_ms_after_load": gc_after_ms,
         "startup_max_block_ms": block["max_block_ms"],
+        "startup_max_step_ex_gc_ms": block["max_step_ex_gc_ms"],
         "startup_slow_steps": block["slow_steps"],
     }
 
@@ -451,6 +478,7 @@ async def engine_at_scale(path: Path, count: int, settings) -> tuple[list, dict]
         "reload_stop_ms": stopped * 1000,
         "reload_start_s": phases["total_s"],
         "reload_max_block_ms": block["max_block_ms"],
+        "reload_max_step_ex_gc_ms": block["max_step_ex_gc_ms"],
         "reload_slow_steps": block["slow_steps"],
     }
 
@@ -466,7 +494,10 @@ async def engine_at_scale(path: Path, count: int, settings) -> tuple[list, dict]
     await asyncio.sleep(1.5)  # the flusher writes them
     block = await monitor.stop()
     rows += _block_rows("10,000 messages (100/turn)", block)
-    figures |= {"messages_max_block_ms": block["max_block_ms"]}
+    figures |= {
+        "messages_max_block_ms": block["max_block_ms"],
+        "messages_max_step_ex_gc_ms": block["max_step_ex_gc_ms"],
+    }
 
     # Other loop-side work at this scale.
     await monitor.start()
@@ -474,6 +505,7 @@ async def engine_at_scale(path: Path, count: int, settings) -> tuple[list, dict]
     block = await monitor.stop()
     rows += _block_rows("engine.status()", block)
     figures["status_max_block_ms"] = block["max_block_ms"]
+    figures["status_max_step_ex_gc_ms"] = block["max_step_ex_gc_ms"]
 
     await asyncio.sleep(1.2)
     for state in engine.sessions.values():
@@ -486,6 +518,7 @@ async def engine_at_scale(path: Path, count: int, settings) -> tuple[list, dict]
     rows += [(f"flush of {count:,} dirty sessions: wall (ms)", flush_s * 1000)]
     rows += _block_rows(f"flush of {count:,} dirty", block)
     figures["flush_all_max_block_ms"] = block["max_block_ms"]
+    figures["flush_all_max_step_ex_gc_ms"] = block["max_step_ex_gc_ms"]
 
     # Each measured whether it is a plain call (one loop step) or a coroutine (chunked).
     config = bench_config(count)
@@ -497,9 +530,14 @@ async def engine_at_scale(path: Path, count: int, settings) -> tuple[list, dict]
             lambda: getattr(engine, "_auto_trigger", lambda now: None)(time.time()),
         ),
         (
-            f"parse_plugin_config ({count:,} listed)",
+            f"parse_plugin_config ({count:,} listed, in a thread as the service does)",
             "parse_config",
-            lambda: parse_plugin_config(config),
+            lambda: asyncio.to_thread(parse_plugin_config, config),
+        ),
+        (
+            f"{2 * count:,} re-plans on the running scheduler (compaction in slices)",
+            "running_replans",
+            lambda: _replan_running(engine.scheduler, count),
         ),
     ):
         await monitor.start()
@@ -513,6 +551,7 @@ async def engine_at_scale(path: Path, count: int, settings) -> tuple[list, dict]
         rows += _block_rows(label, block)
         figures[f"{key}_wall_ms"] = took
         figures[f"{key}_max_block_ms"] = block["max_block_ms"]
+        figures[f"{key}_max_step_ex_gc_ms"] = block["max_step_ex_gc_ms"]
 
     await engine.stop()
     await store.close()
@@ -587,7 +626,11 @@ def main() -> None:
                 "apply_settings_max_block_ms",
                 "auto_trigger_pass_max_block_ms",
                 "parse_config_max_block_ms",
+                "running_replans_max_block_ms",
             )
+        ),
+        "own_steps_under_20ms": all(
+            figures[k] < BLOCK_TARGET_MS for k in figures if k.endswith("_max_step_ex_gc_ms")
         ),
         "lateness_p99_under_50ms": figures["lateness_target_met"],
     }

@@ -53,7 +53,7 @@ WORKERS = 2
 SEND_GRACE_SECONDS = 2.0  # how long stop() lets a message already being sent finish
 READY_POLL_SECONDS = 0.5
 READY_MAX_WAIT_SECONDS = 120.0
-RESTORE_CHUNK = 2000  # sessions handled per loop turn at start (keeps the loop free)
+RESTORE_CHUNK = 1000  # sessions handled per loop turn at start (keeps the loop free)
 SESSION_EVENT_INTERVAL = 0.5
 
 
@@ -204,7 +204,7 @@ class ProactiveEngine:
         if not few:
             self.journal("", "disabled", f"{len(stopped)} sessions are no longer served")
         if self._ready.is_set() and self.ready_at is not None:
-            self._auto_trigger(now)
+            await self._auto_trigger(now)
 
     def settings_for(self, umo: str, kind: str | None = None) -> SessionSettings:
         kind = kind or kind_of(umo) or "friend"
@@ -532,7 +532,7 @@ class ProactiveEngine:
         self._ready.set()
         await self._restore()
         self.ready_at = self.clock()
-        self._auto_trigger(self.ready_at)
+        await self._auto_trigger(self.ready_at)
         self.scheduler.start()
 
     async def _restore(self) -> None:
@@ -565,7 +565,10 @@ class ProactiveEngine:
                 self._touch(state)
                 replanned += 1
         missed.sort(key=lambda s: s.next_at or 0.0)
-        for state, at in zip(missed, spread_missed(now, len(missed), self.rng), strict=True):
+        spread = spread_missed(now, len(missed), self.rng)
+        for index, (state, at) in enumerate(zip(missed, spread, strict=True)):
+            if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
+                await asyncio.sleep(0)
             state.next_at = at
             self.scheduler.schedule(state.umo, at)
             self.journal(state.umo, "missed", "missed while AstrBot was down: sending soon", at=at)
@@ -589,15 +592,25 @@ class ProactiveEngine:
         self._plan(state, settings, now, "group_silence")
         self._touch(state)
 
-    def _auto_trigger(self, now: float) -> None:
-        for kind, listed in (
-            (GROUP, self.settings.group_sessions),
-            ("friend", self.settings.friend_sessions),
-        ):
-            for umo in listed.umos:
+    async def _auto_trigger(self, now: float) -> None:
+        """Plan once for listed sessions that stayed silent since start. Only kinds
+        with auto-trigger on are walked (plus sessions with an override), in chunks."""
+        settings = self.settings
+        walks = [
+            (kind, listed.umos)
+            for kind, kind_settings, listed in (
+                (GROUP, settings.group, settings.group_sessions),
+                ("friend", settings.friend, settings.friend_sessions),
+            )
+            if kind_settings.auto_trigger_enabled
+        ]
+        for kind, umos in walks:
+            for index, umo in enumerate(umos):
                 self._auto_trigger_one(umo, kind, now)
-        for umo, override in self.overrides.items():
-            if override.get("enable") is True and (kind := kind_of(umo)):
+                if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
+                    await asyncio.sleep(0)
+        for umo in list(self.overrides):
+            if kind := kind_of(umo):
                 self._auto_trigger_one(umo, kind, now)
 
     def _auto_trigger_one(self, umo: str, kind: str, now: float) -> None:

@@ -76,7 +76,8 @@ class ProactiveService:
             )
 
     async def _start(self) -> None:
-        settings, problems = parse_plugin_config(self.config)
+        # Off the loop: a session list of 100,000 UMOs takes a few hundred ms to check.
+        settings, problems = await asyncio.to_thread(parse_plugin_config, dict(self.config))
         for problem in problems:
             logger.warning("%s Config: %s", LOG_PREFIX, problem)
         timezone = await asyncio.to_thread(resolve_timezone, self._astrbot_timezone())
@@ -150,7 +151,7 @@ class ProactiveService:
 
     async def _update_config(self, raw: dict[str, Any]) -> list[str]:
         current = {group: self.config.get(group) for group in SCHEMA_GROUPS}
-        new_groups, errors = validate_config_update(raw, current)
+        new_groups, errors = await asyncio.to_thread(validate_config_update, raw, current)
         if errors:
             return errors
         for group, value in new_groups.items():
@@ -158,7 +159,7 @@ class ProactiveService:
         save = getattr(self.config, "save_config", None)
         if callable(save):
             await asyncio.to_thread(save)
-        settings, problems = parse_plugin_config(self.config)
+        settings, problems = await asyncio.to_thread(parse_plugin_config, dict(self.config))
         for problem in problems:
             logger.warning("%s Config: %s", LOG_PREFIX, problem)
         if self.engine is not None:

@@ -586,6 +586,22 @@ def _error_key(exc: BaseException) -> str:
 
 # --- the loop side ---------------------------------------------------------------------
 
+SNAPSHOT_CHUNK = 2000  # rows copied per loop turn: 100,000 dirty sessions never block it
+
+
+async def _snapshot(sessions: dict[str, SessionState | None]) -> tuple[list[tuple], list[str]]:
+    """Rows to write and UMOs to delete, copied on the loop a chunk at a time."""
+    rows: list[tuple] = []
+    deletes: list[str] = []
+    for index, (umo, state) in enumerate(sessions.items()):
+        if state is None:
+            deletes.append(umo)
+        else:
+            rows.append(_row_of(state))
+        if index % SNAPSHOT_CHUNK == SNAPSHOT_CHUNK - 1:
+            await asyncio.sleep(0)
+    return rows, deletes
+
 
 class SessionStore:
     """Sessions, overrides and the journal in one SQLite file (see the module doc)."""
@@ -768,9 +784,8 @@ class SessionStore:
             sessions, self._pending = self._pending, {}
             journal = list(self._journal)
             self._journal.clear()
-            rows = [_row_of(s) for s in sessions.values() if s is not None]
-            deletes = [umo for umo, s in sessions.items() if s is None]
             try:
+                rows, deletes = await _snapshot(sessions)
                 written = await self._in_thread(self._db.write, rows, deletes, journal)
             except asyncio.CancelledError:
                 self._give_back(sessions, journal)  # unknown outcome: writing again is safe

@@ -6,6 +6,7 @@ first two separators count.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,6 +16,7 @@ SessionKind = Literal["friend", "group"]
 
 _KIND_BY_TYPE = {"FriendMessage": FRIEND, "GroupMessage": GROUP}
 MAX_UMO_LENGTH = 512
+_CONTROL_RE = re.compile(r"[\x00-\x1f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,7 @@ def parse_umo(text: object) -> Umo:
         raise ValueError("a session id must be text like platform:FriendMessage:12345")
     if len(text) > MAX_UMO_LENGTH:
         raise ValueError(f"a session id is at most {MAX_UMO_LENGTH} characters")
-    if any(ord(ch) < 32 for ch in text):
+    if _CONTROL_RE.search(text):
         raise ValueError("a session id cannot contain control characters")
     parts = text.split(":", 2)
     if len(parts) != 3 or not all(part.strip() for part in parts):

@@ -96,3 +96,55 @@ async def test_stop_leaves_no_timer_behind():
     scheduler.stop()
     await asyncio.sleep(0.1)
     assert fired == []
+
+
+def test_upcoming_skips_stale_entries_and_reads_only_the_top(clock):
+    scheduler = TriggerScheduler(lambda key: None, clock=clock)
+    for i in range(1000):
+        scheduler.schedule(f"k{i}", clock.now + 1000 + i)
+    for i in range(5):
+        scheduler.schedule(f"k{i}", clock.now + 5000 + i)  # moved later: old entries stale
+    assert [k for _w, k in scheduler.upcoming(3)] == ["k5", "k6", "k7"]
+    assert scheduler.upcoming(0) == []
+    assert len(scheduler.upcoming(5000)) == 1000
+
+
+def test_run_due_hands_out_at_most_the_limit(clock):
+    fired: list[str] = []
+    scheduler = TriggerScheduler(fired.append, clock=clock)
+    for i in range(25):
+        scheduler.schedule(f"k{i:02d}", clock.now + i)
+    clock.advance(100)
+    assert scheduler.run_due(limit=10) == 10
+    assert scheduler.run_due(limit=10) == 10
+    assert scheduler.run_due() == 5
+    assert fired == [f"k{i:02d}" for i in range(25)]
+
+
+async def test_compaction_on_a_running_loop_loses_nothing_and_fires_nothing_twice():
+    fired: list[str] = []
+    scheduler = TriggerScheduler(fired.append)
+    scheduler.start()
+    try:
+        now = time.time()
+        keys = [f"k{i}" for i in range(3000)]
+        for round_ in range(3):  # re-plans leave stale entries until compaction
+            for i, key in enumerate(keys):
+                scheduler.schedule(key, now + 3600 + round_ + i * 0.001)
+                if i % 500 == 0:
+                    await asyncio.sleep(0)  # let the background compaction run
+        # plans made and cancelled while compacting
+        for i in range(200):
+            scheduler.schedule(f"soon{i}", time.time() + 0.05 + i * 0.0005)
+            scheduler.cancel(keys[i])
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+            if scheduler._compacting is None and len(fired) == 200:
+                break
+        assert scheduler.compactions >= 1
+        assert sorted(fired) == sorted(f"soon{i}" for i in range(200))
+        assert len(scheduler) == 3000 - 200
+        assert len(scheduler._heap) < 3 * len(scheduler) + 1100
+        assert all(scheduler.when(k) >= now + 3600 for k in keys[200:])
+    finally:
+        scheduler.stop()
