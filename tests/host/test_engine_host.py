@@ -296,3 +296,59 @@ async def test_commands_report_and_switch_this_session(chat_host_factory):
 
         event = await im.inject_and_wait("/proactive off", sender_id=admin)
         assert not engine.is_served(umo)
+
+
+async def test_config_saved_from_the_panel_applies_live_without_a_reload(chat_host_factory):
+    import json
+
+    import httpx
+    import websockets
+
+    from harness import stand_ins
+    from harness.roots import plugin_config_path
+
+    user = stand_ins.unique_id()
+    umo = f"{stand_ins.PLATFORM_ID}:FriendMessage:{user}"
+    config = plugin_config([])
+    port = config["web_admin"]["port"]
+    async with chat_host_factory(plugin_config=config) as host:
+        instance = host.plugin_instance()
+        engine = engine_of(host)
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+            token = (await client.post("/api/login", json={"password": PASSWORD})).json()["token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            async with websockets.connect(
+                f"ws://127.0.0.1:{port}/ws/events",
+                additional_headers={**headers, "Origin": base},
+            ) as events:
+                hello = json.loads(await asyncio.wait_for(events.recv(), 5))
+                assert hello["type"] == "hello"
+                body = {"friend_settings": {"session_list": [umo]}}
+                r = await client.put("/api/config", json=body, headers=headers)
+                assert r.status_code == 200, r.text
+                assert "password" not in r.text.lower().replace("password_set", "")
+                # applied at once, by the same plugin instance: no reload happened
+                assert host.plugin_instance() is instance
+                assert engine_of(host) is engine
+                assert engine.is_served(umo)
+                saved = json.loads(plugin_config_path(host.root).read_text(encoding="utf-8-sig"))
+                assert saved["friend_settings"]["session_list"] == [umo]
+                assert saved["web_admin"]["password"] == PASSWORD  # untouched
+                # the event stream stayed up and reports what happens next
+                await im_message(host, user)
+                while True:
+                    event = json.loads(await asyncio.wait_for(events.recv(), 5))
+                    if event["type"] == "journal" and event["entry"]["umo"] == umo:
+                        assert event["entry"]["kind"] == "planned"
+                        break
+                r = await client.put(
+                    "/api/config", json={"web_admin": {"port": 1}}, headers=headers
+                )
+                assert r.status_code == 400 and "dashboard" in r.text
+
+
+async def im_message(host, user: str) -> None:
+    from harness import stand_ins
+
+    await stand_ins.platform(host).inject_and_wait("hello", sender_id=user)
