@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from proactive_chat.core import session_store as store_module
+from proactive_chat.core import store_sqlite
 from proactive_chat.core.engine_types import JournalEntry, SessionState
 from proactive_chat.core.session_store import (
     APPLICATION_ID,
@@ -551,7 +552,7 @@ async def test_disk_full_keeps_everything_and_recovers(store, db_path, clock, lo
 
 
 async def test_a_locked_file_fails_the_flush_then_recovers(db_path, clock, logs, monkeypatch):
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT", 0.05)
+    monkeypatch.setattr(store_sqlite, "BUSY_TIMEOUT", 0.05)
     s = await reopened(db_path, clock)
     other = sqlite3.connect(db_path, isolation_level=None)
     try:
@@ -976,7 +977,7 @@ async def test_a_failing_legacy_import_does_not_stop_the_store(db_path, clock, l
     def broken(*args, **kwargs):
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(store_module, "read_legacy_files", broken)
+    monkeypatch.setattr(store_sqlite, "read_legacy_files", broken)
     s = await reopened(db_path, clock)
     try:
         s.put_session(make_state())
