@@ -492,6 +492,7 @@ class ProactiveEngine:
         if manual and (state.paused or not self._served(state.umo, state.kind, settings)):
             self.counters[kind] += 1
             self.journal(state.umo, kind, reason)
+            logger.warning("%s Send now for %s: %s (%s)", LOG_PREFIX, state.umo, kind, reason)
             return kind
         failures = self._failures.get(state.umo, 0) + 1
         self._failures[state.umo] = failures

@@ -164,3 +164,18 @@ async def test_a_hanging_model_times_out_is_retried_once_and_an_empty_answer_is_
         assert len(im.proactive) == 1  # nothing sent for an empty answer
         state = engine.sessions[umo]
         assert state.next_at and state.next_at > time.time()  # retried later, not now
+
+
+async def test_no_chat_model_is_journaled_and_retried_later(host):
+    """AstrBot with no provider configured: the journal says so, nothing is sent, and
+    the session is retried later instead of in a loop."""
+    engine = engine_of(host)
+    platforms = [p.meta().id for p in host.context.platform_manager.platform_insts]
+    assert "webchat" in platforms, platforms
+    umo = "webchat:FriendMessage:webchat!astrbot!no-model-test"
+    engine.request_trigger(umo)
+    await wait_for_kind(engine, umo, "no_provider")
+    entries = await engine.store.query_journal(umo=umo, kinds=["no_provider"], limit=1)
+    assert "no chat model" in entries[0].reason
+    assert engine.sessions[umo].next_at is None  # a manual send for an unserved session
+    assert "no_provider" in host.logs.text()
