@@ -31,9 +31,10 @@ def _astrbot_version() -> str:
 
 
 def _session_name(event: AstrMessageEvent) -> str:
+    """The group's name in a group (never whoever spoke last), the sender's in a chat."""
     group = getattr(event.message_obj, "group", None)
-    if group is not None and getattr(group, "group_name", ""):
-        return group.group_name
+    if group is not None or kind_of(event.unified_msg_origin) == "group":
+        return getattr(group, "group_name", "") or ""
     return event.get_sender_name() or ""
 
 

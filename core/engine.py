@@ -55,6 +55,11 @@ READY_POLL_SECONDS = 0.5
 READY_MAX_WAIT_SECONDS = 120.0
 RESTORE_CHUNK = 1000  # sessions handled per loop turn at start (keeps the loop free)
 SESSION_EVENT_INTERVAL = 0.5
+USER_SPOKE = "the user spoke while the message was being written"
+STORE_NOT_SAVED = (
+    "not sent: the plugin's store could not save the plan first (see the warning in "
+    "the log), and sending without it could send the message twice"
+)
 
 
 class EngineError(Exception):
@@ -94,6 +99,7 @@ class _Delivery:
     sending: bool = False
     manual: bool = False
     done: asyncio.Event | None = None
+    cancel_reason: str = ""
 
 
 class ProactiveEngine:
@@ -168,6 +174,10 @@ class ProactiveEngine:
         self.running = False
         self.scheduler.stop()
         self._hurry.set()
+        self._due.clear()
+        self._due_set.clear()
+        self._manual.clear()
+        self._due_signal.set()  # idle workers wake up and see running is False
         sending = [d.done for d in self._deliveries.values() if d.sending and d.done]
         for delivery in self._deliveries.values():
             if not delivery.sending and delivery.compose_task is not None:
@@ -196,8 +206,12 @@ class ProactiveEngine:
         for index, (umo, state) in enumerate(list(self.sessions.items())):
             if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
                 await asyncio.sleep(0)
-            if state.phase in (PHASE_PLANNED, PHASE_SILENCE) and not self.is_served(umo):
-                stopped.append(state)
+            if not self.is_served(umo):
+                self._abort_writing(umo, "switched off while the message was being written")
+                if state.phase in (PHASE_PLANNED, PHASE_SILENCE):
+                    stopped.append(state)
+            elif state.phase == PHASE_CAPPED:
+                self._wake(state, self.settings_for(umo, state.kind), "cap raised")
         few = len(stopped) <= 20
         for state in stopped:
             self._set_idle(state, "disabled" if few else None, "the session is no longer served")
@@ -250,9 +264,7 @@ class ProactiveEngine:
         state.last_user_at = now
         state.last_activity_at = now
         self._failures.pop(umo, None)
-        delivery = self._deliveries.get(umo)
-        if delivery is not None and not delivery.sending and delivery.compose_task is not None:
-            delivery.compose_task.cancel()  # the user spoke first: do not send
+        self._abort_writing(umo, USER_SPOKE)  # the user spoke first: do not send
         if state.unanswered:
             self.journal(umo, "answered", f"replied after {state.unanswered} message(s)")
             state.unanswered = 0
@@ -274,7 +286,11 @@ class ProactiveEngine:
         now = self.clock()
         state.last_bot_at = now
         state.last_activity_at = now
-        if state.kind == GROUP and state.phase == PHASE_SILENCE and not state.paused:
+        if (
+            state.kind == GROUP
+            and state.phase in (PHASE_SILENCE, PHASE_PLANNED)
+            and not state.paused
+        ):
             self._start_silence(state, self.settings_for(umo, GROUP), now)
         self._touch(state)
 
@@ -333,19 +349,21 @@ class ProactiveEngine:
             self.journal(state.umo, kind, reason)
         self._touch(state)
 
-    def _after_proactive(self, state: SessionState, settings: SessionSettings, now: float) -> None:
-        if is_capped(state.unanswered, settings.schedule):
-            self._set_idle(
-                state,
-                "capped",
-                f"{state.unanswered} message(s) unanswered: waiting for a reply",
-                PHASE_CAPPED,
-            )
-            return
+    def _start_over(self, state: SessionState, settings: SessionSettings, why: str) -> None:
+        """Plan from now as a message would: groups wait for silence, chats plan."""
         if state.kind == GROUP:
-            self._start_silence(state, settings, now)
+            self._start_silence(state, settings, self.clock())
         else:
-            self._plan(state, settings, now, "after_proactive")
+            self._plan(state, settings, self.clock(), why)
+
+    def _wake(self, state: SessionState, settings: SessionSettings, why: str) -> None:
+        """An idle or capped session that may speak again (it was switched on, or its
+        cap was raised) gets a plan; one already planned keeps it."""
+        if state.paused or state.phase not in (PHASE_IDLE, PHASE_CAPPED):
+            return
+        if is_capped(state.unanswered, settings.schedule):
+            return
+        self._start_over(state, settings, why)
         self._touch(state)
 
     # -- firing ----------------------------------------------------------------------
@@ -353,19 +371,25 @@ class ProactiveEngine:
         state = self.sessions.get(umo)
         if state is None:
             return
+        now = self.clock()
+        if umo in self._deliveries:
+            # A message for this session is underway; it plans what comes next itself.
+            # Keep this plan alive a minute in case that one fails early.
+            state.next_at = now + 60.0
+            self.scheduler.schedule(umo, state.next_at)
+            return
         if state.phase == PHASE_SILENCE:
-            settings = self.settings_for(umo, state.kind)
-            self._plan(state, settings, self.clock(), "group_silence")
+            self._plan(state, self.settings_for(umo, state.kind), now, "group_silence")
             self._touch(state)
             return
-        if state.phase != PHASE_PLANNED or umo in self._due_set or umo in self._deliveries:
+        if state.phase != PHASE_PLANNED or umo in self._due_set:
             return
         self._due.append(umo)
         self._due_set.add(umo)
         self._due_signal.set()
 
     async def _worker(self) -> None:
-        while True:
+        while self.running:
             while not self._due:
                 self._due_signal.clear()
                 await self._due_signal.wait()
@@ -373,6 +397,8 @@ class ProactiveEngine:
             self._due_set.discard(umo)
             manual = umo in self._manual
             self._manual.discard(umo)
+            if not manual and not self._still_due(umo):
+                continue  # the user spoke, or the plan was moved or cancelled meanwhile
             try:
                 await self.deliver(umo, manual=manual)
             except asyncio.CancelledError:
@@ -380,10 +406,19 @@ class ProactiveEngine:
             except Exception:
                 logger.exception("%s Delivery to %s failed unexpectedly", LOG_PREFIX, umo)
 
+    def _still_due(self, umo: str) -> bool:
+        state = self.sessions.get(umo)
+        return (
+            state is not None
+            and state.phase == PHASE_PLANNED
+            and state.next_at is not None
+            and state.next_at <= self.clock()
+        )
+
     async def deliver(self, umo: str, *, manual: bool = False) -> str:
         """Write and send one message now. Returns the journal kind of the outcome."""
         state = self.sessions.get(umo)
-        if state is None or umo in self._deliveries:
+        if not self.running or state is None or umo in self._deliveries:
             return "skipped"
         settings = self.settings_for(umo, state.kind)
         now = self.clock()
@@ -398,27 +433,34 @@ class ProactiveEngine:
                 now, settings.schedule.quiet_hours, self.timezone, self.rng
             )
             if moved:
-                self._set_planned(state, at, "quiet_hours", moved=True)
+                self._set_planned(state, max(at, now + 60.0), "quiet_hours", moved=True)
                 self._touch(state)
                 return "quiet_shifted"
+        delivery = _Delivery(fired_at=now, manual=manual, done=asyncio.Event())
         problem = self.sender.platform_problem(umo)
         if problem is not None:
-            return self._failed(state, settings, "platform_skipped", problem, manual=manual)
+            return self._failed(state, settings, "platform_skipped", problem, delivery)
         self.journal(umo, "fired", "manual trigger" if manual else state.next_reason or "planned")
-        delivery = _Delivery(fired_at=now, manual=manual, done=asyncio.Event())
         self._deliveries[umo] = delivery
         try:
-            return await self._compose_and_send(state, settings, delivery)
+            return await self._compose_and_send(state, delivery)
         finally:
-            self._deliveries.pop(umo, None)
+            if self._deliveries.get(umo) is delivery:
+                del self._deliveries[umo]
             delivery.done.set()
 
-    async def _compose_and_send(
-        self, state: SessionState, settings: SessionSettings, delivery: _Delivery
-    ) -> str:
+    def _abort_writing(self, umo: str, reason: str) -> None:
+        """Stop a message still being written for this session (never one being sent)."""
+        delivery = self._deliveries.get(umo)
+        if delivery is not None and not delivery.sending and delivery.compose_task is not None:
+            delivery.cancel_reason = reason
+            delivery.compose_task.cancel()
+
+    async def _compose_and_send(self, state: SessionState, delivery: _Delivery) -> str:
         from .composer import ComposeError
 
         umo = state.umo
+        settings = self.settings_for(umo, state.kind)
         prompt = self._prompt(state, settings)
         delivery.compose_task = asyncio.ensure_future(self.composer.compose(umo, settings, prompt))
         try:
@@ -427,39 +469,44 @@ class ProactiveEngine:
             task = asyncio.current_task()
             if not self.running or (task is not None and task.cancelling()):
                 raise  # the engine is stopping: the plan stays for the next start
-            self.journal(umo, "cancelled", "the user spoke while the message was being written")
+            self.journal(umo, "cancelled", delivery.cancel_reason or "cancelled while writing")
             return "cancelled"
         except ComposeError as exc:
-            return self._failed(state, settings, exc.kind, exc.reason, manual=delivery.manual)
+            return self._failed(state, settings, exc.kind, exc.reason, delivery)
         except Exception as exc:  # a provider or AstrBot raising something unexpected
             logger.exception("%s Writing a message for %s failed", LOG_PREFIX, umo)
             reason = f"{type(exc).__name__}: {exc}"[:300]
-            return self._failed(state, settings, "llm_failed", reason, manual=delivery.manual)
+            return self._failed(state, settings, "llm_failed", reason, delivery)
+        # Things may have changed while the model was writing.
+        settings = self.settings_for(umo, state.kind)
         if (state.last_user_at or 0) > delivery.fired_at:
-            self.journal(umo, "cancelled", "the user spoke while the message was being written")
+            self.journal(umo, "cancelled", USER_SPOKE)
             return "cancelled"
-        # From here the message is going out: consume the plan first, durably, so a
-        # reload or crash during the send can never send it twice.
+        if not delivery.manual and (state.paused or not self._served(umo, state.kind, settings)):
+            self.journal(umo, "cancelled", "paused or switched off while it was being written")
+            return "cancelled"
+        # The message is going out. First consume this plan and write down the next one,
+        # durably: a reload or crash during the send then never sends it twice, and
+        # never leaves the session without a plan.
         delivery.sending = True
-        state.next_at = None
-        state.phase = PHASE_IDLE
-        self.scheduler.cancel(umo)
+        state.unanswered += 1
+        after = self._plan_after_send(state, settings, self.clock())
         self._touch(state)
-        await self.store.flush()
+        if not await self.store.flush():
+            state.unanswered -= 1
+            return self._failed(state, settings, "send_failed", STORE_NOT_SAVED, delivery)
         outcome = await self.sender.send(umo, result.text, settings, hurry=self._hurry)
         now = self.clock()
+        user_spoke = (state.last_user_at or 0) > delivery.fired_at
         if not outcome.ok:
-            return self._failed(
-                state, settings, outcome.kind, outcome.reason, manual=delivery.manual
-            )
+            if not user_spoke:
+                state.unanswered = max(0, state.unanswered - 1)
+            return self._failed(state, settings, outcome.kind, outcome.reason, delivery)
         self._failures.pop(umo, None)
         state.last_bot_at = now
         state.last_activity_at = now
         state.sent_total += 1
         self.counters["sent"] += 1
-        user_spoke_meanwhile = (state.last_user_at or 0) > delivery.fired_at
-        if not user_spoke_meanwhile:
-            state.unanswered += 1
         self.journal(
             umo,
             "sent",
@@ -469,14 +516,50 @@ class ProactiveEngine:
             persona=result.persona_id,
             unanswered=state.unanswered,
         )
+        if not user_spoke:  # else the user's own message already planned what comes next
+            self._journal_next(state, after)
+        self._touch(state)
+        # The platform has it: the session is free for the next trigger.
+        del self._deliveries[umo]
+        delivery.done.set()
         await self.composer.remember(umo, result.conversation_id, result.text)
-        if user_spoke_meanwhile and state.phase in (PHASE_PLANNED, PHASE_SILENCE):
-            self._touch(state)  # the user's own message already planned what comes next
-        elif not state.paused and self._served(umo, state.kind, settings):
-            self._after_proactive(state, settings, now)
-        else:
-            self._touch(state)
         return "sent"
+
+    def _plan_after_send(self, state: SessionState, settings: SessionSettings, now: float) -> str:
+        """Set (without journaling) what follows the message being sent; returns what
+        it is: "idle", "capped", "silence", "planned" or "planned_quiet"."""
+        self.scheduler.cancel(state.umo)
+        state.next_at = None
+        state.next_reason = ""
+        if state.paused or not self._served(state.umo, state.kind, settings):
+            state.phase = PHASE_IDLE
+            return "idle"
+        if is_capped(state.unanswered, settings.schedule):
+            state.phase = PHASE_CAPPED
+            return "capped"
+        if state.kind == GROUP:
+            self._start_silence(state, settings, now)
+            return "silence"
+        at, moved = plan_after(now, settings.schedule, self.timezone, self.rng)
+        state.phase = PHASE_PLANNED
+        state.next_at = at
+        state.next_reason = "after_proactive"
+        self.scheduler.schedule(state.umo, at)
+        return "planned_quiet" if moved else "planned"
+
+    def _journal_next(self, state: SessionState, after: str) -> None:
+        if after == "capped":
+            self.journal(
+                state.umo,
+                "capped",
+                f"{state.unanswered} message(s) unanswered: waiting for a reply",
+            )
+        elif after.startswith("planned") and state.next_at is not None:
+            if after == "planned_quiet":
+                self.journal(
+                    state.umo, "quiet_shifted", "moved out of quiet hours", at=state.next_at
+                )
+            self.journal(state.umo, "planned", "after_proactive", at=state.next_at)
 
     def _failed(
         self,
@@ -484,20 +567,23 @@ class ProactiveEngine:
         settings: SessionSettings,
         kind: str,
         reason: str,
-        *,
-        manual: bool = False,
+        delivery: _Delivery,
     ) -> str:
-        """Journal a failure and re-plan with back-off (never a tight loop). A manual
-        "send now" for a session that is paused or not served is not retried."""
-        if manual and (state.paused or not self._served(state.umo, state.kind, settings)):
-            self.counters[kind] += 1
-            self.journal(state.umo, kind, reason)
-            logger.warning("%s Send now for %s: %s (%s)", LOG_PREFIX, state.umo, kind, reason)
+        """Journal a failure and re-plan with back-off (never a tight loop). Not
+        re-planned: a manual "send now" for a session that is paused or not served, and
+        a session whose user spoke meanwhile (their message planned what comes next)."""
+        self.counters[kind] += 1
+        self.journal(state.umo, kind, reason)
+        user_spoke = (state.last_user_at or 0) > delivery.fired_at
+        unserved = state.paused or not self._served(state.umo, state.kind, settings)
+        if user_spoke or (delivery.manual and unserved):
+            logger.warning("%s %s for %s: %s", LOG_PREFIX, kind, state.umo, reason)
+            if unserved and state.phase in (PHASE_PLANNED, PHASE_SILENCE) and not user_spoke:
+                self._set_idle(state, None, "")
+            self._touch(state)
             return kind
         failures = self._failures.get(state.umo, 0) + 1
         self._failures[state.umo] = failures
-        self.counters[kind] += 1
-        self.journal(state.umo, kind, reason)
         if failures == 1:
             logger.warning("%s %s: %s (%s); will retry later", LOG_PREFIX, state.umo, kind, reason)
         delay = retry_delay_seconds(failures, settings.schedule)
@@ -560,7 +646,7 @@ class ProactiveEngine:
                 self.journal(
                     state.umo,
                     "missed",
-                    "missed long ago while AstrBot was down: re-planned",
+                    "missed long ago while the plugin was not running: re-planned",
                     at=state.next_at,
                 )
                 self._touch(state)
@@ -572,13 +658,19 @@ class ProactiveEngine:
                 await asyncio.sleep(0)
             state.next_at = at
             self.scheduler.schedule(state.umo, at)
-            self.journal(state.umo, "missed", "missed while AstrBot was down: sending soon", at=at)
+            self.journal(
+                state.umo,
+                "missed",
+                "missed while the plugin was not running (restart or reload): sending soon",
+                at=at,
+            )
             self._touch(state)
         if restored or missed or replanned:
             self.journal(
                 "",
                 "restored",
-                f"{restored} plan(s) restored, {len(missed)} missed sent soon, {replanned} re-planned",
+                f"{restored} plan(s) restored, {len(missed)} missed to be sent soon, "
+                f"{replanned} re-planned",
             )
             logger.info(
                 "%s Restored %d plan(s); %d missed while down will be sent soon, %d re-planned.",
@@ -672,14 +764,6 @@ class ProactiveEngine:
             state = self._new_state(umo, parsed.kind)
         return state
 
-    async def trigger_now(self, umo: str) -> str:
-        """Write and send a message to this session right now (admin action)."""
-        self._require(umo)
-        if umo in self._deliveries:
-            raise EngineError("a message for this session is already being written", 409)
-        self.journal(umo, "manual", "send now")
-        return await self.deliver(umo, manual=True)
-
     def request_trigger(self, umo: str) -> None:
         """Queue "send now" for the workers (returns at once; the journal tells the
         outcome). Raises EngineError for a bad UMO or a message already underway."""
@@ -722,6 +806,7 @@ class ProactiveEngine:
         state = self._require(umo)
         state.paused = True
         self.journal(umo, "manual", "paused")
+        self._abort_writing(umo, "paused while the message was being written")
         self._set_idle(state, None, "")
         return state
 
@@ -729,14 +814,18 @@ class ProactiveEngine:
         state = self._require(umo)
         state.paused = False
         self.journal(umo, "manual", "resumed")
-        if self._served(umo, state.kind, self.settings_for(umo, state.kind)):
-            self._plan(state, self.settings_for(umo, state.kind), self.clock(), "resumed")
+        settings = self.settings_for(umo, state.kind)
+        if self._served(umo, state.kind, settings) and not is_capped(
+            state.unanswered, settings.schedule
+        ):
+            self._start_over(state, settings, "resumed")
         self._touch(state)
         return state
 
     def cancel_plan(self, umo: str) -> SessionState:
         state = self._require(umo)
         self.journal(umo, "manual", "plan cancelled")
+        self._abort_writing(umo, "the plan was cancelled while the message was being written")
         self._set_idle(state, None, "")
         return state
 
@@ -752,11 +841,13 @@ class ProactiveEngine:
         self.journal(
             umo, "override", "session settings changed" if data else "session settings reset"
         )
-        if not self._served(umo, state.kind, self.settings_for(umo, state.kind)):
+        settings = self.settings_for(umo, state.kind)
+        if not self._served(umo, state.kind, settings):
+            self._abort_writing(umo, "switched off while the message was being written")
             if state.phase in (PHASE_PLANNED, PHASE_SILENCE):
                 self._set_idle(state, "disabled", "the session is no longer served")
-        elif state.phase == PHASE_IDLE and not state.paused:
-            self._plan(state, self.settings_for(umo, state.kind), self.clock(), "enabled")
+        else:
+            self._wake(state, settings, "enabled")
         self._touch(state)
 
     async def set_enabled(self, umo: str, enabled: bool) -> None:
@@ -789,23 +880,24 @@ class ProactiveEngine:
         }
 
     async def status(self) -> dict[str, Any]:
-        served = capped = 0
+        served = 0
+        phases: collections.Counter[str] = collections.Counter()
         for index, (umo, state) in enumerate(list(self.sessions.items())):
             if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
                 await asyncio.sleep(0)  # 100,000 sessions must not block the loop
             if self._served(umo, state.kind, self.settings_for(umo, state.kind)):
                 served += 1
-            if state.phase == PHASE_CAPPED:
-                capped += 1
+            phases[state.phase] += 1
         return {
             "running": self.running,
             "ready": self._ready.is_set() and self.ready_at is not None,
             "sessions_known": len(self.sessions),
             "sessions_served": served,
-            "planned": len(self.scheduler),
+            "planned": phases[PHASE_PLANNED],
+            "waiting_for_silence": phases[PHASE_SILENCE],
             "writing": len(self._deliveries),
             "queued": len(self._due),
-            "capped": capped,
+            "capped": phases[PHASE_CAPPED],
             "next": [{"umo": k, "at": w} for w, k in self.scheduler.upcoming(10)],
             "counters": dict(self.counters),
             "started_at": self.started_at,

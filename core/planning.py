@@ -8,7 +8,7 @@ computed directly: there is no re-roll loop.
 from __future__ import annotations
 
 import random
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from .engine_types import ScheduleSettings
 from .quiet_hours import QuietHours
@@ -27,17 +27,37 @@ def random_interval_seconds(schedule: ScheduleSettings, rng: random.Random) -> f
 def shift_out_of_quiet(
     at: float, quiet: QuietHours, tz: tzinfo | None, rng: random.Random
 ) -> tuple[float, bool]:
-    """``(time, moved)``: ``at`` itself, or the end of its quiet window plus jitter."""
+    """``(time, moved)``: ``at`` itself, or the end of its quiet window plus jitter.
+
+    The result is never earlier than ``at``, also on the night the clocks go back
+    (when the window's end time of day occurs twice).
+    """
     if not quiet.enabled:
         return at, False
     moment = datetime.fromtimestamp(at, tz)
     if not quiet.contains(moment):
         return at, False
-    end = quiet.window_end(moment).timestamp()
+    end = _next_window_end(at, moment, quiet)
     # The jitter must not reach the next window: at most half of the open gap.
     open_minutes = (quiet.start_minute - quiet.end_minute) % (24 * 60)
     jitter_cap = min(MAX_QUIET_JITTER_SECONDS, open_minutes * 30.0)
     return end + rng.uniform(0.0, jitter_cap), True
+
+
+def _next_window_end(at: float, moment: datetime, quiet: QuietHours) -> float:
+    """The first moment after ``at`` whose local time is the window's end. Wall-clock
+    arithmetic alone is wrong around DST changes, so every candidate (today, tomorrow;
+    either side of a repeated hour) is turned into a timestamp and the earliest one
+    after ``at`` wins."""
+    hour, minute = divmod(quiet.end_minute, 60)
+    day = moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    candidates = []
+    for days in (0, 1, 2):
+        for fold in (0, 1):
+            stamp = (day + timedelta(days=days)).replace(fold=fold).timestamp()
+            if stamp > at:
+                candidates.append(stamp)
+    return min(candidates) if candidates else at + 60.0
 
 
 def plan_after(

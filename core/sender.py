@@ -124,7 +124,10 @@ class MessageSender:
             from astrbot.api.message_components import Record
 
             chain = MessageChain([Record(file=audio, url=audio)])
-            return await self._context.send_message(umo, chain) is not False
+            sent = await asyncio.wait_for(
+                self._context.send_message(umo, chain), SEND_TIMEOUT_SECONDS
+            )
+            return sent is not False
         except Exception as exc:
             logger.warning("%s Voice for %s failed, sending text instead: %s", LOG_PREFIX, umo, exc)
             return False
