@@ -191,7 +191,7 @@ class ProactiveEngine:
         for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=SEND_GRACE_SECONDS)
+            await asyncio.wait(tasks, timeout=1.0)
         self.events.close()
 
     # -- settings --------------------------------------------------------------------

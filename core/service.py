@@ -25,7 +25,8 @@ from .session_store import SessionStore, StoreUnavailable
 logger = logging.getLogger("astrbot")
 
 STORE_FILE_NAME = "proactive_chat.db"
-STOP_BUDGET_SECONDS = 4.0
+ENGINE_STOP_SECONDS = 3.5  # the engine lets a send in progress finish for 2 s
+STORE_CLOSE_SECONDS = 4.0  # final flush and thread end (the store bounds them at 3 s)
 PRUNE_INTERVAL_SECONDS = 3600.0
 
 
@@ -110,15 +111,8 @@ class ProactiveService:
         )
 
     async def stop(self) -> None:
-        try:
-            async with asyncio.timeout(STOP_BUDGET_SECONDS):
-                await self._stop()
-        except TimeoutError:
-            logger.error("%s The engine did not stop in time; some state may be lost.", LOG_PREFIX)
-        except Exception:
-            logger.exception("%s Error while stopping the engine", LOG_PREFIX)
-
-    async def _stop(self) -> None:
+        """Engine first (bounded), then the store (bounded on its own), so the final
+        flush runs even when a platform ignores the engine's stop."""
         if self._prune_task is not None:
             self._prune_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -126,8 +120,22 @@ class ProactiveService:
             self._prune_task = None
         engine, self.engine = self.engine, None
         if engine is not None:
-            await engine.stop()
-        await self.store.close()
+            await self._bounded(engine.stop(), ENGINE_STOP_SECONDS, "the engine")
+        await self._bounded(self.store.close(), STORE_CLOSE_SECONDS, "the store")
+
+    async def _bounded(self, step: Any, seconds: float, what: str) -> None:
+        try:
+            async with asyncio.timeout(seconds):
+                await step
+        except TimeoutError:
+            logger.error(
+                "%s Stopping %s took over %g s; moving on so AstrBot is not held up.",
+                LOG_PREFIX,
+                what,
+                seconds,
+            )
+        except Exception:
+            logger.exception("%s Error while stopping %s", LOG_PREFIX, what)
 
     def notify_ready(self) -> None:
         if self.engine is not None:

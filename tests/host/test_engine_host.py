@@ -352,3 +352,30 @@ async def im_message(host, user: str) -> None:
     from harness import stand_ins
 
     await stand_ins.platform(host).inject_and_wait("hello", sender_id=user)
+
+
+async def test_a_platform_that_never_answers_cannot_hold_up_a_reload(chat_host_factory):
+    """terminate() is bounded even while a send hangs; the next plan was saved before
+    the send, so the new instance neither loses the session nor sends it twice."""
+    from harness import stand_ins
+
+    user = stand_ins.unique_id()
+    umo = f"{stand_ins.PLATFORM_ID}:FriendMessage:{user}"
+    async with chat_host_factory(plugin_config=plugin_config([umo])) as host:
+        im, llm = stand_ins.platform(host), stand_ins.provider(host)
+        await im.inject_and_wait("hi", sender_id=user)
+        engine = engine_of(host)
+        im.send_delay = 600.0  # the network never answers
+        llm.answer("are you there?")
+        await fire_now(engine, umo)
+        await async_wait_for(lambda: umo in engine._deliveries, 5, 0.01, "sending")
+        await async_wait_for(lambda: engine._deliveries[umo].sending, 5, 0.01, "sending")
+        began = time.monotonic()
+        assert (await host.reload_plugin())[0]
+        took = time.monotonic() - began
+        assert took < 8.0, took
+        im.send_delay = 0.0
+        state = engine_of(host).sessions[umo]
+        assert state.phase == "planned" and state.next_at > time.time() + 29 * 60
+        assert state.unanswered == 1
+        assert not [m for m in im.proactive if m.umo == umo]  # the hung one never arrived
