@@ -468,9 +468,26 @@ def normalize_kind_dict(raw: Any, kind: str) -> tuple[dict[str, Any], list[str]]
     """``friend_settings`` / ``group_settings`` checked leniently: (full dict, problems)."""
     problems: list[str] = []
     path = GROUP_OF_KIND[_check_kind(kind)]
-    d = _lenient(_KIND_SPECS[kind], raw, path, problems)
+    d = _lenient(_KIND_SPECS[kind], _with_fork_aliases(raw), path, problems)
     _swap_lenient(d, path, problems)
     return d, problems
+
+
+# Persona key names some 1.x forks used; read as ours when ours are absent.
+_PERSONA_ALIASES = {"persona_mode": "mode", "persona_id": "select_persona"}
+
+
+def _with_fork_aliases(raw: Any) -> Any:
+    if not isinstance(raw, Mapping):
+        return raw
+    persona = raw.get("persona_settings")
+    if not isinstance(persona, Mapping) or not any(k in persona for k in _PERSONA_ALIASES):
+        return raw
+    merged = dict(persona)
+    for old, new in _PERSONA_ALIASES.items():
+        if old in merged and merged.get(new) is None:
+            merged[new] = merged[old]
+    return {**raw, "persona_settings": merged}
 
 
 def normalize_engine_dict(raw: Any) -> tuple[dict[str, Any], list[str]]:

@@ -1083,3 +1083,13 @@ def test_a_long_session_list_is_read_quickly():
     settings, problems = parse_plugin_config({"friend_settings": {"session_list": entries * 2}})
     assert time.perf_counter() - started < 2.0
     assert problems == [] and len(settings.friend_sessions) == 40_000
+
+
+def test_persona_keys_of_1x_forks_are_read_as_ours():
+    raw = {"friend_settings": {"persona_settings": {"persona_mode": "select", "persona_id": "Nyx"}}}
+    settings, problems = parse_plugin_config(raw)
+    assert problems == []
+    assert settings.friend.persona.mode == "select"
+    assert settings.friend.persona.persona_id == "Nyx"
+    ours = {"friend_settings": {"persona_settings": {"mode": "off", "persona_mode": "select"}}}
+    assert parse_plugin_config(ours)[0].friend.persona.mode == "off"  # ours win
