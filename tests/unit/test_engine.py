@@ -4,66 +4,23 @@ sender protocols (the host tests run the real AstrBot adapters)."""
 from __future__ import annotations
 
 import asyncio
-import random
 from datetime import UTC, datetime
 
 import pytest
 
-from proactive_chat.core.composer import ComposeError, ComposeResult
-from proactive_chat.core.engine import ProactiveEngine
+from harness.engine_rig import Rig
+from proactive_chat.core.composer import ComposeError
 from proactive_chat.core.engine_config import parse_plugin_config
 from proactive_chat.core.engine_types import (
     PHASE_CAPPED,
     PHASE_PLANNED,
     PHASE_SILENCE,
 )
-from proactive_chat.core.sender import SendResult
-from proactive_chat.core.session_store import SessionStore
 
 FRIEND = "test:FriendMessage:alice"
 OTHER_FRIEND = "test:FriendMessage:bob"
 GROUP = "test:GroupMessage:g1"
 START = datetime(2026, 11, 28, 12, 0, tzinfo=UTC).timestamp()
-
-
-class ScriptedComposer:
-    """Answers from a script: a text, or an exception to raise."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-        self.script: list[object] = []
-        self.remembered: list[tuple[str, str]] = []
-        self.gate: asyncio.Event | None = None
-        self.entered = asyncio.Event()
-
-    async def compose(self, umo, settings, prompt):
-        self.calls.append((umo, prompt))
-        self.entered.set()
-        if self.gate is not None:
-            await self.gate.wait()
-        action = self.script.pop(0) if self.script else f"hello #{len(self.calls)}"
-        if isinstance(action, Exception):
-            raise action
-        return ComposeResult(str(action), "test-model", None, "cid-1", 1)
-
-    async def remember(self, umo, conversation_id, text):
-        self.remembered.append((umo, text))
-
-
-class RecordingSender:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-        self.problem: str | None = None
-        self.ok = True
-
-    def platform_problem(self, umo):
-        return self.problem
-
-    async def send(self, umo, text, settings, *, hurry=None):
-        self.sent.append((umo, text))
-        if not self.ok:
-            return SendResult(False, "send_failed", "refused")
-        return SendResult(True, "sent", parts=1)
 
 
 def config(**friend_schedule) -> dict:
@@ -95,71 +52,14 @@ def config(**friend_schedule) -> dict:
     }
 
 
-class Rig:
-    def __init__(self, tmp_path, clock, raw_config: dict | None = None) -> None:
-        self.tmp_path = tmp_path
-        self.clock = clock
-        self.raw_config = raw_config or config()
-        self.composer = ScriptedComposer()
-        self.sender = RecordingSender()
-        self.store: SessionStore | None = None
-        self.engine: ProactiveEngine | None = None
-
-    async def start(self) -> ProactiveEngine:
-        settings, problems = parse_plugin_config(self.raw_config)
-        assert not problems, problems
-        self.store = SessionStore(self.tmp_path / "store.db", clock=self.clock)
-        await self.store.open()
-        self.engine = ProactiveEngine(
-            settings=settings,
-            store=self.store,
-            composer=self.composer,
-            sender=self.sender,
-            clock=self.clock,
-            rng=random.Random(7),
-            timezone=UTC,
-            is_ready=lambda: True,
-        )
-        await self.engine.start()
-        for _ in range(100):
-            if self.engine.ready_at is not None:
-                break
-            await asyncio.sleep(0.005)
-        assert self.engine.ready_at is not None
-        return self.engine
-
-    async def stop(self) -> None:
-        if self.engine is not None:
-            await self.engine.stop()
-        if self.store is not None:
-            await self.store.close()
-
-    async def restart(self) -> ProactiveEngine:
-        await self.stop()
-        return await self.start()
-
-    async def advance(self, seconds: float) -> None:
-        """Move the clock, fire what is due and let the workers finish."""
-        self.clock.advance(seconds)
-        self.engine.scheduler.run_due()
-        await self.settle()
-
-    async def settle(self) -> None:
-        for _ in range(400):
-            await asyncio.sleep(0.002)
-            if not self.engine._due and not self.engine._deliveries:
-                return
-        raise AssertionError("the engine did not settle")
-
-    async def journal_kinds(self, umo: str | None = None) -> list[str]:
-        entries = await self.store.query_journal(umo=umo, limit=1000)
-        return [e.kind for e in reversed(entries)]
+def make_rig(tmp_path, clock, raw_config: dict | None = None, **kwargs) -> Rig:
+    return Rig(tmp_path, clock, raw_config or config(), **kwargs)
 
 
 @pytest.fixture
 async def rig(tmp_path, clock):
     clock.now = START
-    r = Rig(tmp_path, clock)
+    r = make_rig(tmp_path, clock)
     yield r
     await r.stop()
 
@@ -188,7 +88,7 @@ async def test_unlisted_sessions_are_ignored_and_leave_no_state(rig):
 async def test_bare_ids_from_old_configs_are_listed(tmp_path, clock):
     raw = config()
     raw["friend_settings"]["session_list"] = ["bob"]
-    rig = Rig(tmp_path, clock, raw)
+    rig = make_rig(tmp_path, clock, raw)
     engine = await rig.start()
     try:
         engine.on_user_message(OTHER_FRIEND)
@@ -272,7 +172,7 @@ async def test_a_group_waits_for_silence_and_every_message_restarts_it(rig):
 
 async def test_quiet_hours_move_a_plan_to_the_end_of_the_window(tmp_path, clock):
     clock.now = datetime(2026, 11, 28, 0, 30, tzinfo=UTC).timestamp()
-    rig = Rig(
+    rig = make_rig(
         tmp_path,
         clock,
         config(min_interval_minutes=60, max_interval_minutes=60, quiet_hours="01:00-07:30"),
@@ -290,7 +190,7 @@ async def test_quiet_hours_move_a_plan_to_the_end_of_the_window(tmp_path, clock)
 
 async def test_quiet_hours_wrapping_midnight_in_whole_hours(tmp_path, clock):
     clock.now = datetime(2026, 11, 28, 22, 0, tzinfo=UTC).timestamp()
-    rig = Rig(
+    rig = make_rig(
         tmp_path,
         clock,
         config(min_interval_minutes=120, max_interval_minutes=120, quiet_hours="23-7"),
@@ -363,7 +263,7 @@ async def test_auto_trigger_plans_listed_sessions_with_no_activity(tmp_path, clo
         "enable_auto_trigger": True,
         "auto_trigger_after_minutes": 7,
     }
-    rig = Rig(tmp_path, clock, raw)
+    rig = make_rig(tmp_path, clock, raw)
     engine = await rig.start()
     try:
         state = engine.sessions[FRIEND]
@@ -413,7 +313,7 @@ async def test_many_missed_plans_are_spread_out(tmp_path, clock):
     raw = config()
     many = [f"test:FriendMessage:u{i}" for i in range(50)]
     raw["friend_settings"]["session_list"] = many
-    rig = Rig(tmp_path, clock, raw)
+    rig = make_rig(tmp_path, clock, raw)
     engine = await rig.start()
     for umo in many:
         engine.on_user_message(umo)

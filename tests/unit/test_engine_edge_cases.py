@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from harness.engine_rig import Rig
 from proactive_chat.core import engine as engine_module
 from proactive_chat.core import sender as sender_module
-from proactive_chat.core.composer import ComposeResult
-from proactive_chat.core.engine import ProactiveEngine
 from proactive_chat.core.engine_config import parse_plugin_config
 from proactive_chat.core.engine_types import (
     PHASE_CAPPED,
@@ -28,8 +27,7 @@ from proactive_chat.core.engine_types import (
 )
 from proactive_chat.core.planning import shift_out_of_quiet
 from proactive_chat.core.quiet_hours import parse_quiet_hours
-from proactive_chat.core.sender import MessageSender, SendResult
-from proactive_chat.core.session_store import SessionStore
+from proactive_chat.core.sender import MessageSender
 
 FRIEND = "test:FriendMessage:alice"
 OTHER_FRIEND = "test:FriendMessage:bob"
@@ -39,50 +37,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 # 2026-10-25: Berlin falls back at 01:00 UTC (03:00 CEST -> 02:00 CET); the wall
 # times 02:00-02:59 happen twice.
 FALL_BACK = datetime(2026, 10, 25, 1, 0, tzinfo=UTC).timestamp()
-
-
-# --- rig (same shape as tests/unit/test_engine.py) --------------------------------------
-
-
-class ScriptedComposer:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-        self.remembered: list[tuple[str, str]] = []
-        self.gate: asyncio.Event | None = None
-        self.remember_gate: asyncio.Event | None = None
-        self.entered = asyncio.Event()
-
-    async def compose(self, umo, settings, prompt):
-        self.calls.append((umo, prompt))
-        self.entered.set()
-        if self.gate is not None:
-            await self.gate.wait()
-        return ComposeResult(f"hello #{len(self.calls)}", "test-model", None, "cid-1", 1)
-
-    async def remember(self, umo, conversation_id, text):
-        if self.remember_gate is not None:
-            await self.remember_gate.wait()
-        self.remembered.append((umo, text))
-
-
-class RecordingSender:
-    """Records sends; ``gates[umo]`` (an Event) holds that session's send until set."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-        self.gates: dict[str, asyncio.Event] = {}
-        self.sending = asyncio.Event()
-
-    def platform_problem(self, umo):
-        return None
-
-    async def send(self, umo, text, settings, *, hurry=None):
-        self.sending.set()
-        gate = self.gates.get(umo)
-        if gate is not None:
-            await gate.wait()
-        self.sent.append((umo, text))
-        return SendResult(True, "sent", parts=1)
 
 
 def config(*, friends=(FRIEND,), tz_quiet: str = "", **friend_schedule) -> dict:
@@ -114,71 +68,14 @@ def config(*, friends=(FRIEND,), tz_quiet: str = "", **friend_schedule) -> dict:
     }
 
 
-class Rig:
-    def __init__(self, tmp_path, clock, raw_config: dict | None = None, tz=UTC) -> None:
-        self.tmp_path = tmp_path
-        self.clock = clock
-        self.raw_config = raw_config or config()
-        self.tz = tz
-        self.composer = ScriptedComposer()
-        self.sender = RecordingSender()
-        self.store: SessionStore | None = None
-        self.engine: ProactiveEngine | None = None
-
-    async def start(self) -> ProactiveEngine:
-        settings, problems = parse_plugin_config(self.raw_config)
-        assert not problems, problems
-        self.store = SessionStore(self.tmp_path / "store.db", clock=self.clock)
-        await self.store.open()
-        self.engine = ProactiveEngine(
-            settings=settings,
-            store=self.store,
-            composer=self.composer,
-            sender=self.sender,
-            clock=self.clock,
-            rng=random.Random(7),
-            timezone=self.tz,
-            is_ready=lambda: True,
-        )
-        await self.engine.start()
-        for _ in range(100):
-            if self.engine.ready_at is not None:
-                break
-            await asyncio.sleep(0.005)
-        assert self.engine.ready_at is not None
-        return self.engine
-
-    async def stop(self) -> None:
-        if self.engine is not None:
-            await self.engine.stop()
-        if self.store is not None:
-            await self.store.close()
-
-    async def restart(self) -> ProactiveEngine:
-        await self.stop()
-        return await self.start()
-
-    async def advance(self, seconds: float) -> None:
-        self.clock.advance(seconds)
-        self.engine.scheduler.run_due()
-        await self.settle()
-
-    async def settle(self) -> None:
-        for _ in range(400):
-            await asyncio.sleep(0.002)
-            if not self.engine._due and not self.engine._deliveries:
-                return
-        raise AssertionError("the engine did not settle")
-
-    async def journal_kinds(self, umo: str | None = None) -> list[str]:
-        entries = await self.store.query_journal(umo=umo, limit=1000)
-        return [e.kind for e in reversed(entries)]
+def make_rig(tmp_path, clock, raw_config: dict | None = None, **kwargs) -> Rig:
+    return Rig(tmp_path, clock, raw_config or config(), **kwargs)
 
 
 @pytest.fixture
 async def rig(tmp_path, clock):
     clock.now = START
-    r = Rig(tmp_path, clock)
+    r = make_rig(tmp_path, clock)
     yield r
     await r.stop()
 
@@ -214,7 +111,7 @@ async def test_dst_fall_back_a_user_message_is_not_followed_by_a_burst(tmp_path,
     # hours" to ~02:30 CEST, i.e. 25 minutes in the past, and fires at once; so does every plan
     # after it, until the cap: three proactive messages right after she spoke.
     clock.now = FALL_BACK - 5 * 60
-    rig = Rig(
+    rig = make_rig(
         tmp_path,
         clock,
         config(tz_quiet="23:00-02:30", min_interval_minutes=30, max_interval_minutes=30),
@@ -240,7 +137,7 @@ async def test_dst_fall_back_a_plan_due_in_the_repeated_hour_does_not_spin(tmp_p
     # the workers spin for up to half an hour, writing two journal entries per turn (quiet_shifted +
     # planned). (Left running, this test's own journal query took 146 s to catch up with the flood.)
     clock.now = FALL_BACK + 10 * 60  # 02:10 CET (second occurrence), inside 23:00-02:30
-    rig = Rig(tmp_path, clock, config(tz_quiet="23:00-02:30"), tz=BERLIN)
+    rig = make_rig(tmp_path, clock, config(tz_quiet="23:00-02:30"), tz=BERLIN)
     engine = await rig.start()
     try:
         first_id = rig.store._next_id
@@ -422,7 +319,7 @@ async def test_stop_lets_no_worker_start_another_session(tmp_path, clock, monkey
     monkeypatch.setattr(engine_module, "SEND_GRACE_SECONDS", 0.5)
     third = "test:FriendMessage:carol"
     clock.now = START
-    rig = Rig(tmp_path, clock, config(friends=(FRIEND, OTHER_FRIEND, third)))
+    rig = make_rig(tmp_path, clock, config(friends=(FRIEND, OTHER_FRIEND, third)))
     engine = await rig.start()
     try:
         for offset, umo in enumerate((FRIEND, OTHER_FRIEND, third), start=1):
