@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 CLOSE_RELOADING = 1012  # "service restart": the page reconnects by itself
 CLOSE_POLICY = 1008
@@ -48,3 +51,45 @@ class ConnectionRegistry:
             tasks.append(task)
         if tasks:
             await asyncio.wait(tasks, timeout=wait_seconds)
+
+
+# What a socket's conversation returns: the close code and reason, or None for 1000.
+Talk = Callable[[WebSocket, asyncio.Task], Awaitable[tuple[int, str] | None]]
+
+
+async def serve_socket(
+    websocket: WebSocket,
+    registry: ConnectionRegistry,
+    read_client: Callable[[WebSocket], Awaitable[Any]],
+    talk: Talk,
+) -> None:
+    """The life of one panel WebSocket, shared by every endpoint: admission (1013 when
+    full), accept, a task reading the client, the registry's close code when the plugin
+    stops, 1011 on a broken connection, and a bounded clean-up in every case."""
+    if not registry.add(websocket):
+        await websocket.close(code=CLOSE_TRY_AGAIN, reason="too many panel clients")
+        return
+    reader: asyncio.Task | None = None
+    close_code, reason = 1000, ""
+    try:
+        await websocket.accept()
+        reader = asyncio.create_task(read_client(websocket))
+        close_code, reason = await talk(websocket, reader) or (1000, "")
+    except asyncio.CancelledError:
+        requested = registry.close_code_for(websocket)
+        if requested is None:
+            raise
+        # The registry cancelled us to close the socket (plugin stopping).
+        asyncio.current_task().uncancel()
+        close_code = requested
+    except (WebSocketDisconnect, ConnectionError, TimeoutError, RuntimeError):
+        close_code = 1011
+    finally:
+        registry.remove(websocket)
+        registry.forget_close(websocket)
+        if reader is not None:
+            reader.cancel()
+            await asyncio.wait({reader}, timeout=0.2)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(0.3):
+                await websocket.close(code=close_code, reason=reason)

@@ -21,15 +21,14 @@ make the page retry in a loop against the same missing engine.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 
 from .api_engine import status_body
-from .connections import CLOSE_POLICY, CLOSE_RELOADING, CLOSE_TRY_AGAIN
+from .connections import CLOSE_POLICY, CLOSE_RELOADING, Talk, serve_socket
 
 SEND_TIMEOUT = 10.0
 FLOOD_BURST = 30  # client frames allowed at once ...
@@ -42,51 +41,34 @@ def build_events_router() -> APIRouter:
     @router.websocket("/ws/events")
     async def events_socket(websocket: WebSocket) -> None:
         deps = websocket.app.state.deps
-        registry = deps.connections
-        if not registry.add(websocket):
-            await websocket.close(code=CLOSE_TRY_AGAIN, reason="too many panel clients")
-            return
-        reader: asyncio.Task | None = None
+        await serve_socket(websocket, deps.connections, _read_client, _talk_for(deps))
+
+    return router
+
+
+def _talk_for(deps: Any) -> Talk:
+    async def talk(websocket: WebSocket, reader: asyncio.Task) -> tuple[int, str] | None:
+        engine = getattr(deps.service, "engine", None)
         subscription = None
-        close_code, reason = 1000, ""
+        if engine is not None and not engine.events.closed:
+            # Subscribe before the status is taken: nothing falls between the two.
+            subscription = engine.events.subscribe()
         try:
-            await websocket.accept()
-            reader = asyncio.create_task(_read_client(websocket))
-            engine = getattr(deps.service, "engine", None)
-            if engine is not None and not engine.events.closed:
-                # Subscribe before the status is taken: nothing falls between the two.
-                subscription = engine.events.subscribe()
             await _send(websocket, {"type": "hello", "status": await status_body(deps, engine)})
             if subscription is None:
                 await reader
             else:
                 await _forward(websocket, subscription, reader)
-            if reader.done() and reader.result() == CLOSE_POLICY:
-                close_code, reason = CLOSE_POLICY, "too many messages"
-            elif not reader.done():
-                close_code, reason = CLOSE_RELOADING, "the engine stopped"
-        except asyncio.CancelledError:
-            requested = registry.close_code_for(websocket)
-            if requested is None:
-                raise
-            # The registry cancelled us to close the socket (plugin stopping).
-            asyncio.current_task().uncancel()
-            close_code = requested
-        except (WebSocketDisconnect, ConnectionError, TimeoutError, RuntimeError):
-            close_code = 1011
         finally:
             if subscription is not None:
                 subscription.close()
-            registry.remove(websocket)
-            registry.forget_close(websocket)
-            if reader is not None:
-                reader.cancel()
-                await asyncio.wait({reader}, timeout=0.2)
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(0.3):
-                    await websocket.close(code=close_code, reason=reason)
+        if reader.done() and reader.result() == CLOSE_POLICY:
+            return CLOSE_POLICY, "too many messages"
+        if not reader.done():
+            return CLOSE_RELOADING, "the engine stopped"
+        return None
 
-    return router
+    return talk
 
 
 async def _forward(websocket: WebSocket, subscription: Any, reader: asyncio.Task) -> None:

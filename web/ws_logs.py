@@ -10,13 +10,12 @@ client received. Close 1012 means the plugin is reloading: reconnect.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 
 from ..core.log_ring import LogFilter
-from .connections import CLOSE_TRY_AGAIN
+from .connections import serve_socket
 
 REPLAY_LINES = 1000
 READ_BATCH = 1000
@@ -29,34 +28,11 @@ def build_ws_router() -> APIRouter:
     @router.websocket("/ws/logs")
     async def logs_socket(websocket: WebSocket) -> None:
         deps = websocket.app.state.deps
-        registry = deps.connections
-        if not registry.add(websocket):
-            await websocket.close(code=CLOSE_TRY_AGAIN, reason="too many panel clients")
-            return
-        reader: asyncio.Task | None = None
-        close_code = 1000
-        try:
-            await websocket.accept()
-            reader = asyncio.create_task(_until_disconnect(websocket))
+
+        async def talk(websocket: WebSocket, reader: asyncio.Task) -> None:
             await _stream(websocket, deps.log_stream.ring, reader)
-        except asyncio.CancelledError:
-            requested = registry.close_code_for(websocket)
-            if requested is None:
-                raise
-            # The registry cancelled us to close the socket (plugin stopping).
-            asyncio.current_task().uncancel()
-            close_code = requested
-        except (WebSocketDisconnect, ConnectionError, TimeoutError, RuntimeError):
-            close_code = 1011
-        finally:
-            registry.remove(websocket)
-            registry.forget_close(websocket)
-            if reader is not None:
-                reader.cancel()
-                await asyncio.wait({reader}, timeout=0.2)
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(0.3):
-                    await websocket.close(code=close_code)
+
+        await serve_socket(websocket, deps.connections, _until_disconnect, talk)
 
     return router
 
