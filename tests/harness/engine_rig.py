@@ -27,10 +27,12 @@ from proactive_chat.core.session_store import SessionStore  # noqa: E402
 
 
 class ScriptedComposer:
-    """Answers ``hello #n``, or from ``script`` (a text, or an exception to raise).
-    ``gate`` holds writing, ``remember_gate`` holds the history write, until set."""
+    """Answers ``hello #n`` (or ``default``), or from ``script`` (a text, or an exception
+    to raise). ``gate`` holds writing, ``remember_gate`` the history write, until set."""
 
-    def __init__(self) -> None:
+    def __init__(self, default: str | None = None, provider_id: str = "test-model") -> None:
+        self.default = default
+        self.provider_id = provider_id
         self.calls: list[tuple[str, str]] = []
         self.script: list[object] = []
         self.remembered: list[tuple[str, str]] = []
@@ -43,10 +45,10 @@ class ScriptedComposer:
         self.entered.set()
         if self.gate is not None:
             await self.gate.wait()
-        action = self.script.pop(0) if self.script else f"hello #{len(self.calls)}"
+        action = self.script.pop(0) if self.script else self.default or f"hello #{len(self.calls)}"
         if isinstance(action, Exception):
             raise action
-        return ComposeResult(str(action), "test-model", None, "cid-1", 1)
+        return ComposeResult(str(action), self.provider_id, None, "cid-1", 1)
 
     async def remember(self, umo, conversation_id, text):
         if self.remember_gate is not None:

@@ -12,8 +12,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from harness.engine_rig import RecordingSender, ScriptedComposer
 from harness.waiting import async_wait_for
-from proactive_chat.core.composer import ComposeResult
 from proactive_chat.core.config import WebAdminSettings
 from proactive_chat.core.credentials import PanelSecrets
 from proactive_chat.core.engine import ProactiveEngine
@@ -22,7 +22,6 @@ from proactive_chat.core.engine_types import PHASE_PLANNED, SessionState
 from proactive_chat.core.log_redaction import Redactor
 from proactive_chat.core.log_ring import LogRing
 from proactive_chat.core.log_stream import LogStream
-from proactive_chat.core.sender import SendResult
 from proactive_chat.core.service import ProactiveService
 from proactive_chat.web.app import AppDeps, create_app
 from proactive_chat.web.auth import PanelAuth
@@ -36,43 +35,7 @@ SLASHED = "test:FriendMessage:team/42"
 STRANGER = "test:FriendMessage:stranger"
 
 
-class ScriptedComposer:
-    """The engine's ``Composer``: answers a fixed text; ``gate`` (if set) holds it."""
-
-    def __init__(self) -> None:
-        self.text = "Long time no see! How was the trip?"
-        self.prompts: list[tuple[str, str]] = []
-        self.remembered: list[tuple[str, str | None, str]] = []
-        self.gate: asyncio.Event | None = None
-
-    async def compose(self, umo, settings, prompt):
-        self.prompts.append((umo, prompt))
-        if self.gate is not None:
-            await self.gate.wait()
-        return ComposeResult(
-            text=self.text,
-            provider_id="prov-1",
-            persona_id="persona-1",
-            conversation_id="conv-1",
-            attempts=1,
-        )
-
-    async def remember(self, umo, conversation_id, text):
-        self.remembered.append((umo, conversation_id, text))
-
-
-class RecordingSender:
-    """The engine's ``Sender``: a platform that takes every message and records it."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    def platform_problem(self, umo):
-        return None
-
-    async def send(self, umo, text, settings, *, hurry):
-        self.sent.append((umo, text))
-        return SendResult(ok=True, kind="sent", parts=1)
+REPLY = "Long time no see! How was the trip?"
 
 
 class SavedConfig(dict):
@@ -152,7 +115,7 @@ def client_for(app, token: str | None) -> httpx.AsyncClient:
 
 @pytest.fixture
 async def panel(tmp_path):
-    composer, sender = ScriptedComposer(), RecordingSender()
+    composer, sender = ScriptedComposer(default=REPLY, provider_id="prov-1"), RecordingSender()
     service = await start_service(tmp_path, composer, sender)
     deps = build_deps(service)
     app = create_app(deps)
@@ -523,14 +486,14 @@ async def test_trigger_sends_and_the_journal_shows_it(panel):
     assert response.status_code == 202
     assert response.json() == {"accepted": True, "umo": ALICE}
     await wait_for(lambda: panel.sender.sent)
-    assert panel.sender.sent == [(ALICE, panel.composer.text)]
+    assert panel.sender.sent == [(ALICE, REPLY)]
     await wait_for(lambda: panel.composer.remembered)
 
     body = (await panel.client.get(f"/api/journal?umo={quote(ALICE)}&kind=sent")).json()
     assert body["total"] == 1
     (entry,) = body["items"]
     assert entry["umo"] == ALICE and entry["kind"] == "sent"
-    assert entry["detail"]["text"] == panel.composer.text
+    assert entry["detail"]["text"] == REPLY
     assert entry["detail"]["provider"] == "prov-1"
     kinds = [e["kind"] for e in (await panel.client.get("/api/journal")).json()["items"]]
     assert kinds == ["planned", "sent", "fired", "manual", "planned"]  # newest first
@@ -543,7 +506,7 @@ async def test_trigger_while_writing_is_409(panel):
     panel.composer.gate = asyncio.Event()
     panel.engine.on_user_message(ALICE, "Alice")
     assert (await panel.client.post(path_of(ALICE, "/trigger"))).status_code == 202
-    await wait_for(lambda: panel.composer.prompts)
+    await wait_for(lambda: panel.composer.calls)
     response = await panel.client.post(path_of(ALICE, "/trigger"))
     assert response.status_code == 409
     assert response.json()["error"] == "conflict"

@@ -13,8 +13,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from harness.engine_rig import RecordingSender, ScriptedComposer
 from harness.waiting import async_wait_for
-from proactive_chat.core.composer import ComposeResult
 from proactive_chat.core.config import WebAdminSettings
 from proactive_chat.core.credentials import PanelSecrets
 from proactive_chat.core.embedded_uvicorn import EmbeddedUvicorn
@@ -24,7 +24,6 @@ from proactive_chat.core.event_hub import QUEUE_SIZE
 from proactive_chat.core.log_redaction import Redactor
 from proactive_chat.core.log_ring import LogRing
 from proactive_chat.core.log_stream import LogStream
-from proactive_chat.core.sender import SendResult
 from proactive_chat.core.service import ProactiveService
 from proactive_chat.web.app import AppDeps, create_app
 from proactive_chat.web.auth import PanelAuth
@@ -32,32 +31,6 @@ from proactive_chat.web.ws_events import FLOOD_BURST
 
 PASSWORD = "Events-Passw0rd"
 ALICE = "test:FriendMessage:alice"
-
-
-class ScriptedComposer:
-    async def compose(self, umo, settings, prompt):
-        return ComposeResult(
-            text="Hello again!",
-            provider_id="prov-1",
-            persona_id=None,
-            conversation_id="conv-1",
-            attempts=1,
-        )
-
-    async def remember(self, umo, conversation_id, text):
-        return None
-
-
-class RecordingSender:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    def platform_problem(self, umo):
-        return None
-
-    async def send(self, umo, text, settings, *, hurry):
-        self.sent.append((umo, text))
-        return SendResult(ok=True, kind="sent", parts=1)
 
 
 async def start_service(tmp_path, sender: RecordingSender) -> ProactiveService:
@@ -71,7 +44,7 @@ async def start_service(tmp_path, sender: RecordingSender) -> ProactiveService:
     engine = ProactiveEngine(
         settings=settings,
         store=service.store,
-        composer=ScriptedComposer(),
+        composer=ScriptedComposer(default="Hello again!"),
         sender=sender,
         is_ready=lambda: True,
     )
