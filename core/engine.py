@@ -635,8 +635,9 @@ class ProactiveEngine:
             if state.next_at > now:
                 self.scheduler.schedule(state.umo, state.next_at)
                 restored += 1
-            elif state.phase == PHASE_SILENCE:
-                self._on_silence_missed(state, now)
+            elif state.phase == PHASE_SILENCE:  # the silence ended while we were away
+                self._plan(state, self.settings_for(state.umo, state.kind), now, "group_silence")
+                self._touch(state)
                 replanned += 1
             elif now - state.next_at <= window:
                 missed.append(state)
@@ -679,11 +680,6 @@ class ProactiveEngine:
                 len(missed),
                 replanned,
             )
-
-    def _on_silence_missed(self, state: SessionState, now: float) -> None:
-        settings = self.settings_for(state.umo, state.kind)
-        self._plan(state, settings, now, "group_silence")
-        self._touch(state)
 
     async def _auto_trigger(self, now: float) -> None:
         """Plan once for listed sessions that stayed silent since start. Only kinds

@@ -8,7 +8,7 @@ computed directly: there is no re-roll loop.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
 from .engine_types import ScheduleSettings
 from .quiet_hours import QuietHours
@@ -37,27 +37,11 @@ def shift_out_of_quiet(
     moment = datetime.fromtimestamp(at, tz)
     if not quiet.contains(moment):
         return at, False
-    end = _next_window_end(at, moment, quiet)
+    end = quiet.window_end(moment).timestamp()
     # The jitter must not reach the next window: at most half of the open gap.
     open_minutes = (quiet.start_minute - quiet.end_minute) % (24 * 60)
     jitter_cap = min(MAX_QUIET_JITTER_SECONDS, open_minutes * 30.0)
     return end + rng.uniform(0.0, jitter_cap), True
-
-
-def _next_window_end(at: float, moment: datetime, quiet: QuietHours) -> float:
-    """The first moment after ``at`` whose local time is the window's end. Wall-clock
-    arithmetic alone is wrong around DST changes, so every candidate (today, tomorrow;
-    either side of a repeated hour) is turned into a timestamp and the earliest one
-    after ``at`` wins."""
-    hour, minute = divmod(quiet.end_minute, 60)
-    day = moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    candidates = []
-    for days in (0, 1, 2):
-        for fold in (0, 1):
-            stamp = (day + timedelta(days=days)).replace(fold=fold).timestamp()
-            if stamp > at:
-                candidates.append(stamp)
-    return min(candidates) if candidates else at + 60.0
 
 
 def plan_after(

@@ -34,13 +34,21 @@ class QuietHours:
         return minute >= self.start_minute or minute < self.end_minute
 
     def window_end(self, moment: datetime) -> datetime:
-        """The end of the window ``moment`` is in (call only when ``contains``)."""
-        minute = moment.hour * 60 + moment.minute
-        day_start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-        end = day_start + timedelta(minutes=self.end_minute)
-        if self.start_minute > self.end_minute and minute >= self.start_minute:
-            end += timedelta(days=1)  # wrapped: the window ends tomorrow morning
-        return end
+        """The end of the window ``moment`` is in (call only when ``contains``): the
+        first moment after it whose local time is the window's end.
+
+        Wall-clock arithmetic alone is wrong around DST changes (on the night the clocks
+        go back the end time of day can occur twice), so each candidate (today,
+        tomorrow; either side of a repeated hour) is compared as an instant.
+        """
+        hour, minute = divmod(self.end_minute, 60)
+        day = moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        after = moment.timestamp()
+        candidates = [
+            (day + timedelta(days=days)).replace(fold=fold) for days in (0, 1, 2) for fold in (0, 1)
+        ]
+        later = [c for c in candidates if c.timestamp() > after]
+        return min(later, key=datetime.timestamp)
 
     def __str__(self) -> str:
         return f"{_fmt(self.start_minute)}-{_fmt(self.end_minute)}"

@@ -17,7 +17,7 @@ import heapq
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from .constants import LOG_PREFIX
 
@@ -91,9 +91,6 @@ class TriggerScheduler:
                 if child < len(heap):
                     heapq.heappush(frontier, (heap[child], child))
         return found
-
-    def items(self) -> Iterator[tuple[str, float]]:
-        return ((k, w) for k, (w, _s) in self._live.items())
 
     def pop_due(self, now: float, limit: int | None = None) -> list[str]:
         """Remove and return keys planned at or before ``now``, earliest first (at most
