@@ -45,6 +45,8 @@ class AppDeps:
 def create_app(deps: AppDeps) -> FastAPI:
     from .api import build_api_router
     from .api_engine import build_engine_router
+    from .api_export import build_export_router
+    from .api_stats import build_stats_router
     from .pages import build_pages_router
     from .templating import build_templates
     from .ws_events import build_events_router
@@ -63,6 +65,8 @@ def create_app(deps: AppDeps) -> FastAPI:
 
     app.include_router(build_api_router())
     app.include_router(build_engine_router())
+    app.include_router(build_stats_router())
+    app.include_router(build_export_router())
     app.include_router(build_ws_router())
     app.include_router(build_events_router())
     app.include_router(build_pages_router())

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 
 from starlette.requests import Request
 
+from .texts import config_page, help_page, journal, overview, sessions, shell
+
 LANGUAGES = ("zh", "en")
 LANG_COOKIE = "pc_lang"
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
@@ -153,10 +155,17 @@ EN: dict[str, str] = {
     "conn.auth": "Not authorized",
 }
 
+# Each page's texts live in web/texts/<page>.py; a key belongs to one module only.
+PAGE_TEXTS = (shell, overview, sessions, journal, config_page, help_page)
+for _module in PAGE_TEXTS:
+    ZH.update(_module.ZH)
+    EN.update(_module.EN)
+
 TABLES: Mapping[str, Mapping[str, str]] = {"zh": ZH, "en": EN}
 
 # What the browser scripts need; the rest is rendered on the server.
 JS_KEYS = (
+    *(key for module in PAGE_TEXTS for key in module.JS_KEYS),
     "theme.to_dark",
     "theme.to_light",
     "login.show",

@@ -10,6 +10,10 @@ What every page template receives (added by ``render``):
 - ``version`` / ``astrbot_version``: plugin and AstrBot versions (strings).
 - ``logged_in``: bool, shows the logout button.
 - ``current_path``: path (and query) of this page, where the language switch returns to.
+- ``fmt_time(ts, seconds=False)`` / ``iso_time(ts)``: a Unix time in AstrBot's timezone
+  (``web/timefmt.py``); ``zone``: that zone's label; ``js_env``: the zone for the scripts
+  (``<script type="application/json" id="pc-env">``).
+- ``nav``: ``[(path, text key)]`` of the main navigation; ``section``: the current one.
 
 Per page (passed by ``web/pages.py``):
 
@@ -32,7 +36,16 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from .i18n import HTML_LANG, js_strings, pick_language, translator
+from .timefmt import browser_env, format_ts, iso_ts, panel_timezone, zone_label
 
+NAV = (
+    ("/overview", "nav.overview"),
+    ("/sessions", "nav.sessions"),
+    ("/journal", "nav.journal"),
+    ("/logs", "nav.logs"),
+    ("/config", "nav.config"),
+    ("/help", "nav.help"),
+)
 STATIC_PREFIX = "/static/"
 HASH_LENGTH = 10
 
@@ -87,6 +100,11 @@ def current_path(request: Request) -> str:
 def base_context(request: Request) -> dict[str, Any]:
     deps = request.app.state.deps
     lang = pick_language(request)
+    tz = panel_timezone(deps)
+    path = request.url.path
+    section = next((p for p, _ in NAV if path == p or path.startswith(p + "/")), "")
+    if path == "/session":
+        section = "/sessions"
     return {
         "request": request,
         "lang": lang,
@@ -97,6 +115,12 @@ def base_context(request: Request) -> dict[str, Any]:
         "astrbot_version": str(deps.astrbot_version),
         "logged_in": bool(deps.auth.is_authenticated(request)),
         "current_path": current_path(request),
+        "fmt_time": lambda ts, seconds=False: format_ts(ts, tz, seconds=seconds),
+        "iso_time": lambda ts: iso_ts(ts, tz),
+        "zone": zone_label(tz),
+        "js_env": browser_env(tz),
+        "nav": NAV,
+        "section": section,
     }
 
 

@@ -23,7 +23,7 @@ export function tr(key, vars = {}) {
 }
 
 /** `value` if it is a path on this site, else `fallback` (mirrors web/pages.py safe_next). */
-export function safeNext(value, fallback = "/logs") {
+export function safeNext(value, fallback = "/overview") {
   if (typeof value !== "string" || value.length === 0 || value.length > 2048) return fallback;
   if (!value.startsWith("/") || value.startsWith("//")) return fallback;
   if (value.includes("\\") || /[\u0000-\u001f\u007f]/.test(value)) return fallback;
@@ -94,3 +94,336 @@ function initLogout() {
 
 initTheme();
 initLogout();
+
+// ---------------------------------------------------------------------------------------
+// Shared by the engine pages: the API, feedback, times in AstrBot's zone, live events.
+
+let env = null;
+
+/** `{tz, offset, zone}` of AstrBot's timezone, from <script id="pc-env">. */
+export function pageEnv() {
+  if (env === null) {
+    const node = document.getElementById("pc-env");
+    try {
+      env = node ? JSON.parse(node.textContent) : {};
+    } catch {
+      env = {};
+    }
+    if (typeof env.offset !== "number") env.offset = 0;
+  }
+  return env;
+}
+
+/** A DOM element built without HTML parsing: text from chats and models stays text. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "class") node.className = value;
+    else if (name === "text") node.textContent = String(value);
+    else if (name === "dataset") Object.assign(node.dataset, value);
+    else if (name.startsWith("on") && typeof value === "function") {
+      node.addEventListener(name.slice(2), value);
+    } else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+const formatters = new Map();
+
+function partsIn(date, zone) {
+  let fmt = formatters.get(zone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat("en-CA", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    formatters.set(zone, fmt);
+  }
+  const parts = {};
+  for (const part of fmt.formatToParts(date)) parts[part.type] = part.value;
+  return parts;
+}
+
+/** `ts` (Unix seconds) as "YYYY-MM-DD HH:MM[:SS]" in AstrBot's zone, like the server does. */
+export function formatTime(ts, { seconds = false, dateOnly = false } = {}) {
+  if (ts === null || ts === undefined || !Number.isFinite(Number(ts))) return "—";
+  const { tz, offset } = pageEnv();
+  let p;
+  try {
+    p = tz
+      ? partsIn(new Date(Number(ts) * 1000), tz)
+      : partsIn(new Date(Number(ts) * 1000 + offset * 60000), "UTC");
+  } catch {
+    p = partsIn(new Date(Number(ts) * 1000 + offset * 60000), "UTC");
+  }
+  const day = `${p.year}-${p.month}-${p.day}`;
+  if (dateOnly) return day;
+  return `${day} ${p.hour}:${p.minute}${seconds ? `:${p.second}` : ""}`;
+}
+
+/** "in 23 min" / "5 h ago" / "just now", in the page's language. */
+export function relativeTime(ts, now = Date.now() / 1000) {
+  if (ts === null || ts === undefined || !Number.isFinite(Number(ts))) return tr("time.never");
+  const delta = Number(ts) - now;
+  const abs = Math.abs(delta);
+  if (abs < 5) return tr("time.now");
+  const [unit, size] =
+    abs < 60 ? ["s", 1] : abs < 3600 ? ["min", 60] : abs < 86400 ? ["h", 3600] : ["d", 86400];
+  const n = Math.max(1, Math.round(abs / size));
+  return tr(delta > 0 ? `time.in_${unit}` : `time.ago_${unit}`, { n });
+}
+
+/** Give every `<time class="ts" data-ts>` under `root` its relative text, kept fresh. */
+export function refreshTimes(root = document) {
+  const now = Date.now() / 1000;
+  for (const node of root.querySelectorAll("time.ts[data-ts]")) {
+    const ts = Number(node.dataset.ts);
+    let rel = node.nextElementSibling;
+    if (!rel || !rel.classList.contains("rel")) {
+      rel = el("span", { class: "rel" });
+      node.after(rel);
+    }
+    const text = relativeTime(ts, now);
+    if (rel.textContent !== text) rel.textContent = text;
+  }
+}
+
+/** A `<time>` for `ts` (as the server renders it), or a dash. */
+export function timeTag(ts, { seconds = false } = {}) {
+  if (ts === null || ts === undefined) return el("span", { class: "muted", text: "—" });
+  const node = el("time", {
+    class: "ts",
+    datetime: new Date(Number(ts) * 1000).toISOString(),
+    title: formatTime(ts, { seconds: true }),
+    dataset: { ts: String(ts) },
+    text: formatTime(ts, { seconds }),
+  });
+  const rel = el("span", { class: "rel", text: relativeTime(ts) });
+  const wrap = document.createDocumentFragment();
+  wrap.append(node, rel);
+  return wrap;
+}
+
+export function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+/** Short-lived message in the corner; errors stay until dismissed. */
+export function toast(message, kind = "info", { timeout = kind === "error" ? 0 : 4000 } = {}) {
+  const region = document.getElementById("toasts");
+  if (!region) return null;
+  const close = el("button", {
+    class: "toast-close icon-btn",
+    type: "button",
+    "aria-label": tr("toast.close"),
+    title: tr("toast.close"),
+    text: "×",
+  });
+  const node = el(
+    "div",
+    { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" },
+    el("span", { class: "toast-text", text: message }),
+    close,
+  );
+  const remove = () => node.remove();
+  close.addEventListener("click", remove);
+  region.append(node);
+  while (region.children.length > 5) region.firstElementChild.remove();
+  if (timeout > 0) setTimeout(remove, timeout);
+  return node;
+}
+
+export class ApiError extends Error {
+  constructor(status, code, message, errors = null) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.errors = errors;
+  }
+}
+
+function goLogin() {
+  const next = `${window.location.pathname}${window.location.search}`;
+  window.location.assign(`/login?next=${encodeURIComponent(next)}`);
+}
+
+/** JSON API call. Throws ApiError with a message fit for a toast; a 401 goes to the login. */
+export async function api(path, { method = "GET", body, signal } = {}) {
+  const init = { method, credentials: "same-origin", signal, headers: {} };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    if (error?.name === "AbortError") throw error;
+    throw new ApiError(0, "network", tr("err.network"));
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (response.ok) return data;
+  if (response.status === 401) {
+    toast(tr("err.auth"), "error");
+    setTimeout(goLogin, 800);
+    throw new ApiError(401, "auth", tr("err.auth"));
+  }
+  const detail = data && typeof data.message === "string" ? data.message : "";
+  const errors = data && Array.isArray(data.errors) ? data.errors : null;
+  const code = data && typeof data.error === "string" ? data.error : "error";
+  let message;
+  if (response.status === 503) message = tr("err.unavailable", { message: detail });
+  else if (response.status >= 500) message = tr("err.server", { status: response.status });
+  else message = tr("err.generic", { message: detail || response.statusText });
+  throw new ApiError(response.status, code, message, errors);
+}
+
+/** The message to show for an error thrown by `api` (or anything else). */
+export function errorText(error) {
+  return error instanceof ApiError ? error.message : tr("err.generic", { message: String(error) });
+}
+
+const EVENTS_BACKOFF_MIN_MS = 500;
+const EVENTS_BACKOFF_MAX_MS = 8000;
+
+/**
+ * One `/ws/events` connection for the page, repaired by itself.
+ * handlers.hello(status) runs on every (re)connect: refresh what the page shows there, so
+ * nothing missed while disconnected stays stale. handlers.event(message) gets the rest;
+ * a `gap` (this page fell behind) is turned into a hello-style refresh as well.
+ */
+export function connectEvents(handlers) {
+  const badge = document.getElementById("events-state");
+  const state = { socket: null, attempt: 0, timer: null, tick: null, retryAt: 0, link: "" };
+
+  function show(link, vars = {}) {
+    state.link = link;
+    if (!badge) return;
+    badge.dataset.state = link === "offline" ? "paused" : link;
+    badge.textContent = tr(`events.${link}`, vars);
+  }
+
+  function schedule() {
+    clearTimeout(state.timer);
+    clearInterval(state.tick);
+    const base = Math.min(EVENTS_BACKOFF_MAX_MS, EVENTS_BACKOFF_MIN_MS * 2 ** state.attempt);
+    const delay = base * (0.8 + Math.random() * 0.4);
+    state.attempt += 1;
+    state.retryAt = Date.now() + delay;
+    state.timer = setTimeout(open, delay);
+    if (state.link !== "reloading") {
+      const update = () =>
+        show("reconnecting", { n: Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000)) });
+      update();
+      state.tick = setInterval(update, 500);
+    }
+  }
+
+  async function checkLogin() {
+    try {
+      const response = await fetch("/api/status", { credentials: "same-origin" });
+      if (response.status === 401) goLogin();
+    } catch {
+      // Unreachable: keep retrying.
+    }
+  }
+
+  function open() {
+    clearTimeout(state.timer);
+    clearInterval(state.tick);
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    let socket;
+    try {
+      socket = new WebSocket(`${scheme}//${window.location.host}/ws/events`);
+    } catch {
+      schedule();
+      return;
+    }
+    state.socket = socket;
+    if (state.link !== "reloading") show("connecting");
+    let opened = false;
+    socket.addEventListener("open", () => {
+      opened = true;
+    });
+    socket.addEventListener("message", (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (message.type === "hello") {
+        state.attempt = 0;
+        const running = Boolean(message.status?.running);
+        show(running ? "live" : "offline");
+        handlers.hello?.(message.status || {});
+      } else if (message.type === "gap") {
+        toast(tr("events.gap", { n: message.dropped ?? 0 }), "info");
+        handlers.gap?.(message);
+      } else if (message.type === "closed") {
+        show("reloading");
+      } else {
+        handlers.event?.(message);
+      }
+    });
+    socket.addEventListener("close", (event) => {
+      if (state.socket !== socket) return;
+      state.socket = null;
+      if (event.code === 1008) {
+        checkLogin();
+      } else if (event.code === 1012) {
+        state.attempt = 0;
+        show("reloading");
+      }
+      if (!opened) checkLogin();
+      schedule();
+    });
+  }
+
+  // A tab coming back or the network returning: try at once instead of waiting out a back-off.
+  const retryNow = () => {
+    if (state.socket === null) {
+      state.attempt = 0;
+      open();
+    }
+  };
+  window.addEventListener("online", retryNow);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") retryNow();
+  });
+  open();
+  return {
+    get connected() {
+      return state.link === "live" || state.link === "offline";
+    },
+  };
+}
+
+// Relative times on every page, refreshed twice a minute.
+function initTimes() {
+  if (!document.querySelector("time.ts[data-ts]") && !document.getElementById("pc-env")) return;
+  refreshTimes();
+  setInterval(() => refreshTimes(), 30000);
+}
+
+initTimes();

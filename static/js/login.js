@@ -13,7 +13,7 @@ let countdown = null;
 
 function target() {
   const fromUrl = new URLSearchParams(window.location.search).get("next");
-  return safeNext(fromUrl ?? form.dataset.next ?? "/logs");
+  return safeNext(fromUrl ?? form.dataset.next ?? "/overview");
 }
 
 function showError(message) {

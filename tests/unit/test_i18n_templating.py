@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from proactive_chat.web.i18n import EN, JS_KEYS, ZH, js_strings, pick_language, translator
 from proactive_chat.web.pages import build_pages_router, safe_next
-from proactive_chat.web.templating import build_templates
+from proactive_chat.web.templating import NAV, build_templates
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -76,7 +76,7 @@ def template_keys() -> set[str]:
     keys: set[str] = set()
     for path in TEMPLATES.glob("*.html"):
         keys |= {match[1] for match in T_CALL.findall(path.read_text(encoding="utf-8"))}
-    return keys
+    return keys | {key for _, key in NAV}  # the navigation's keys are in templating.NAV
 
 
 def test_templates_use_translations():
@@ -176,7 +176,7 @@ def test_static_refuses_unknown_files(tmp_path):
     ],
 )
 def test_safe_next_refuses_anything_but_a_local_path(value):
-    assert safe_next(value) == "/logs"
+    assert safe_next(value) == "/overview"
     assert safe_next(value, default="/") == "/"
 
 
@@ -216,11 +216,13 @@ def logged_in(client: TestClient) -> TestClient:
     ("path", "auth", "location"),
     [
         ("/", False, "/login"),
-        ("/", True, "/logs"),
+        ("/", True, "/overview"),
         ("/logs", False, "/login?next=/logs"),
-        ("/login", True, "/logs"),
+        ("/overview", False, "/login?next=/overview"),
+        ("/session?umo=a:b:c", False, "/login?next=/session?umo=a%3Ab%3Ac"),
+        ("/login", True, "/overview"),
         ("/login?next=/logs?level=ERROR", True, "/logs?level=ERROR"),
-        ("/login?next=//evil.example", True, "/logs"),
+        ("/login?next=//evil.example", True, "/overview"),
     ],
 )
 def test_redirects(client, path, auth, location):
@@ -328,9 +330,23 @@ def test_login_page_hides_logout_and_keeps_a_safe_next(client):
     response = client.get("/login", params={"next": "https://evil.example"})
     page = Page(response.text)
     assert "logout" not in page.ids
-    assert 'data-next="/logs"' in response.text
+    assert 'data-next="/overview"' in response.text
 
 
 def test_template_output_is_escaped(client):
     response = client.get("/login", params={"next": "/x<script>alert(1)</script>"})
     assert "<script>alert(1)</script>" not in response.text
+
+
+def test_each_text_key_belongs_to_one_page_module():
+    from proactive_chat.web import i18n
+
+    seen: dict[str, str] = {}
+    base = set(i18n.ZH) - {k for m in i18n.PAGE_TEXTS for k in m.ZH}
+    for module in i18n.PAGE_TEXTS:
+        assert module.ZH.keys() == module.EN.keys(), module.__name__
+        assert set(module.JS_KEYS) <= module.ZH.keys(), module.__name__
+        for key in module.ZH:
+            assert key not in seen, f"{key} is in {seen.get(key)} and {module.__name__}"
+            assert key not in base, f"{key} is in web/i18n.py and {module.__name__}"
+            seen[key] = module.__name__

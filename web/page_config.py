@@ -1,0 +1,11 @@
+"""What the config page shows (its template: templates/config.html)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+
+async def context(request: Request) -> dict[str, Any]:
+    return {}

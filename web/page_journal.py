@@ -1,0 +1,11 @@
+"""What the journal page shows (its template: templates/journal.html)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+
+async def context(request: Request) -> dict[str, Any]:
+    return {}
