@@ -381,6 +381,8 @@ def build_engine_router() -> APIRouter:
             raise PanelError(503, "save_failed", f"the config could not be saved: {exc}") from None
         if errors:
             raise PanelError(400, "invalid_config", "; ".join(errors[:5]), errors=errors)
+        if service.engine is not None:  # open config pages reload it (static/js/config.js)
+            service.engine.events.publish({"type": "config"})
         return _config_view(request)
 
     @router.get("/config/schema", response_model=dict[str, Any], responses=_errors(503))

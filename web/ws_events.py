@@ -4,7 +4,8 @@ Protocol (server -> client, JSON text frames): ``{"type": "hello", "status": {..
 once (the same body as ``GET /api/status``), then each event of the engine's
 ``EventHub`` as it comes: ``journal`` (``entry``), ``session`` (``session``: a session
 view), ``sessions_changed`` (``count``: too many changes at once, reload the list),
-``gap`` (``dropped``: this client fell behind and lost events).
+``gap`` (``dropped``: this client fell behind and lost events), ``config`` (the config
+was saved from the panel: refetch it).
 
 Close codes: 1012 when the plugin reloads or the engine stops (``closed`` is sent
 first): reconnect. 1008 for a client that floods frames (it has nothing to say).

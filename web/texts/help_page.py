@@ -1,10 +1,58 @@
-"""Texts of the help page."""
+"""Texts of the help page. The long prose is in templates/_help_zh.html and _help_en.html;
+here are the headings, the table of contents and one line per prompt placeholder
+(``help.ph.<name>``, one for each name in core/prompt_template.PLACEHOLDERS: a test
+checks)."""
 
 from __future__ import annotations
 
-ZH: dict[str, str] = {}
+ZH: dict[str, str] = {
+    "help.intro": "插件如何决定何时开口、提示词里可以用的占位符、聊天中的指令，以及常见问题。",
+    "help.toc": "目录",
+    "help.when": "它如何决定何时开口",
+    "help.placeholders": "提示词占位符",
+    "help.commands": "指令",
+    "help.faq": "常见问题",
+    "help.col.placeholder": "占位符",
+    "help.col.meaning": "含义",
+    "help.col.example": "示例",
+    "help.col.command": "指令",
+    "help.col.who": "谁可以用",
+    "help.col.what": "作用",
+    "help.ph.unanswered_count": "机器人连续发出、还没有人回复的主动消息条数（对方一说话就归零）。",
+    "help.ph.current_time": "当前时间（按 AstrBot 配置的时区），带星期几。",
+    "help.ph.time_since_last_chat": "距离对方（群里则是任何人）上次说话过了多久。",
+    "help.ph.session_name": "私聊中是对方的昵称，群聊中是群名称；还不知道名字时是会话 ID。",
+    "help.ph.session_name_example": "小明",
+}
 
-EN: dict[str, str] = {}
+EN: dict[str, str] = {
+    "help.intro": (
+        "How the plugin decides when to speak, the placeholders a prompt can use, the chat "
+        "commands, and answers to common questions."
+    ),
+    "help.toc": "Contents",
+    "help.when": "How it decides when to speak",
+    "help.placeholders": "Prompt placeholders",
+    "help.commands": "Commands",
+    "help.faq": "FAQ",
+    "help.col.placeholder": "Placeholder",
+    "help.col.meaning": "Meaning",
+    "help.col.example": "Example",
+    "help.col.command": "Command",
+    "help.col.who": "Who",
+    "help.col.what": "What it does",
+    "help.ph.unanswered_count": (
+        "How many proactive messages in a row nobody has answered yet (back to 0 as soon as "
+        "the user speaks)."
+    ),
+    "help.ph.current_time": "The current time in AstrBot's timezone, with the day of the week.",
+    "help.ph.time_since_last_chat": ("How long since the user (in a group: anyone) last spoke."),
+    "help.ph.session_name": (
+        "The user's name in a private chat, the group's name in a group; the session id "
+        "while no name is known."
+    ),
+    "help.ph.session_name_example": "Xiaoming",
+}
 
 # Keys the page's script reads (shipped as JSON in every page).
 JS_KEYS: tuple[str, ...] = ()
