@@ -1,4 +1,4 @@
-"""SQLite persistence for sessions, per-session settings and the journal.
+"""SQLite persistence for sessions, per-session settings, the journal and daily counters.
 
 The engine keeps every ``SessionState`` in memory (the source of truth); this store
 only persists them. ``put_session`` and ``append_journal`` are O(1) on the loop and
@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +32,7 @@ from .constants import LOG_PREFIX
 from .engine_types import JournalEntry, SessionState
 from .store_sqlite import (
     APPLICATION_ID,
+    COUNTED_KINDS,
     SCHEMA_VERSION,
     SESSION_COLUMNS,
     StoreUnavailable,
@@ -44,6 +46,7 @@ logger = logging.getLogger("astrbot")
 
 __all__ = [
     "APPLICATION_ID",
+    "COUNTED_KINDS",
     "SCHEMA_VERSION",
     "SESSION_COLUMNS",
     "SessionStore",
@@ -385,10 +388,23 @@ class SessionStore:
         offset = max(-86400, min(86400, int(utc_offset_seconds)))
         return await self._checked(self._db.daily_counts, float(since), offset, kinds)
 
-    async def prune_journal(self, *, keep_days: int, max_entries: int) -> int:
-        """Delete entries older than ``keep_days`` and beyond the newest ``max_entries``.
+    async def daily_totals(
+        self, *, since: float, until: float, tz: tzinfo | None
+    ) -> dict[str, dict[str, int]]:
+        """``{"YYYY-MM-DD": {kind: n}}`` per local day in ``tz`` (None: the server's zone)
+        for the kinds in ``COUNTED_KINDS``, from [since, until) rounded to quarter hours.
 
-        A limit <= 0 is no limit. Returns the number of entries deleted.
+        From durable counters, not the journal: pruning the journal keeps them.
+        Days without anything counted are left out.
+        """
+        await self.flush()
+        return await self._checked(self._db.daily_totals, float(since), float(until), tz)
+
+    async def prune_journal(self, *, keep_days: int, max_entries: int) -> int:
+        """Delete entries older than ``keep_days`` and beyond the newest ``max_entries``
+        (and daily counters older than ``COUNTER_KEEP_DAYS``).
+
+        A limit <= 0 is no limit. Returns the number of journal entries deleted.
         """
         deleted = await self._checked(self._db.prune, int(keep_days), int(max_entries))
         self._transactions += 1

@@ -2,7 +2,8 @@
 
 ``_Db`` owns the connection (WAL, ``synchronous=NORMAL``): it opens or creates the
 file, moves a damaged, foreign or newer file aside, imports the 1.x JSON files once,
-and writes a batch in one ``BEGIN IMMEDIATE`` transaction. ``SessionStore``
+and writes a batch in one ``BEGIN IMMEDIATE`` transaction (with the per-day counters
+of the kinds in ``COUNTED_KINDS``, which outlive the pruned journal). ``SessionStore``
 (session_store.py) is the loop side that batches changes and calls into it.
 """
 
@@ -15,7 +16,9 @@ import os
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
+from datetime import datetime, tzinfo
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,14 @@ APPLICATION_ID = 0x50434854  # "PCHT": marks the file as this plugin's store
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 5.0  # seconds SQLite waits for a lock held by another connection
 LEGACY_META_KEY = "legacy_json_import"
+# Durable per-day statistics: the journal is pruned by age and by count (50,000 entries
+# can be less than a day on a busy bot), so these kinds are also counted per 15-minute
+# UTC bucket. Every zone offset in use (+05:30, +05:45, DST) is a whole number of
+# quarter hours, so each bucket falls in exactly one local day of any zone.
+COUNTED_KINDS = frozenset({"sent", "answered", "capped", "send_failed", "llm_failed"})
+BUCKET_SECONDS = 900
+COUNTER_KEEP_DAYS = 400
+_ID_CHUNK = 500  # ids per "already stored?" lookup (below SQLite's variable limit)
 
 SESSION_COLUMNS = (
     "umo",
@@ -62,6 +73,16 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS journal_umo_at ON journal (umo, at)",
     "CREATE INDEX IF NOT EXISTS journal_kind_at ON journal (kind, at)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)",
+)
+# Added after schema 1 without a version bump: a file that has it still opens in older
+# versions of the plugin (they ignore the table) instead of being moved aside as "newer".
+_COUNTERS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS counters (bucket INTEGER NOT NULL, kind TEXT NOT NULL, "
+    "n INTEGER NOT NULL, PRIMARY KEY (bucket, kind)) WITHOUT ROWID"
+)
+_BUMP_COUNTER = (
+    "INSERT INTO counters (bucket, kind, n) VALUES (?, ?, ?) "
+    "ON CONFLICT (bucket, kind) DO UPDATE SET n = n + excluded.n"
 )
 _UPSERT_SESSION = (
     f"INSERT INTO sessions ({', '.join(SESSION_COLUMNS)}) "
@@ -240,18 +261,53 @@ class _Db:
         assert conn is not None
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+        self._ensure_counters()
+
+    def _ensure_counters(self) -> None:
+        """Create the counters table once, counted from the journal rows already there
+        (a store from before it existed), in one transaction: counted once or not at all."""
+        conn = self.conn
+        assert conn is not None
+        if _has_table(conn, "counters"):
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if _has_table(conn, "counters"):  # created meanwhile by another connection
+                conn.execute("ROLLBACK")
+                return
+            conn.execute(_COUNTERS_TABLE)
+            kinds = sorted(COUNTED_KINDS)
+            before = conn.total_changes
+            conn.execute(
+                "INSERT INTO counters (bucket, kind, n) "
+                f"SELECT CAST(at / {BUCKET_SECONDS} AS INTEGER) AS b, kind, count(*) "
+                "FROM journal WHERE typeof(at) IN ('real', 'integer') AND at >= 0 "
+                f"AND kind IN ({', '.join('?' * len(kinds))}) "
+                "GROUP BY b, kind",
+                kinds,
+            )
+            backfilled = conn.total_changes - before
             conn.execute("COMMIT")
         except BaseException:
             _rollback(conn)
             raise
+        if backfilled:
+            logger.info(
+                "%s Daily statistics: counted the journal entries already in %s.",
+                LOG_PREFIX,
+                self.path,
+            )
 
     def _stat_key(self) -> tuple[int, int]:
         info = os.stat(self.path)
@@ -323,12 +379,37 @@ class _Db:
             if deletes:
                 conn.executemany("DELETE FROM sessions WHERE umo = ?", [(u,) for u in deletes])
             if journal:
+                counts = self._new_counts(conn, journal)  # before the rows exist
                 conn.executemany(_INSERT_JOURNAL, [_journal_row(e) for e in journal])
+                if counts:
+                    conn.executemany(_BUMP_COUNTER, [(*key, n) for key, n in counts.items()])
             conn.execute("COMMIT")
         except BaseException:
             _rollback(conn)
             raise
         return len(rows) + len(deletes) + len(journal)
+
+    @staticmethod
+    def _new_counts(
+        conn: sqlite3.Connection, journal: list[JournalEntry]
+    ) -> Counter[tuple[int, str]]:
+        """(bucket, kind) -> entries to count. An entry already stored (written again
+        after a flush whose outcome was unknown, see ``_INSERT_JOURNAL``) was counted then."""
+        counted = [e for e in journal if e.kind in COUNTED_KINDS]
+        if not counted:
+            return Counter()
+        ids = [e.id for e in counted if isinstance(e.id, int)]
+        stored: set[int] = set()
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            sql = f"SELECT id FROM journal WHERE id IN ({', '.join('?' * len(chunk))})"
+            stored.update(row[0] for row in conn.execute(sql, chunk))
+        counts: Counter[tuple[int, str]] = Counter()
+        for e in counted:
+            bucket = _bucket_of(e.at)
+            if bucket is not None and e.id not in stored:
+                counts[(bucket, e.kind)] += 1
+        return counts
 
     def save_override(self, umo: str, data: dict) -> None:
         self._require().execute(
@@ -357,6 +438,8 @@ class _Db:
                     (max_entries - 1,),
                 )
             deleted = conn.total_changes - before
+            oldest = (self.clock() - COUNTER_KEEP_DAYS * 86400.0) // BUCKET_SECONDS
+            conn.execute("DELETE FROM counters WHERE bucket < ?", (int(oldest),))
             conn.execute("COMMIT")
         except BaseException:
             _rollback(conn)
@@ -403,6 +486,29 @@ class _Db:
         rows = self._require().execute(sql, [offset, since, *kinds])
         return [(str(day), str(kind), int(n)) for day, kind, n in rows]
 
+    def daily_totals(
+        self, since: float, until: float, tz: tzinfo | None
+    ) -> dict[str, dict[str, int]]:
+        """``{"YYYY-MM-DD": {kind: n}}`` of the counters in [since, until), by local day
+        in ``tz`` (None: the server's local zone), for the buckets that start in it."""
+        first = int(since // BUCKET_SECONDS) + (since % BUCKET_SECONDS > 0)
+        last = int(until // BUCKET_SECONDS) + (until % BUCKET_SECONDS > 0)
+        rows = self._require().execute(
+            "SELECT bucket, kind, n FROM counters WHERE bucket >= ? AND bucket < ?",
+            (first, last),
+        )
+        days: dict[str, dict[str, int]] = {}
+        day_of: dict[int, str] = {}  # 96 buckets a day share one date: convert once each
+        for bucket, kind, n in rows:
+            day = day_of.get(bucket)
+            if day is None:
+                day = day_of[bucket] = (
+                    datetime.fromtimestamp(bucket * BUCKET_SECONDS, tz).date().isoformat()
+                )
+            per_kind = days.setdefault(day, {})
+            per_kind[kind] = per_kind.get(kind, 0) + int(n)
+        return days
+
     def execute(self, sql: str, params: tuple = ()) -> list[tuple]:
         """A raw statement (tests and maintenance)."""
         return self._require().execute(sql, params).fetchall()
@@ -426,6 +532,21 @@ class _Db:
         if self.conn is None:
             raise StoreUnavailable("the store is closed")
         return self.conn
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return conn.execute(query, (name,)).fetchone() is not None
+
+
+def _bucket_of(at: Any) -> int | None:
+    try:
+        value = float(at)
+    except (TypeError, ValueError):
+        return None
+    if not (0.0 <= value < 1e12):  # also refuses NaN and infinities
+        return None
+    return int(value // BUCKET_SECONDS)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -12,8 +12,9 @@ import sys
 import threading
 import time
 from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -124,7 +125,7 @@ async def test_new_file_is_marked_as_ours(store, db_path):
     assert raw(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     assert raw(db_path, "PRAGMA journal_mode") == [("wal",)]
     tables = {row[0] for row in raw(db_path, "SELECT name FROM sqlite_master WHERE type='table'")}
-    assert tables == {"sessions", "overrides", "journal", "meta"}
+    assert tables == {"sessions", "overrides", "journal", "meta", "counters"}
 
 
 async def test_sessions_round_trip(store, db_path, clock):
@@ -994,3 +995,212 @@ def test_put_session_is_a_dict_assignment(db_path):
     s.put_session(state)
     assert s._pending == {FRIEND: state}
     assert not db_path.parent.exists()
+
+
+# --- durable daily counters ----------------------------------------------------------------
+
+DAY = 86400.0
+UTC_2026_11_28 = datetime(2026, 11, 28, tzinfo=UTC).timestamp()
+
+
+async def totals(store: SessionStore, since: float, until: float, tz=UTC) -> dict:
+    return await store.daily_totals(since=since, until=until, tz=tz)
+
+
+async def test_counted_kinds_are_counted_per_day_in_the_same_transaction(store, db_path):
+    base = UTC_2026_11_28
+    for at, kind in [
+        (base + 60, "sent"),
+        (base + 3600, "sent"),
+        (base + 3600, "answered"),
+        (base + 7200, "capped"),
+        (base + 7300, "send_failed"),
+        (base + 7400, "llm_failed"),
+        (base + 7500, "planned"),  # not a counted kind
+        (base + DAY + 5, "sent"),
+    ]:
+        store.append_journal(entry(at, kind=kind))
+    before = store.stats["transactions"]
+    assert await store.flush()
+    assert store.stats["transactions"] == before + 1
+    assert await totals(store, base, base + 2 * DAY) == {
+        "2026-11-28": {"sent": 2, "answered": 1, "capped": 1, "send_failed": 1, "llm_failed": 1},
+        "2026-11-29": {"sent": 1},
+    }
+    kinds = {row[0] for row in raw(db_path, "SELECT DISTINCT kind FROM counters")}
+    assert kinds <= store_sqlite.COUNTED_KINDS
+    # [since, until): the second day alone, and nothing before the first.
+    assert await totals(store, base + DAY, base + 2 * DAY) == {"2026-11-29": {"sent": 1}}
+    assert await totals(store, base - DAY, base) == {}
+
+
+async def test_daily_totals_see_entries_not_yet_flushed(store):
+    store.append_journal(entry(UTC_2026_11_28 + 10, kind="answered"))
+    assert await totals(store, UTC_2026_11_28, UTC_2026_11_28 + DAY) == {
+        "2026-11-28": {"answered": 1}
+    }
+
+
+async def test_counters_survive_journal_pruning(db_path, clock):
+    clock.now = UTC_2026_11_28 + 20 * DAY
+    s = await reopened(db_path, clock)
+    try:
+        for day in range(20):
+            for n in range(3):
+                s.append_journal(entry(UTC_2026_11_28 + day * DAY + n * 60, kind="sent"))
+            s.append_journal(entry(UTC_2026_11_28 + day * DAY + 600, kind="answered"))
+            s.append_journal(entry(UTC_2026_11_28 + day * DAY + 700, kind="planned"))
+        await s.flush()
+        before = await totals(s, UTC_2026_11_28, clock())
+        assert len(before) == 20
+        assert all(v == {"sent": 3, "answered": 1} for v in before.values())
+        # Both limits at once: 2 days by age, then only the newest 5 entries.
+        assert await s.prune_journal(keep_days=2, max_entries=5) == 95
+        assert await s.count_journal() == 5
+        assert await totals(s, UTC_2026_11_28, clock()) == before
+        # The old journal-based count sees only what is left.
+        left = await s.journal_daily_counts(
+            since=UTC_2026_11_28, utc_offset_seconds=0, kinds=["sent"]
+        )
+        assert sum(n for _, _, n in left) < 60
+    finally:
+        await s.close()
+
+
+async def test_counters_older_than_the_keep_limit_are_pruned(db_path, clock):
+    clock.now = UTC_2026_11_28
+    s = await reopened(db_path, clock)
+    try:
+        old = UTC_2026_11_28 - (store_sqlite.COUNTER_KEEP_DAYS + 2) * DAY
+        recent = UTC_2026_11_28 - (store_sqlite.COUNTER_KEEP_DAYS - 2) * DAY
+        s.append_journal(entry(old, kind="sent"))
+        s.append_journal(entry(recent, kind="sent"))
+        await s.flush()
+        assert len(await totals(s, 0, UTC_2026_11_28)) == 2
+        await s.prune_journal(keep_days=0, max_entries=0)  # the journal has no limits
+        assert await s.count_journal() == 2
+        days = await totals(s, 0, UTC_2026_11_28)
+        assert list(days) == [datetime.fromtimestamp(recent, UTC).date().isoformat()]
+    finally:
+        await s.close()
+
+
+async def test_local_days_in_zones_with_half_hour_offsets_and_dst(store):
+    kolkata = ZoneInfo("Asia/Kolkata")  # UTC+05:30
+    new_york = ZoneInfo("America/New_York")  # DST from 2026-03-08 07:00 UTC
+    base = datetime(2026, 3, 7, tzinfo=UTC).timestamp()
+    stamps = {
+        "a": base + 18 * 3600 + 29 * 60,  # 03-07 18:29Z = 23:59 Kolkata, 13:29 New York
+        "b": base + 18 * 3600 + 30 * 60,  # 03-07 18:30Z = 03-08 00:00 Kolkata
+        "c": base + 29 * 3600 - 60,  # 03-08 04:59Z = 23:59 EST (03-07) in New York
+        "d": base + 29 * 3600,  # 03-08 05:00Z = 03-08 00:00 EST
+        "e": base + 28 * 3600 + 3 * DAY,  # 03-11 04:00Z = 00:00 EDT (03-11)
+        "f": base + 28 * 3600 + 3 * DAY - 1,  # 03-11 03:59:59Z = 23:59:59 EDT (03-10)
+    }
+    for at in stamps.values():
+        store.append_journal(entry(at, kind="sent"))
+    until = base + 5 * DAY
+    assert await totals(store, base, until, kolkata) == {
+        "2026-03-07": {"sent": 1},
+        "2026-03-08": {"sent": 3},
+        "2026-03-11": {"sent": 2},
+    }
+    assert await totals(store, base, until, new_york) == {
+        "2026-03-07": {"sent": 3},
+        "2026-03-08": {"sent": 1},
+        "2026-03-10": {"sent": 1},
+        "2026-03-11": {"sent": 1},
+    }
+    assert await totals(store, base, until, UTC) == {
+        "2026-03-07": {"sent": 2},
+        "2026-03-08": {"sent": 2},
+        "2026-03-11": {"sent": 2},
+    }
+
+
+async def test_an_entry_written_again_is_counted_once(store):
+    # A flush whose outcome is unknown (cancelled while the thread wrote) writes the
+    # same entries again: the journal replaces them, the counters must not add them twice.
+    first = store.append_journal(entry(UTC_2026_11_28 + 1, kind="sent"))
+    second = store.append_journal(entry(UTC_2026_11_28 + 2, kind="sent"))
+    await store._in_thread(store._db.write, [], [], [first])
+    await store._in_thread(store._db.write, [], [], [first, second])
+    await store._in_thread(store._db.write, [], [], [first, second])
+    assert await totals(store, UTC_2026_11_28, UTC_2026_11_28 + DAY) == {"2026-11-28": {"sent": 2}}
+
+
+async def test_a_cancelled_flush_does_not_count_twice(store, monkeypatch):
+    gate = threading.Event()
+    real_write = store._db.write
+
+    def slow_write(*args):
+        gate.wait(5)
+        return real_write(*args)
+
+    monkeypatch.setattr(store._db, "write", slow_write)
+    store.append_journal(entry(UTC_2026_11_28 + 1, kind="answered"))
+    task = asyncio.ensure_future(store.flush())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    gate.set()  # the thread finishes the first write; the entry was given back
+    monkeypatch.setattr(store._db, "write", real_write)
+    assert await store.flush()
+    assert await totals(store, UTC_2026_11_28, UTC_2026_11_28 + DAY) == {
+        "2026-11-28": {"answered": 1}
+    }
+
+
+async def test_a_store_from_before_the_counters_is_backfilled_once(db_path, clock, logs):
+    s = await reopened(db_path, clock)
+    for n in range(4):
+        s.append_journal(entry(UTC_2026_11_28 + n * 3600, kind="sent"))
+    s.append_journal(entry(UTC_2026_11_28 + 7200, kind="answered"))
+    s.append_journal(entry(UTC_2026_11_28 + 7200, kind="planned"))
+    s.append_journal(entry(UTC_2026_11_28 - 3600, kind="capped"))
+    await s.close()
+    # What a file written by the first 2.x versions looks like: no counters table.
+    raw(db_path, "DROP TABLE counters")
+    version = raw(db_path, "PRAGMA user_version")
+
+    s = await reopened(db_path, clock)
+    try:
+        assert await totals(s, UTC_2026_11_28 - DAY, UTC_2026_11_28 + DAY) == {
+            "2026-11-27": {"capped": 1},
+            "2026-11-28": {"sent": 4, "answered": 1},
+        }
+        s.append_journal(entry(UTC_2026_11_28 + 9000, kind="sent"))
+    finally:
+        await s.close()
+    assert raw(db_path, "PRAGMA user_version") == version  # still opens in older versions
+    assert logs.warnings == []  # not moved aside, nothing wrong
+    assert len([m for m in logs.infos if "Daily statistics" in m]) == 1
+
+    s = await reopened(db_path, clock)  # the table exists: no second backfill
+    try:
+        days = await totals(s, UTC_2026_11_28, UTC_2026_11_28 + DAY)
+        assert days == {"2026-11-28": {"sent": 5, "answered": 1}}
+    finally:
+        await s.close()
+    assert len([m for m in logs.infos if "Daily statistics" in m]) == 1
+    assert list(db_path.parent.glob("*.newer-*")) == []
+
+
+async def test_daily_totals_fail_like_other_store_calls(db_path, clock, monkeypatch):
+    s = SessionStore(db_path, clock=clock)
+    with pytest.raises(StoreUnavailable, match="not open"):
+        await totals(s, 0, 1)
+    await s.open()
+    try:
+
+        def broken(*args):
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(s._db, "daily_totals", broken)
+        with pytest.raises(StoreUnavailable, match="disk I/O error"):
+            await totals(s, 0, 1)
+    finally:
+        await s.close()
+    with pytest.raises(StoreUnavailable):
+        await totals(s, 0, 1)
