@@ -167,7 +167,7 @@ def walk_routes(routes):
 
 
 def engine_routes(app) -> list[tuple[str, str]]:
-    own = ("/api/status", "/api/sessions", "/api/journal", "/api/config")
+    own = ("/api/status", "/api/sessions", "/api/journal", "/api/config", "/api/stats")
     pairs = []
     for route in walk_routes(app.routes):
         path = getattr(route, "path", "")
@@ -181,7 +181,7 @@ def engine_routes(app) -> list[tuple[str, str]]:
 
 async def test_every_engine_route_needs_login(panel):
     routes = engine_routes(panel.app)
-    assert len(routes) == 15
+    assert len(routes) == 18  # + journal.csv, stats/daily, stats/overview
     async with client_for(panel.app, None) as anonymous:
         for method, path in routes:
             response = await anonymous.request(method, path, json={})

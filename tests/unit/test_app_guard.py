@@ -102,6 +102,9 @@ def test_the_api_route_list_is_what_we_test(built):
             ("POST", f"{session}/resume"),
             ("POST", f"{session}/cancel"),
             ("GET", "/api/journal"),
+            ("GET", "/api/journal.csv"),
+            ("GET", "/api/stats/daily"),
+            ("GET", "/api/stats/overview"),
             ("GET", "/api/config"),
             ("PUT", "/api/config"),
             ("GET", "/api/config/schema"),
@@ -122,7 +125,7 @@ async def test_every_api_route_needs_login(password):
             assert response.json()["error"] == "unauthorized"
             assert response.headers["www-authenticate"] == "Bearer"
             checked += 1
-        assert checked == 21
+        assert checked == 24
 
 
 async def test_no_password_configured_makes_login_impossible():

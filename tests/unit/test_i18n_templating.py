@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from proactive_chat.web.i18n import EN, JS_KEYS, ZH, js_strings, pick_language, translator
-from proactive_chat.web.pages import build_pages_router, safe_next
+from proactive_chat.web.pages import ENGINE_PAGES, build_pages_router, safe_next
 from proactive_chat.web.templating import NAV, build_templates
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -350,3 +350,10 @@ def test_each_text_key_belongs_to_one_page_module():
             assert key not in seen, f"{key} is in {seen.get(key)} and {module.__name__}"
             assert key not in base, f"{key} is in web/i18n.py and {module.__name__}"
             seen[key] = module.__name__
+
+
+@pytest.mark.parametrize("path", sorted(ENGINE_PAGES))
+def test_every_engine_page_needs_a_login(client, path):
+    response = client.get(path, params={"x": "1"})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next={path}?x=1"
