@@ -397,6 +397,25 @@ _ENGINE_SPEC: dict[str, Any] = {
 }
 
 
+def int_ranges() -> dict[str, dict[str, tuple[int, int]]]:
+    """Per config group, the range each whole-number field accepts, by dotted path
+    (``{"friend_settings": {"schedule_settings.max_unanswered_times": (0, 1000)}}``), so
+    the panel's form can say so before the server refuses a value."""
+    specs = {GROUP_OF_KIND[kind]: spec for kind, spec in _KIND_SPECS.items()}
+    specs["engine_settings"] = _ENGINE_SPEC
+    return {group: _int_ranges(spec, "") for group, spec in specs.items()}
+
+
+def _int_ranges(spec: dict[str, Any], prefix: str) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for key, field in spec.items():
+        if isinstance(field, dict):
+            out.update(_int_ranges(field, f"{prefix}{key}."))
+        elif isinstance(field, _Int):
+            out[f"{prefix}{key}"] = (field.low, field.high)
+    return out
+
+
 def _defaults(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         key: _defaults(field) if isinstance(field, dict) else copy.deepcopy(field.default)

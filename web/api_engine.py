@@ -24,12 +24,14 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..core.engine import EngineError, journal_dict
+from ..core.engine import EngineError
 from ..core.engine_config import merge_override, normalize_kind_dict, validate_override
-from ..core.engine_types import JOURNAL_KINDS, SessionState
+from ..core.engine_types import SessionState
 from ..core.session_store import StoreUnavailable
-from ..core.umo import MAX_UMO_LENGTH, parse_umo
+from ..core.umo import MAX_UMO_LENGTH
+from .api_checks import refuse_lone_surrogates, umo_kind
 from .errors import PanelError
+from .journal_query import journal_filter, journal_page
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "_conf_schema.json"
 SCAN_CHUNK = 5000  # sessions looked at per loop turn when filtering
@@ -194,7 +196,7 @@ class SafeJSONResponse(JSONResponse):
             return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     # "4XX" also keeps FastAPI from documenting a 422 that our handler never sends (400).
     return {code: {"model": ErrorOut} for code in (401, 403, *codes, "4XX")}
 
@@ -245,14 +247,14 @@ SortParam = Literal[
 def build_engine_router() -> APIRouter:
     router = APIRouter(prefix="/api", tags=["engine"], default_response_class=SafeJSONResponse)
 
-    @router.get("/status", response_model=StatusOut, responses=_errors())
+    @router.get("/status", response_model=StatusOut, responses=error_responses())
     async def status(request: Request) -> dict[str, Any]:
         """Always 200, so the panel can render: ``running: false`` and ``engine_problem``
         say why when there is no engine."""
         deps = request.app.state.deps
         return await status_body(deps, getattr(deps.service, "engine", None))
 
-    @router.get("/sessions", response_model=SessionPage, responses=_errors(400, 503))
+    @router.get("/sessions", response_model=SessionPage, responses=error_responses(400, 503))
     async def list_sessions(
         request: Request,
         q: str | None = Query(None, max_length=MAX_QUERY_CHARS, description="in umo or name"),
@@ -262,58 +264,62 @@ def build_engine_router() -> APIRouter:
         size: int = Query(50, ge=1, le=MAX_PAGE_SIZE),
         sort: SortParam = "next_at",
     ) -> dict[str, Any]:
-        engine = _engine(request)
-        matched = await _filter_sessions(engine, q, kind, served)
-        ordered = _sorted(matched, sort)
+        engine = require_engine(request)
+        matched = await filter_sessions(engine, q, kind, served)
+        ordered = sorted_sessions(matched, sort)
         start = (page - 1) * size
         items = [engine.session_view(state) for state in ordered[start : start + size]]
         return {"items": items, "total": len(matched), "page": page, "size": size}
 
     # The suffixed routes come first: ``{umo:path}`` would swallow the suffix otherwise.
     @router.get(
-        "/sessions/{umo:path}/override", response_model=OverrideView, responses=_errors(400, 503)
+        "/sessions/{umo:path}/override",
+        response_model=OverrideView,
+        responses=error_responses(400, 503),
     )
     async def get_override(request: Request, umo: str) -> dict[str, Any]:
-        engine = _engine(request)
-        return _override_view(engine, umo, _kind(umo))
+        engine = require_engine(request)
+        return override_view(engine, umo, umo_kind(umo))
 
     @router.put(
         "/sessions/{umo:path}/override",
         response_model=OverrideView,
-        responses=_errors(400, 409, 413, 503),
+        responses=error_responses(400, 409, 413, 503),
     )
     async def put_override(
         request: Request, umo: str, body: Annotated[dict[str, Any], Body()]
     ) -> dict[str, Any]:
-        engine = _engine(request)
-        kind = _kind(umo)
-        _refuse_lone_surrogates(body)
+        engine = require_engine(request)
+        kind = umo_kind(umo)
+        refuse_lone_surrogates(body)
         cleaned, errors = validate_override(body, kind)
         if errors:
             raise PanelError(400, "invalid_settings", "; ".join(errors[:5]), errors=errors)
         await _run(engine.set_override(umo, cleaned))
-        return _override_view(engine, umo, kind)
+        return override_view(engine, umo, kind)
 
     @router.delete(
-        "/sessions/{umo:path}/override", response_model=OverrideView, responses=_errors(400, 503)
+        "/sessions/{umo:path}/override",
+        response_model=OverrideView,
+        responses=error_responses(400, 503),
     )
     async def delete_override(request: Request, umo: str) -> dict[str, Any]:
-        engine = _engine(request)
-        kind = _kind(umo)
+        engine = require_engine(request)
+        kind = umo_kind(umo)
         if umo in engine.overrides:  # nothing to reset otherwise: no journal, no session
             await _run(engine.set_override(umo, {}))
-        return _override_view(engine, umo, kind)
+        return override_view(engine, umo, kind)
 
     @router.post(
         "/sessions/{umo:path}/trigger",
         status_code=202,
         response_model=Accepted,
-        responses=_errors(400, 409, 503),
+        responses=error_responses(400, 409, 503),
     )
     async def trigger(request: Request, umo: str) -> dict[str, Any]:
         """Queue "send now"; the outcome shows in the journal (and on /ws/events)."""
-        engine = _engine(request)
-        _kind(umo)
+        engine = require_engine(request)
+        umo_kind(umo)
         _call(engine.request_trigger, umo)
         return {"accepted": True, "umo": umo}
 
@@ -326,17 +332,17 @@ def build_engine_router() -> APIRouter:
         _add_action(router, action, method_name)
 
     @router.get(
-        "/sessions/{umo:path}", response_model=SessionView, responses=_errors(400, 404, 503)
+        "/sessions/{umo:path}", response_model=SessionView, responses=error_responses(400, 404, 503)
     )
     async def get_session(request: Request, umo: str) -> dict[str, Any]:
-        engine = _engine(request)
-        _kind(umo)
+        engine = require_engine(request)
+        umo_kind(umo)
         state = engine.sessions.get(umo)
         if state is None:
             raise PanelError(404, "unknown_session", f"no session {umo!r} is known")
         return engine.session_view(state)
 
-    @router.get("/journal", response_model=JournalPage, responses=_errors(400, 503))
+    @router.get("/journal", response_model=JournalPage, responses=error_responses(400, 503))
     async def journal(
         request: Request,
         umo: str | None = Query(None, max_length=MAX_UMO_LENGTH),
@@ -348,33 +354,22 @@ def build_engine_router() -> APIRouter:
         before_id: int | None = Query(None, ge=1, le=MAX_SQLITE_INT),
         limit: int = Query(50, ge=1, le=MAX_JOURNAL_LIMIT),
     ) -> dict[str, Any]:
-        store = _service(request).store
-        if umo:
-            _kind(umo)
-        kinds = _journal_kinds(kind)
-        umo = umo or None
+        store = require_service(request).store
+        flt = journal_filter(umo, kind, since, until)
         try:
-            entries = await store.query_journal(
-                umo=umo, kinds=kinds, since=since, until=until, before_id=before_id, limit=limit
-            )
-            total = None
-            if before_id is None:
-                total = await store.count_journal(umo=umo, kinds=kinds, since=since, until=until)
+            return await journal_page(store, flt, before_id=before_id, limit=limit)
         except StoreUnavailable as exc:
             raise PanelError(503, "store_unavailable", str(exc)) from None
-        items = [journal_dict(entry) for entry in entries]
-        next_before_id = items[-1]["id"] if len(items) == limit else None
-        return {"items": items, "next_before_id": next_before_id, "total": total}
 
-    @router.get("/config", response_model=ConfigView, responses=_errors(503))
+    @router.get("/config", response_model=ConfigView, responses=error_responses(503))
     async def get_config(request: Request) -> dict[str, Any]:
-        return _config_view(request)
+        return config_view_body(request)
 
-    @router.put("/config", response_model=ConfigView, responses=_errors(400, 413, 503))
+    @router.put("/config", response_model=ConfigView, responses=error_responses(400, 413, 503))
     async def put_config(request: Request, body: ConfigUpdate) -> dict[str, Any]:
-        service = _service(request)
+        service = require_service(request)
         raw = body.model_dump(exclude_unset=True)
-        _refuse_lone_surrogates(raw)
+        refuse_lone_surrogates(raw)
         try:
             errors = await service.update_config(raw)
         except OSError as exc:
@@ -383,16 +378,16 @@ def build_engine_router() -> APIRouter:
             raise PanelError(400, "invalid_config", "; ".join(errors[:5]), errors=errors)
         if service.engine is not None:  # open config pages reload it (static/js/config.js)
             service.engine.events.publish({"type": "config"})
-        return _config_view(request)
+        return config_view_body(request)
 
-    @router.get("/config/schema", response_model=dict[str, Any], responses=_errors(503))
+    @router.get("/config/schema", response_model=dict[str, Any], responses=error_responses(503))
     async def config_schema(request: Request) -> dict[str, Any]:
         """``_conf_schema.json`` as AstrBot shows it, minus the password's default."""
         state = request.app.state
         cached = getattr(state, "conf_schema", None)
         if cached is None:
             try:
-                cached = await asyncio.to_thread(_read_schema, SCHEMA_FILE)
+                cached = await asyncio.to_thread(read_schema, SCHEMA_FILE)
             except (OSError, ValueError) as exc:
                 raise PanelError(
                     503, "schema_unavailable", f"{SCHEMA_FILE.name} cannot be read: {exc}"
@@ -410,7 +405,7 @@ async def status_body(deps: Any, engine: Any) -> dict[str, Any]:
         "running": False,
         "version": deps.version,
         "astrbot_version": deps.astrbot_version,
-        "engine_problem": _problem(service),
+        "engine_problem": engine_problem(service),
     }
     if engine is not None:
         out |= await engine.status()
@@ -422,8 +417,8 @@ async def status_body(deps: Any, engine: Any) -> dict[str, Any]:
 
 def _add_action(router: APIRouter, action: str, method_name: str) -> None:
     async def act(request: Request, umo: str) -> dict[str, Any]:
-        engine = _engine(request)
-        _kind(umo)
+        engine = require_engine(request)
+        umo_kind(umo)
         state = _call(getattr(engine, method_name), umo)
         return engine.session_view(state)
 
@@ -434,7 +429,7 @@ def _add_action(router: APIRouter, action: str, method_name: str) -> None:
         act,
         methods=["POST"],
         response_model=SessionView,
-        responses=_errors(400, 409, 503),
+        responses=error_responses(400, 409, 503),
         name=f"session_{action}",
     )
 
@@ -442,32 +437,25 @@ def _add_action(router: APIRouter, action: str, method_name: str) -> None:
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _service(request: Request) -> Any:
+def require_service(request: Request) -> Any:
     service = request.app.state.deps.service
     if service is None:
-        raise PanelError(503, "engine_unavailable", _problem(None))
+        raise PanelError(503, "engine_unavailable", engine_problem(None))
     return service
 
 
-def _engine(request: Request) -> Any:
-    service = _service(request)
+def require_engine(request: Request) -> Any:
+    service = require_service(request)
     engine = service.engine
     if engine is None:
-        raise PanelError(503, "engine_unavailable", _problem(service))
+        raise PanelError(503, "engine_unavailable", engine_problem(service))
     return engine
 
 
-def _problem(service: Any) -> str:
+def engine_problem(service: Any) -> str:
     if service is None:
         return "the proactive engine is not loaded in this panel"
     return service.problem or "the proactive engine is not running (starting or stopped)"
-
-
-def _kind(umo: str) -> str:
-    try:
-        return parse_umo(umo).kind
-    except ValueError as exc:
-        raise PanelError(400, "bad_umo", str(exc)) from None
 
 
 def _call(method: Callable[[str], Any], umo: str) -> Any:
@@ -491,7 +479,7 @@ def _engine_error(exc: EngineError) -> PanelError:
     return PanelError(status, _ENGINE_ERROR_CODES.get(status, "engine_error"), str(exc))
 
 
-async def _filter_sessions(
+async def filter_sessions(
     engine: Any, q: str | None, kind: str | None, served: bool | None
 ) -> list[SessionState]:
     """The states that match, looked at in chunks so 100,000 sessions never block the loop."""
@@ -517,7 +505,7 @@ async def _filter_sessions(
     return matched
 
 
-def _sorted(states: list[SessionState], sort: str) -> list[SessionState]:
+def sorted_sessions(states: list[SessionState], sort: str) -> list[SessionState]:
     """Sorted by one field (``-`` = descending); sessions without a value come last.
 
     Synchronous on purpose: the values cannot change between the split and the sort.
@@ -543,7 +531,7 @@ def _casefolded(get: Callable[[SessionState], str]) -> Callable[[SessionState], 
     return lambda state: get(state).casefold()
 
 
-def _override_view(engine: Any, umo: str, kind: str) -> dict[str, Any]:
+def override_view(engine: Any, umo: str, kind: str) -> dict[str, Any]:
     settings = engine.settings
     shared = dict(settings.group_dict if kind == "group" else settings.friend_dict)
     shared.pop("session_list", None)
@@ -559,45 +547,9 @@ def _override_view(engine: Any, umo: str, kind: str) -> dict[str, Any]:
     }
 
 
-def _refuse_lone_surrogates(value: Any) -> None:
-    """JSON may carry ``"\\ud800"``: Python reads it as text that cannot be written as
-    UTF-8 again, so saving or answering would fail later. Refuse it at the door.
-    (Iterative: a body nested 900 levels deep must not exhaust the stack.)"""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise PanelError(
-                    400, "bad_request", "body: text with an invalid character (lone surrogate)"
-                ) from None
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
-def _journal_kinds(text: str | None) -> list[str] | None:
-    if text is None or not text.strip():
-        return None
-    kinds = [part.strip() for part in text.split(",") if part.strip()]
-    unknown = [k for k in kinds if k not in JOURNAL_KINDS]
-    if unknown:
-        shown = ", ".join(repr(k[:40]) for k in unknown[:5])
-        raise PanelError(
-            400,
-            "bad_request",
-            f"kind: unknown journal kind(s) {shown}; known: {', '.join(sorted(JOURNAL_KINDS))}",
-        )
-    return kinds
-
-
-def _config_view(request: Request) -> dict[str, Any]:
+def config_view_body(request: Request) -> dict[str, Any]:
     deps = request.app.state.deps
-    view = _service(request).config_view()
+    view = require_service(request).config_view()
     web = deps.settings
     view["web_admin"] = {
         "enabled": web.enabled,
@@ -613,7 +565,7 @@ def _config_view(request: Request) -> dict[str, Any]:
     return view
 
 
-def _read_schema(path: Path) -> dict[str, Any]:
+def read_schema(path: Path) -> dict[str, Any]:
     schema = json.loads(path.read_text(encoding="utf-8-sig"))
     if not isinstance(schema, dict):
         raise ValueError("it is not a JSON object")

@@ -1,9 +1,6 @@
-"""Reading the journal for people: one filter and one page reader shared by the Journal
-page (first render) and ``GET /api/journal.csv`` (the export).
-
-The filter is checked with the JSON API's own rules (``web/api_engine.py``), and pages
-come from the store's async keyset query: no SQL here, nothing on the event loop, and
-an export never holds more than one page of rows in memory.
+"""``GET /api/journal.csv``: the journal with the filters of ``GET /api/journal``
+(``web/journal_query.py``), streamed page by page: an export never holds more than one
+page of rows in memory, and no cell can run as a spreadsheet formula.
 """
 
 from __future__ import annotations
@@ -13,18 +10,17 @@ import io
 import json
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import StreamingResponse
 
-from ..core.engine import journal_dict
 from ..core.session_store import StoreUnavailable
 from ..core.umo import MAX_UMO_LENGTH
-from .api_engine import _errors, _journal_kinds, _kind, _service
+from .api_engine import error_responses, require_service
 from .errors import PanelError
+from .journal_query import JournalFilter, journal_filter, journal_page, name_of, session_names
 from .timefmt import local_datetime, panel_timezone
 
 CSV_PAGE_ROWS = 1000
@@ -33,75 +29,6 @@ CSV_COLUMNS = ("id", "time", "umo", "session name", "kind", "reason", "detail")
 # A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
-
-
-@dataclass(frozen=True, slots=True)
-class JournalFilter:
-    """What ``/api/journal`` filters on, already checked; None = no filter."""
-
-    umo: str | None = None
-    kinds: tuple[str, ...] | None = None
-    since: float | None = None
-    until: float | None = None
-
-    def store_args(self) -> dict[str, Any]:
-        return {"umo": self.umo, "kinds": self.kinds, "since": self.since, "until": self.until}
-
-    def query(self) -> dict[str, str]:
-        """The same filter as URL parameters (``/api/journal``, ``/api/journal.csv``)."""
-        out: dict[str, str] = {}
-        if self.umo:
-            out["umo"] = self.umo
-        if self.kinds is not None:
-            out["kind"] = ",".join(self.kinds)
-        if self.since is not None:
-            out["since"] = _number(self.since)
-        if self.until is not None:
-            out["until"] = _number(self.until)
-        return out
-
-
-def journal_filter(
-    umo: str | None = None,
-    kind: str | None = None,
-    since: float | None = None,
-    until: float | None = None,
-) -> JournalFilter:
-    """Check a filter as ``/api/journal`` does; ``PanelError`` 400 when it is wrong."""
-    if umo:
-        _kind(umo)
-    kinds = _journal_kinds(kind)
-    return JournalFilter(umo or None, tuple(kinds) if kinds is not None else None, since, until)
-
-
-async def journal_page(
-    store: Any,
-    flt: JournalFilter,
-    *,
-    before_id: int | None = None,
-    limit: int = 50,
-    count: bool = True,
-) -> dict[str, Any]:
-    """``{"items", "next_before_id", "total"}`` exactly as ``GET /api/journal`` answers
-    (``count=False`` skips the total). Raises ``StoreUnavailable``."""
-    entries = await store.query_journal(**flt.store_args(), before_id=before_id, limit=limit)
-    total = None
-    if before_id is None and count:
-        total = await store.count_journal(**flt.store_args())
-    items = [journal_dict(entry) for entry in entries]
-    next_before_id = items[-1]["id"] if len(items) == limit else None
-    return {"items": items, "next_before_id": next_before_id, "total": total}
-
-
-def session_names(deps: Any) -> Mapping[str, Any]:
-    """The engine's sessions by UMO (for names); empty while the engine is down."""
-    engine = getattr(getattr(deps, "service", None), "engine", None)
-    return getattr(engine, "sessions", None) or {}
-
-
-def name_of(sessions: Mapping[str, Any], umo: str) -> str:
-    state = sessions.get(umo)
-    return str(getattr(state, "name", "") or "") if state is not None else ""
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -221,7 +148,7 @@ def build_export_router() -> APIRouter:
                 ),
                 "content": {"text/csv": {"schema": {"type": "string"}}},
             },
-            **_errors(400, 503),
+            **error_responses(400, 503),
         },
     )
     async def journal_csv(
@@ -235,7 +162,7 @@ def build_export_router() -> APIRouter:
     ) -> CsvResponse:
         """The journal as a CSV file, with the filters of ``GET /api/journal``."""
         deps = request.app.state.deps
-        store = _service(request).store
+        store = require_service(request).store
         flt = journal_filter(umo, kind, since, until)
         try:  # the first page before the headers: a broken store is still a clean 503
             first = await journal_page(store, flt, limit=CSV_PAGE_ROWS, count=False)
@@ -254,7 +181,3 @@ def build_export_router() -> APIRouter:
         )
 
     return router
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from ..core.session_store import StoreUnavailable
 from ..core.umo import kind_of
-from .api_engine import ErrorOut, SafeJSONResponse, status_body
+from .api_engine import SafeJSONResponse, error_responses, status_body
 from .errors import PanelError
 from .timefmt import panel_timezone, zone_label
 
@@ -82,17 +82,13 @@ class OverviewOut(BaseModel):
     provider: ProviderOut
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": ErrorOut} for code in (401, 403, *codes, "4XX")}
-
-
 # --- the router -------------------------------------------------------------------------------
 
 
 def build_stats_router() -> APIRouter:
     router = APIRouter(prefix="/api/stats", tags=["stats"], default_response_class=SafeJSONResponse)
 
-    @router.get("/daily", response_model=DailyOut, responses=_errors(400, 503))
+    @router.get("/daily", response_model=DailyOut, responses=error_responses(400, 503))
     async def daily(
         request: Request,
         days: int = Query(DEFAULT_DAYS, ge=1, le=MAX_DAYS, description="days, ending today"),
@@ -107,7 +103,7 @@ def build_stats_router() -> APIRouter:
             raise PanelError(503, "store_unavailable", str(exc)) from None
         return {"zone": zone_label(engine.timezone), "days": series}
 
-    @router.get("/overview", response_model=OverviewOut, responses=_errors(503))
+    @router.get("/overview", response_model=OverviewOut, responses=error_responses(503))
     async def overview(request: Request) -> dict[str, Any]:
         """The overview page's cards and timeline (what its script refreshes)."""
         deps = request.app.state.deps

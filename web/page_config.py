@@ -18,9 +18,8 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from starlette.requests import Request
 
-from ..core.engine_config import _ENGINE_SPEC, _KIND_SPECS, SCHEMA_GROUPS
-from ..core.umo import FRIEND, GROUP
-from .api_engine import SCHEMA_FILE, _config_view, _read_schema
+from ..core.engine_config import SCHEMA_GROUPS, int_ranges
+from .api_engine import SCHEMA_FILE, config_view_body, read_schema
 from .errors import PanelError
 from .i18n import pick_language, translator
 
@@ -33,8 +32,7 @@ WEB_ADMIN_KEYS = (
     "session_hours",
     "password",
 )
-_FIELD_SPECS = {"friend_settings": _KIND_SPECS[FRIEND], "group_settings": _KIND_SPECS[GROUP]}
-_FIELD_SPECS["engine_settings"] = _ENGINE_SPEC
+INT_RANGES = int_ranges()
 
 
 def pick_description(text: str, lang: str) -> str:
@@ -69,22 +67,22 @@ def pick_hint(text: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
-def _with_limits(items: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+def _with_limits(items: dict[str, Any], ranges: dict[str, tuple[int, int]]) -> dict[str, Any]:
     """A copy of a group's schema items with each whole-number field's range from the
     server's validators (``min``/``max``), so the form can say so before saving."""
     out = copy.deepcopy(items)
 
-    def walk(node: dict[str, Any], fields: dict[str, Any]) -> None:
+    def walk(node: dict[str, Any], prefix: str) -> None:
         for key, entry in node.items():
-            field = fields.get(key)
-            if not isinstance(entry, dict) or field is None:
+            if not isinstance(entry, dict):
                 continue
-            if isinstance(field, dict):
-                walk(entry.get("items") or {}, field)
-            elif entry.get("type") == "int" and hasattr(field, "low"):
-                entry["min"], entry["max"] = field.low, field.high
+            path = f"{prefix}{key}"
+            if entry.get("type") == "object":
+                walk(entry.get("items") or {}, f"{path}.")
+            elif entry.get("type") == "int" and path in ranges:
+                entry["min"], entry["max"] = ranges[path]
 
-    walk(out, spec)
+    walk(out, "")
     return out
 
 
@@ -97,7 +95,7 @@ async def _schema(request: Request) -> dict[str, Any]:
     state = request.app.state
     cached = getattr(state, "conf_schema", None)
     if cached is None:
-        cached = await asyncio.to_thread(_read_schema, SCHEMA_FILE)
+        cached = await asyncio.to_thread(read_schema, SCHEMA_FILE)
         state.conf_schema = cached
     return cached
 
@@ -137,9 +135,9 @@ async def context(request: Request) -> dict[str, Any]:
         return out
     try:
         if service.engine is None:  # parsed from the plugin config: off the loop
-            view = await asyncio.to_thread(_config_view, request)
+            view = await asyncio.to_thread(config_view_body, request)
         else:
-            view = _config_view(request)
+            view = config_view_body(request)
     except PanelError as exc:
         out["problem"] = exc.message
         return out
@@ -159,7 +157,7 @@ async def context(request: Request) -> dict[str, Any]:
     data = {
         "lang": lang,
         "schema": {
-            group: _with_limits(schema.get(group, {}).get("items", {}), _FIELD_SPECS[group])
+            group: _with_limits(schema.get(group, {}).get("items", {}), INT_RANGES[group])
             for group in SCHEMA_GROUPS
         },
         "values": {group: view[group] for group in SCHEMA_GROUPS},

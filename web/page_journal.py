@@ -21,18 +21,11 @@ from starlette.requests import Request
 
 from ..core.engine_types import JOURNAL_KINDS
 from ..core.session_store import StoreUnavailable
-from .api_engine import MAX_SQLITE_INT, _problem
-from .api_export import (
-    MAX_EXPORT_ROWS,
-    JournalFilter,
-    engine_now,
-    journal_filter,
-    journal_page,
-    name_of,
-    session_names,
-)
+from .api_engine import MAX_SQLITE_INT, engine_problem
+from .api_export import MAX_EXPORT_ROWS, engine_now
 from .errors import PanelError
 from .i18n import pick_language, translator
+from .journal_query import JournalFilter, journal_filter, journal_page, name_of, session_names
 from .texts import shell
 from .timefmt import local_datetime, panel_timezone
 
@@ -92,7 +85,7 @@ async def context(request: Request) -> dict[str, Any]:
         "kind_groups": [(group, f"journal.group.{group}") for group in KIND_GROUPS],
         "kinds": [(kind, f"jkind.{kind}") for kind in KINDS],
         "filter_error": error,
-        "problem": None if engine is not None else _problem(service),
+        "problem": None if engine is not None else engine_problem(service),
         "entries": [],
         "total": None,
         "next_before_id": None,

@@ -24,10 +24,10 @@ from urllib.parse import quote
 from starlette.requests import Request
 
 from ..core.engine import journal_dict
-from ..core.engine_config import GROUP_OF_KIND, merge_override, normalize_kind_dict
+from ..core.engine_config import GROUP_OF_KIND
 from ..core.session_store import StoreUnavailable
 from ..core.umo import parse_umo
-from .api_engine import SCHEMA_FILE
+from .api_engine import SCHEMA_FILE, override_view
 from .i18n import pick_language, translator
 from .session_query import running_engine, web_safe
 
@@ -86,17 +86,6 @@ async def context(request: Request) -> dict[str, Any]:
 def _other(base: dict[str, Any], mode: str, **extra: Any) -> dict[str, Any]:
     """The page without a session to show; its script only waits for one to appear."""
     return {**base, **extra, "mode": mode, "session_data": {"mode": mode, "umo": base["umo"]}}
-
-
-def override_view(engine: Any, umo: str, kind: str) -> dict[str, Any]:
-    """``{global, override, effective}`` as ``GET /api/sessions/{umo}/override`` answers."""
-    settings = engine.settings
-    shared = dict(settings.group_dict if kind == "group" else settings.friend_dict)
-    shared.pop("session_list", None)
-    override = engine.overrides.get(umo) or {}
-    effective, _ = normalize_kind_dict(merge_override(shared, override), kind)
-    effective.pop("session_list", None)
-    return {"global": shared, "override": override, "effective": effective}
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:

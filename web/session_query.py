@@ -14,7 +14,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from .api_engine import MAX_QUERY_CHARS, SORT_FIELDS, _filter_sessions, _sorted
+from .api_engine import (
+    MAX_QUERY_CHARS,
+    SORT_FIELDS,
+    engine_problem,
+    filter_sessions,
+    sorted_sessions,
+)
 
 PAGE_SIZES = (25, 50, 100)
 DEFAULT_SIZE = 50
@@ -118,13 +124,13 @@ async def session_page(engine: Any, query: SessionQuery) -> dict[str, Any]:
     """``{items, total, page, pages, size}``: the page of views the query selects.
 
     A page past the end shows the last one (a link kept from a longer list)."""
-    matched = await _filter_sessions(
+    matched = await filter_sessions(
         engine, query.q or None, KINDS[query.kind], SERVED[query.served]
     )
     total = len(matched)
     pages = max(1, math.ceil(total / query.size))
     page = min(query.page, pages)
-    ordered = _sorted(matched, query.sort)
+    ordered = sorted_sessions(matched, query.sort)
     start = (page - 1) * query.size
     items = [web_safe(engine.session_view(s)) for s in ordered[start : start + query.size]]
     return {"items": items, "total": total, "page": page, "pages": pages, "size": query.size}
@@ -133,12 +139,8 @@ async def session_page(engine: Any, query: SessionQuery) -> dict[str, Any]:
 def running_engine(deps: Any) -> tuple[Any, str | None]:
     """``(engine, None)``, or ``(None, why there is none)`` for the page's banner."""
     service = getattr(deps, "service", None)
-    if service is None:
-        return None, "the proactive engine is not loaded in this panel"
     engine = getattr(service, "engine", None)
-    if engine is None:
-        return None, service.problem or "the proactive engine is not running (starting or stopped)"
-    return engine, None
+    return (engine, None) if engine is not None else (None, engine_problem(service))
 
 
 def web_safe(value: Any) -> Any:
