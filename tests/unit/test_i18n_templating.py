@@ -202,6 +202,7 @@ def client() -> TestClient:
         astrbot_version="4.29.3",
         templates=build_templates(TEMPLATES, STATIC),
         settings=SimpleNamespace(host="127.0.0.1", port=4100),
+        service=None,
     )
     app.include_router(build_pages_router())
     return TestClient(app, follow_redirects=False)
@@ -357,3 +358,24 @@ def test_every_engine_page_needs_a_login(client, path):
     response = client.get(path, params={"x": "1"})
     assert response.status_code == 303
     assert response.headers["location"] == f"/login?next={path}?x=1"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("path", sorted(ENGINE_PAGES))
+def test_engine_pages_render_without_an_engine_and_keep_the_csp(client, lang, path):
+    """No service at all (the panel alone): every page still renders, says why, and
+    carries no inline code or style (CSP ``script-src 'self'; style-src 'self'``)."""
+    client.cookies.set("pc_lang", lang)
+    logged_in(client)
+    url = f"{path}?umo=test:FriendMessage:alice" if path == "/session" else path
+    response = client.get(url)
+    assert response.status_code == 200, response.text[:500]
+    page = Page(response.text)
+    assert page.lang == {"zh": "zh-CN", "en": "en"}[lang]
+    assert json.loads(page.i18n) == js_strings(lang)
+    assert {"logout", "theme-toggle", "lang-zh", "lang-en"} <= page.ids
+    for script in page.scripts:
+        assert script.get("src") or script.get("type") == "application/json", script
+    assert not page.styled
+    if path != "/help":
+        assert "the proactive engine is not loaded in this panel" in response.text
