@@ -1,6 +1,6 @@
 """What the config page shows (its template: templates/config.html).
 
-Conventions for page authors (shared context of the panel-pages task): docs/panel-pages.md.
+How pages are built: docs/panel-pages.md.
 
 The page embeds the schema and the config as it is in effect (the body of
 ``GET /api/config``, built by the same code, so never the password) as JSON for

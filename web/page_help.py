@@ -1,7 +1,7 @@
 """What the help page shows (its template: templates/help.html, the prose in
 templates/_help_zh.html and _help_en.html).
 
-Conventions for page authors (shared context of the panel-pages task): docs/panel-pages.md.
+How pages are built: docs/panel-pages.md.
 
 The placeholder table is built from ``core.prompt_template.PLACEHOLDERS``, with examples
 made by the same functions that fill a real prompt, so the page cannot drift from them.

@@ -1,6 +1,6 @@
 """What the journal page shows (its template: templates/journal.html).
 
-Conventions for page authors (shared context of the panel-pages task): docs/panel-pages.md.
+How pages are built: docs/panel-pages.md.
 
 The filter form is a plain GET form: ``umo``, ``kind`` (a journal kind, a group such as
 ``problems``, or a comma list), ``range`` (a preset, or ``custom``) with ``since`` /

@@ -1,6 +1,6 @@
 """What the overview page shows (its template: templates/overview.html).
 
-Conventions for page authors (shared context of the panel-pages task): docs/panel-pages.md.
+How pages are built: docs/panel-pages.md.
 
 Context: ``ov`` (``web/api_stats.overview_body`` with ``days``: the chart's series or
 None), ``chart`` (the bar chart's geometry, or None without data), ``chart_days``

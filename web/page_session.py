@@ -1,6 +1,6 @@
 """What the session page shows (its template: templates/session.html).
 
-Conventions for page authors (shared context of the panel-pages task): docs/panel-pages.md.
+How pages are built: docs/panel-pages.md.
 
 ``/session?umo=<umo>``: one session's state, actions, effective settings (what its
 override changes marked) and recent journal. static/js/session.js makes it live and adds

@@ -1,6 +1,6 @@
 """What the sessions page shows (its template: templates/sessions.html).
 
-Conventions for page authors (shared context of the panel-pages task): docs/panel-pages.md.
+How pages are built: docs/panel-pages.md.
 
 The first page is rendered here from the URL (``q``, ``kind``, ``served``, ``sort``,
 ``page``, ``size``; see ``web/session_query.py``), so the list works before the script

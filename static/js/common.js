@@ -1,3 +1,4 @@
+// How pages are built: docs/panel-pages.md.
 // Shared by every page: translated strings, safe redirects, theme toggle, logout.
 // Page scripts import this module through the exact URL of <script id="common-js"> so the
 // browser keeps one instance and the content-hashed URL keeps caches honest.
