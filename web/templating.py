@@ -13,6 +13,8 @@ What every page template receives (added by ``render``):
 - ``fmt_time(ts, seconds=False)`` / ``iso_time(ts)``: a Unix time in AstrBot's timezone
   (``web/timefmt.py``); ``zone``: that zone's label; ``js_env``: the zone for the scripts
   (``<script type="application/json" id="pc-env">``).
+- ``reason_text(reason)``: a journal reason in this language (``web/reasons.py``);
+  ``js_reasons``: the same table for the scripts (``<script id="pc-reasons">``).
 - ``nav``: ``[(path, text key)]`` of the main navigation; ``section``: the current one.
 
 Per page (passed by ``web/pages.py``):
@@ -36,6 +38,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from .i18n import HTML_LANG, js_strings, pick_language, translator
+from .reasons import browser_table, reason_text
 from .timefmt import browser_env, format_ts, iso_ts, panel_timezone, zone_label
 
 NAV = (
@@ -46,6 +49,7 @@ NAV = (
     ("/config", "nav.config"),
     ("/help", "nav.help"),
 )
+REASON_TABLE = browser_table()
 STATIC_PREFIX = "/static/"
 HASH_LENGTH = 10
 
@@ -105,11 +109,14 @@ def base_context(request: Request) -> dict[str, Any]:
     section = next((p for p, _ in NAV if path == p or path.startswith(p + "/")), "")
     if path == "/session":
         section = "/sessions"
+    t = translator(lang)
     return {
         "request": request,
         "lang": lang,
         "html_lang": HTML_LANG[lang],
-        "t": translator(lang),
+        "t": t,
+        "reason_text": lambda reason: reason_text(str(reason), t),
+        "js_reasons": REASON_TABLE,
         "js_i18n": js_strings(lang),
         "version": str(deps.version),
         "astrbot_version": str(deps.astrbot_version),

@@ -216,6 +216,33 @@ export function timeTag(ts, { seconds = false } = {}) {
   return wrap;
 }
 
+let reasons = null;
+
+/** A journal reason in the page's language (table from web/reasons.py), else as it is. */
+export function reasonText(reason) {
+  if (reasons === null) {
+    reasons = [];
+    const node = document.getElementById("pc-reasons");
+    try {
+      for (const [source, key] of node ? JSON.parse(node.textContent) : []) {
+        reasons.push([new RegExp(`^(?:${source})$`), key]);
+      }
+    } catch {
+      reasons = [];
+    }
+  }
+  const text = String(reason ?? "");
+  for (const [pattern, key] of reasons) {
+    const match = pattern.exec(text);
+    if (match) {
+      const vars = { ...(match.groups || {}) };
+      if (vars.kind !== undefined) vars.kind = tr(`jkind.${vars.kind}`);
+      return tr(key, vars);
+    }
+  }
+  return text;
+}
+
 export function debounce(fn, ms) {
   let timer = null;
   return (...args) => {

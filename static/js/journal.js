@@ -2,7 +2,7 @@
 // with before_id ("load more"), prepends the entries /ws/events announces that match the
 // filter, and refetches the first page on every (re)connect so nothing missed stays missing.
 // The filter it applies is the server's, resolved to epoch seconds on #journal-table.
-const { tr, el, api, toast, errorText, connectEvents, timeTag } = await import(
+const { tr, el, api, toast, errorText, connectEvents, timeTag, reasonText } = await import(
   document.getElementById("common-js").src
 );
 
@@ -125,7 +125,7 @@ function renderRow(entry) {
     el(
       "td",
       { class: "jr-reason" },
-      el("div", { class: "jr-reason-text", text: entry.reason }),
+      el("div", { class: "jr-reason-text", text: reasonText(entry.reason) }),
       detailList(entry.detail),
     ),
   );

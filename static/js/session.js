@@ -1,7 +1,7 @@
 // Session detail: actions, the live header, the effective settings, the override editor
 // (static/js/schema_form.js) and the session's recent journal. The server renders the first
 // view; this script keeps it current from /ws/events and the API.
-const { tr, el, api, toast, errorText, timeTag, connectEvents } = await import(
+const { tr, el, api, toast, errorText, timeTag, connectEvents, reasonText } = await import(
   document.getElementById("common-js").src
 );
 
@@ -346,7 +346,7 @@ function journalItem(entry) {
     "li",
     { dataset: { kind: entry.kind, id: String(entry.id ?? "") } },
     el("span", { class: `badge jkind-${entry.kind}`, text: tr(`jkind.${entry.kind}`) }),
-    el("span", { class: "j-reason", text: entry.reason }),
+    el("span", { class: "j-reason", text: reasonText(entry.reason) }),
     text ? el("p", { class: "j-text", text }) : null,
     el("span", { class: "j-when" }, timeTag(entry.at, { seconds: true })),
   );
