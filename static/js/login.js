@@ -117,3 +117,5 @@ input.addEventListener("input", () => {
 });
 
 form.addEventListener("submit", submit);
+
+document.documentElement.dataset.pageReady = "1";

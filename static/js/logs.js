@@ -462,3 +462,5 @@ window.addEventListener("pageshow", (event) => {
 
 updateCounters();
 connect();
+
+document.documentElement.dataset.pageReady = "1";
