@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("PC_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(
-    os.environ.get("PC_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
-)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# One definition of the browser, its flags and the artifact folder, shared with the
+# async-API tests (test_panel_pages.py) and bench/panel_pages.py.
+from harness.panel_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+
+__all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "screenshot"]
 
 
 @pytest.fixture(scope="module")
 def browser():
     # Module scope: Playwright's sync API runs an event loop in this thread while it
     # is open, and the async tests of other modules need the thread to themselves.
+    # test_panel_pages.py uses the async API and none of these fixtures.
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -54,3 +46,15 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+async def panel_rig(chat_host_factory):
+    """For async tests (Playwright's async API): a host whose panel listens on a free
+    port, with three real sessions and one message sent, and Debian's Chromium
+    (``harness.panel_browser.open_panel_rig``). Never mix it with ``browser``/``page``
+    in one module."""
+    from harness.panel_browser import open_panel_rig
+
+    async with open_panel_rig(chat_host_factory) as rig:
+        yield rig

@@ -99,7 +99,7 @@ def test_languages_themes_small_screens_and_offline(process_host, browser):
         )
         page.on("pageerror", lambda e, seen=errors: seen.append(str(e)))
 
-        page.goto(f"{base}/login")
+        page.goto(f"{base}/login?next=/logs")
         # The browser's language picks the page's language.
         expected_lang = "zh" if lang.startswith("zh") else "en"
         assert page.get_attribute("html", "lang").startswith(expected_lang[:2])
