@@ -10,6 +10,7 @@ page (web/page_overview.py), so the first render and the live refresh never diff
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 from urllib.parse import quote
@@ -26,7 +27,8 @@ from .timefmt import panel_timezone, zone_label
 DAILY_KINDS = ("sent", "answered", "capped")
 DEFAULT_DAYS = 30
 MAX_DAYS = 400  # the store keeps its counters about this long
-MAX_TEXT = 200  # provider ids and model names from AstrBot's config, shown in a card
+MAX_TEXT = 200
+PROVIDER_LOOKUP_SECONDS = 2.0  # provider ids and model names from AstrBot's config, shown in a card
 
 
 # --- response shapes (they are the OpenAPI schema) ---------------------------------------
@@ -153,16 +155,18 @@ async def daily_series(store: Any, engine: Any, days: int) -> list[dict[str, Any
     return series
 
 
-def chat_provider(service: Any) -> dict[str, Any]:
-    """AstrBot's default chat model (``ProviderOut``); never raises: a broken provider
-    must not break the page. In memory only: without a session, AstrBot reads no
-    preference from disk."""
+async def chat_provider(service: Any) -> dict[str, Any]:
+    """AstrBot's default chat model (``ProviderOut``); never raises and never waits long:
+    a broken provider must not break the page."""
     out: dict[str, Any] = {"state": "unknown", "id": None, "model": None, "detail": None}
-    getter = getattr(getattr(service, "context", None), "get_using_provider", None)
+    getter = getattr(getattr(service, "context", None), "get_using_provider_async", None)
     if not callable(getter):
         return out | {"detail": "AstrBot's context is not available here"}
     try:
-        provider = getter(umo=None)
+        async with asyncio.timeout(PROVIDER_LOOKUP_SECONDS):
+            provider = await getter(umo=None)
+    except TimeoutError:
+        return out | {"detail": "AstrBot did not answer which chat model is in use"}
     except Exception as exc:  # AstrBot raises ValueError for a provider of the wrong type
         return out | {"detail": _text(exc) or type(exc).__name__}
     if provider is None:
@@ -236,7 +240,7 @@ async def overview_body(deps: Any, *, chart_days: int = 0) -> dict[str, Any]:
     out["today"] = None
     out["stats_error"] = None
     out["timeline"] = []
-    out["provider"] = chat_provider(service)
+    out["provider"] = await chat_provider(service)
     if chart_days:
         out["days"] = None
     if engine is None:

@@ -1,9 +1,10 @@
 """The overview page and ``/api/stats/*``: the real app over httpx, a real engine and
 store (the engine rig, with a fake clock), and AstrBot's context reduced to the one
-call the page makes (``get_using_provider``)."""
+call the page makes (``get_using_provider_async``)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -77,8 +78,10 @@ class FakeContext:
         self.provider = provider
         self.calls: list[object] = []
 
-    def get_using_provider(self, umo=None):
+    async def get_using_provider_async(self, umo=None):
         self.calls.append(umo)
+        if self.provider == "hang":
+            await asyncio.Event().wait()
         if isinstance(self.provider, Exception):
             raise self.provider
         return self.provider
@@ -416,6 +419,21 @@ async def test_a_broken_provider_never_breaks_the_page(tmp_path, clock, provider
         body = (await panel.client.get("/api/stats/overview")).json()
         assert {k: v for k, v in body["provider"].items() if v is not None} == expected
         assert page.by_id["stat-provider"]["attrs"]["data-state"] == expected["state"]
+    finally:
+        await panel.client.aclose()
+        await panel.rig.stop()
+
+
+async def test_a_provider_lookup_that_hangs_does_not_hold_the_page(tmp_path, clock, monkeypatch):
+    from proactive_chat.web import api_stats
+
+    monkeypatch.setattr(api_stats, "PROVIDER_LOOKUP_SECONDS", 0.05)
+    clock.now = START
+    panel = await open_panel(tmp_path, clock, context=FakeContext("hang"))
+    try:
+        response, page = await panel.page()
+        assert response.status_code == 200
+        assert page.by_id["stat-provider"]["attrs"]["data-state"] == "unknown"
     finally:
         await panel.client.aclose()
         await panel.rig.stop()
