@@ -205,7 +205,11 @@ def _time_field(text: str, tz: tzinfo | None, field: str, t: Any) -> float | Non
 def _before_id(text: str | None, t: Any) -> int | None:
     if not text:
         return None
-    if not text.isdigit() or not 1 <= int(text) <= MAX_SQLITE_INT:
+    # ASCII digits only: "²" passes isdigit() but not int(), and int() refuses
+    # more than 4,300 digits; 19 digits hold every SQLite integer.
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        raise ValueError(t("journal.err.before_id"))
+    if not 1 <= int(text) <= MAX_SQLITE_INT:
         raise ValueError(t("journal.err.before_id"))
     return int(text)
 

@@ -66,7 +66,8 @@ def _redirect(url: str) -> RedirectResponse:
 
 def _login_redirect(request: Request) -> RedirectResponse:
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return _redirect(f"{LOGIN_PATH}?next={quote(safe_next(here), safe='/?=&')}")
+    # ``&`` encoded: the page's second parameter must stay inside ``next``.
+    return _redirect(f"{LOGIN_PATH}?next={quote(safe_next(here), safe='/?=')}")
 
 
 def _add_engine_page(router: APIRouter, path: str, template: str, module: Any) -> None:

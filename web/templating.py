@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 import jinja2
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
 from .i18n import HTML_LANG, js_strings, pick_language, translator
@@ -137,14 +137,17 @@ def render(
     context: Mapping[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    """Render ``name`` with the base context plus ``context``; pages are never cached."""
+    """Render ``name`` with the base context plus ``context``; pages are never cached.
+
+    Names and texts from IM platforms may hold lone surrogates (half an emoji), which
+    UTF-8 cannot carry: they become ``?`` instead of failing the whole page with a 500
+    (JSON blocks are ``\\u``-escaped and keep them)."""
     templates: Jinja2Templates = request.app.state.deps.templates
     full = base_context(request)
     full.update(context or {})
-    return templates.TemplateResponse(
-        request,
-        name,
-        full,
+    html = templates.get_template(name).render(full)
+    return HTMLResponse(
+        html.encode("utf-8", "replace"),
         status_code=status_code,
         headers={"Cache-Control": "no-store", "Vary": "Cookie, Accept-Language"},
     )

@@ -8,6 +8,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi import FastAPI
@@ -221,6 +222,8 @@ def logged_in(client: TestClient) -> TestClient:
         ("/logs", False, "/login?next=/logs"),
         ("/overview", False, "/login?next=/overview"),
         ("/session?umo=a:b:c", False, "/login?next=/session?umo=a%3Ab%3Ac"),
+        # Every parameter of the page stays inside ``next``, not a parameter of /login.
+        ("/journal?umo=a&kind=sent", False, "/login?next=/journal?umo=a%26kind=sent"),
         ("/login", True, "/overview"),
         ("/login?next=/logs?level=ERROR", True, "/logs?level=ERROR"),
         ("/login?next=//evil.example", True, "/overview"),
@@ -232,6 +235,23 @@ def test_redirects(client, path, auth, location):
     response = client.get(path)
     assert response.status_code == 303
     assert response.headers["location"] == location
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "/journal?umo=qq%3AFriendMessage%3Aa%2Fb&kind=sent&range=custom&since=2026-11-28T14%3A03",
+        "/sessions?q=a+b&kind=group&sort=-name&page=2",
+        "/session?umo=a:b:c/d%26e",
+    ],
+)
+def test_the_login_returns_to_the_page_with_all_its_parameters(client, page):
+    location = client.get(page).headers["location"]
+    assert location.startswith("/login?next=")
+    next_path = parse_qs(urlsplit(location).query)["next"]
+    assert next_path == [page]
+    logged_in(client)
+    assert client.get(location).headers["location"] == page
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import json
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from urllib.parse import parse_qsl, quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -275,6 +276,29 @@ async def test_filters_by_session_kind_and_group(site):
     assert "kind=sent%2Csend_failed" in export and "umo=test%3AFriendMessage%3Aalice" in export
 
 
+async def test_a_session_id_with_slashes_and_colons_filters_everywhere_alike(site):
+    odd = "test:GroupMessage:team/a:b?c=d&e"
+    site.engine.sessions[odd] = SessionState(umo=odd, kind="group", name="Odd")
+    site.log(odd, "sent", "sent", text="one")
+    site.log("test:GroupMessage:team", "sent", "sent", text="prefix only")
+    site.log(odd, "manual", "manual trigger")
+    _, page = await site.page(umo=odd)
+    assert [r["data-umo"] for r in page.rows] == [odd, odd]
+    assert page.ids["jf-umo"]["value"] == odd
+    api = (await site.client.get("/api/journal", params={"umo": odd})).json()
+    assert [int(r["data-id"]) for r in page.rows] == [item["id"] for item in api["items"]]
+    _, rows = await site.csv(umo=odd)
+    assert [int(row[0]) for row in rows[1:]] == [item["id"] for item in api["items"]]
+    # The export link and the session page's link to the journal carry it intact.
+    export = page.ids["journal-export"]["href"]
+    _, rows = await site.csv(**dict(parse_qsl(urlsplit(export).query)))
+    assert [int(row[0]) for row in rows[1:]] == [item["id"] for item in api["items"]]
+    session_page = await site.client.get("/session", params={"umo": odd})
+    assert session_page.status_code == 200
+    link = f"/journal?umo={quote(odd, safe='')}"
+    assert link.replace("&", "&amp;") in session_page.text
+
+
 async def test_time_presets_are_relative_to_the_engine_clock(site, clock):
     site.log(ALICE, "manual", "old")
     clock.advance(2 * 3600)
@@ -326,6 +350,14 @@ def test_local_input_conversion():
     for bad in ("yesterday", "2023-11-15T07:00+02:00", "2023-13-01T00:00", "1" * 60):
         with pytest.raises(ValueError):
             from_local_input(bad, SHANGHAI)
+    # A wall time the clocks skip (02:30 on 2026-03-29) reads as the hour it falls in
+    # after the change (03:30 CEST); one they pass twice (2026-10-25) as the first.
+    gap = from_local_input("2026-03-29T02:30", berlin)
+    assert gap == datetime(2026, 3, 29, 1, 30, tzinfo=UTC).timestamp()
+    assert to_local_input(gap, berlin) == "2026-03-29T03:30"
+    twice = from_local_input("2026-10-25T02:30", berlin)
+    assert twice == datetime(2026, 10, 25, 0, 30, tzinfo=UTC).timestamp()
+    assert to_local_input(twice, berlin) == "2026-10-25T02:30"
 
 
 @pytest.mark.parametrize(
@@ -336,6 +368,8 @@ def test_local_input_conversion():
         ({"range": "custom", "since": "not a date"}, "“From”"),
         ({"since": "2023-11-15T08:00", "until": "2023-11-15T07:00"}, "must be before"),
         ({"before_id": "abc"}, "before_id"),
+        ({"before_id": "\u00b2"}, "before_id"),  # a digit to isdigit(), not to int()
+        ({"before_id": "9" * 5000}, "before_id"),  # past int()'s digit limit
     ],
 )
 async def test_bad_filters_render_the_page_with_a_400(site, params, message_key):
@@ -374,6 +408,18 @@ async def test_a_closed_store_is_a_banner_and_a_503(site):
     response = await site.client.get("/api/journal.csv")
     assert response.status_code == 503
     assert response.json()["error"] == "store_unavailable"
+
+
+async def test_a_lone_surrogate_in_a_name_does_not_break_the_page(site):
+    # Half an emoji from an IM platform in a session's name (kept in memory as is):
+    # the page used to fail to encode as UTF-8 (a 500) while the API escaped it.
+    site.engine.sessions[ALICE].name = "half \ud83d emoji"
+    site.log(ALICE, "sent", "sent (1 part(s))", text="hi")
+    for params in ({}, {"umo": ALICE}):
+        response, page = await site.page(**params)
+        assert response.status_code == 200
+        assert "half ? emoji" in page.all_text
+        assert [r["data-umo"] for r in page.rows] == [ALICE]
 
 
 async def test_chat_text_and_names_are_escaped(site):

@@ -380,6 +380,18 @@ async def test_names_are_escaped_everywhere(panel):
     assert not [tag for tag in page.by_id.values() if tag["tag"] == "img"]
 
 
+async def test_a_lone_surrogate_in_a_name_does_not_break_the_page(panel):
+    # Half an emoji from an IM platform, on the timeline: the page used to fail to
+    # encode as UTF-8 (a 500) while the API escaped it.
+    panel.engine.on_user_message(BOB, "half \ud83d emoji")
+    response, page = await panel.page()
+    assert response.status_code == 200
+    (item,) = page.timeline
+    assert "half ? emoji" in " ".join(item["text"].split())
+    state = json.loads(page.state_json)
+    assert "half \ud83d emoji" in [item["name"] for item in state["overview"]["timeline"]]
+
+
 async def test_provider_absent_shows_a_warning(tmp_path, clock):
     clock.now = START
     context = FakeContext(None)
