@@ -28,10 +28,9 @@ from ..core.engine import EngineError
 from ..core.engine_config import merge_override, normalize_kind_dict, validate_override
 from ..core.engine_types import SessionState
 from ..core.session_store import StoreUnavailable
-from ..core.umo import MAX_UMO_LENGTH
 from .api_checks import refuse_lone_surrogates, umo_kind
 from .errors import PanelError
-from .journal_query import journal_filter, journal_page
+from .journal_query import JournalFilterParam, journal_page
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "_conf_schema.json"
 SCAN_CHUNK = 5000  # sessions looked at per loop turn when filtering
@@ -137,8 +136,9 @@ class StoreStats(BaseModel):
     path: str = ""
 
 
-class StatusOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class EngineSummary(BaseModel):
+    """What the status and the overview both say about the engine."""
+
     running: bool
     ready: bool = False
     version: str
@@ -150,6 +150,10 @@ class StatusOut(BaseModel):
     writing: int = 0
     queued: int = 0
     capped: int = 0
+
+
+class StatusOut(EngineSummary):
+    model_config = ConfigDict(extra="allow")
     next: list[NextPlan] = []
     counters: dict[str, int] = {}
     started_at: float | None = None
@@ -345,17 +349,11 @@ def build_engine_router() -> APIRouter:
     @router.get("/journal", response_model=JournalPage, responses=error_responses(400, 503))
     async def journal(
         request: Request,
-        umo: str | None = Query(None, max_length=MAX_UMO_LENGTH),
-        kind: str | None = Query(
-            None, max_length=1000, description="comma-separated journal kinds"
-        ),
-        since: float | None = Query(None, ge=0, le=1e11, allow_inf_nan=False),
-        until: float | None = Query(None, ge=0, le=1e11, allow_inf_nan=False),
+        flt: JournalFilterParam,
         before_id: int | None = Query(None, ge=1, le=MAX_SQLITE_INT),
         limit: int = Query(50, ge=1, le=MAX_JOURNAL_LIMIT),
     ) -> dict[str, Any]:
         store = require_service(request).store
-        flt = journal_filter(umo, kind, since, until)
         try:
             return await journal_page(store, flt, before_id=before_id, limit=limit)
         except StoreUnavailable as exc:

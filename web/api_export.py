@@ -13,14 +13,19 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import tzinfo
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import StreamingResponse
 
 from ..core.session_store import StoreUnavailable
-from ..core.umo import MAX_UMO_LENGTH
 from .api_engine import error_responses, require_service
 from .errors import PanelError
-from .journal_query import JournalFilter, journal_filter, journal_page, name_of, session_names
+from .journal_query import (
+    JournalFilter,
+    JournalFilterParam,
+    journal_page,
+    name_of,
+    session_names,
+)
 from .timefmt import local_datetime, panel_timezone
 
 CSV_PAGE_ROWS = 1000
@@ -153,17 +158,11 @@ def build_export_router() -> APIRouter:
     )
     async def journal_csv(
         request: Request,
-        umo: str | None = Query(None, max_length=MAX_UMO_LENGTH),
-        kind: str | None = Query(
-            None, max_length=1000, description="comma-separated journal kinds"
-        ),
-        since: float | None = Query(None, ge=0, le=1e11, allow_inf_nan=False),
-        until: float | None = Query(None, ge=0, le=1e11, allow_inf_nan=False),
+        flt: JournalFilterParam,
     ) -> CsvResponse:
         """The journal as a CSV file, with the filters of ``GET /api/journal``."""
         deps = request.app.state.deps
         store = require_service(request).store
-        flt = journal_filter(umo, kind, since, until)
         try:  # the first page before the headers: a broken store is still a clean 503
             first = await journal_page(store, flt, limit=CSV_PAGE_ROWS, count=False)
         except StoreUnavailable as exc:

@@ -16,11 +16,11 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..core.session_store import StoreUnavailable
 from ..core.umo import kind_of
-from .api_engine import SafeJSONResponse, error_responses, status_body
+from .api_engine import EngineSummary, SafeJSONResponse, error_responses, status_body
 from .errors import PanelError
 from .timefmt import panel_timezone, zone_label
 
@@ -64,23 +64,12 @@ class ProviderOut(BaseModel):
     detail: str | None = None
 
 
-class OverviewOut(BaseModel):
-    running: bool
-    ready: bool = False
-    engine_problem: str | None = None
-    version: str
-    astrbot_version: str
+class OverviewOut(EngineSummary):
     zone: str
-    sessions_known: int = 0
-    sessions_served: int = 0
-    planned: int = 0
-    writing: int = 0
-    queued: int = 0
-    capped: int = 0
     store_error: str | None = None
     today: DayOut | None = None
     stats_error: str | None = None
-    timeline: list[TimelineItem] = []
+    timeline: list[TimelineItem] = Field(default_factory=list)
     provider: ProviderOut
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
 
 from ..core.engine import journal_dict
+from ..core.umo import MAX_UMO_LENGTH
 from .api_checks import journal_kinds, umo_kind
 
 
@@ -51,6 +54,20 @@ def journal_filter(
         umo_kind(umo)
     kinds = journal_kinds(kind)
     return JournalFilter(umo or None, tuple(kinds) if kinds is not None else None, since, until)
+
+
+def journal_filter_query(
+    umo: str | None = Query(None, max_length=MAX_UMO_LENGTH),
+    kind: str | None = Query(None, max_length=1000, description="comma-separated journal kinds"),
+    since: float | None = Query(None, ge=0, le=1e11, allow_inf_nan=False),
+    until: float | None = Query(None, ge=0, le=1e11, allow_inf_nan=False),
+) -> JournalFilter:
+    """The filter parameters of ``/api/journal`` and ``/api/journal.csv`` (a dependency)."""
+    return journal_filter(umo, kind, since, until)
+
+
+# A route parameter of this type reads and checks the filter from the query string.
+JournalFilterParam = Annotated[JournalFilter, Depends(journal_filter_query)]
 
 
 async def journal_page(

@@ -9,25 +9,18 @@ import json
 import time
 from urllib.parse import quote
 
-import httpx
 import pytest
 
 from harness.engine_rig import RecordingSender, ScriptedComposer
+from harness.panel_app import panel_client, panel_deps
 from harness.waiting import async_wait_for
-from proactive_chat.core.config import WebAdminSettings
-from proactive_chat.core.credentials import PanelSecrets
 from proactive_chat.core.engine import ProactiveEngine
 from proactive_chat.core.engine_config import parse_plugin_config
 from proactive_chat.core.engine_types import PHASE_PLANNED, SessionState
-from proactive_chat.core.log_redaction import Redactor
-from proactive_chat.core.log_ring import LogRing
-from proactive_chat.core.log_stream import LogStream
 from proactive_chat.core.service import ProactiveService
 from proactive_chat.web.app import AppDeps, create_app
-from proactive_chat.web.auth import PanelAuth
 
 PASSWORD = "Engine-Api-Passw0rd"
-BASE_URL = "http://127.0.0.1:4100"
 ALICE = "test:FriendMessage:alice"
 BOB = "test:FriendMessage:bob"
 ROOM = "test:GroupMessage:room1"
@@ -73,17 +66,7 @@ class Panel:
 
 
 def build_deps(service) -> AppDeps:
-    settings = WebAdminSettings(password=PASSWORD)
-    auth = PanelAuth(PanelSecrets(b"e" * 32, None), settings.password, 3600.0)
-    stream = LogStream(LogRing(100, {}), Redactor(), {})
-    return AppDeps(
-        settings=settings,
-        auth=auth,
-        log_stream=stream,
-        version="0.2.0",
-        astrbot_version="4.29.3",
-        service=service,
-    )
+    return panel_deps(service, PASSWORD)
 
 
 async def start_service(tmp_path, composer, sender) -> ProactiveService:
@@ -106,11 +89,7 @@ async def start_service(tmp_path, composer, sender) -> ProactiveService:
     return service
 
 
-def client_for(app, token: str | None) -> httpx.AsyncClient:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers=headers
-    )
+client_for = panel_client
 
 
 @pytest.fixture
@@ -213,7 +192,7 @@ async def test_status(panel):
     panel.engine.on_user_message(ALICE, "Alice")
     body = (await panel.client.get("/api/status")).json()
     assert body["running"] is True and body["ready"] is True
-    assert (body["version"], body["astrbot_version"]) == ("0.2.0", "4.29.3")
+    assert (body["version"], body["astrbot_version"]) == ("0.3.0", "4.29.3")
     assert body["engine_problem"] is None
     assert body["sessions_known"] == 1
     assert body["sessions_served"] == 1

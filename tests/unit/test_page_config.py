@@ -13,15 +13,10 @@ import httpx
 import pytest
 
 from harness.engine_rig import Rig
-from proactive_chat.core.config import WebAdminSettings
-from proactive_chat.core.credentials import PanelSecrets
+from harness.panel_app import panel_client, panel_deps
 from proactive_chat.core.engine_config import SCHEMA_GROUPS
-from proactive_chat.core.log_redaction import Redactor
-from proactive_chat.core.log_ring import LogRing
-from proactive_chat.core.log_stream import LogStream
 from proactive_chat.core.service import ProactiveService
-from proactive_chat.web.app import AppDeps, create_app
-from proactive_chat.web.auth import PanelAuth
+from proactive_chat.web.app import create_app
 from proactive_chat.web.i18n import EN, ZH
 from proactive_chat.web.page_config import pick_description, pick_hint
 
@@ -52,26 +47,12 @@ def raw_config() -> dict:
 
 
 def build_app(service):
-    settings = WebAdminSettings(password=PASSWORD)
-    auth = PanelAuth(PanelSecrets(b"c" * 32, None), settings.password, 3600.0)
-    deps = AppDeps(
-        settings=settings,
-        auth=auth,
-        log_stream=LogStream(LogRing(100, {}), Redactor(), {}),
-        version="0.2.0",
-        astrbot_version="4.29.3",
-        service=service,
-    )
+    deps = panel_deps(service, PASSWORD)
     return create_app(deps), deps
 
 
 def client_for(app, deps, lang: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://127.0.0.1:4100",
-        headers={"Authorization": f"Bearer {deps.auth.issue_token()}"},
-        cookies={"pc_lang": lang},
-    )
+    return panel_client(app, deps.auth.issue_token(), lang=lang)
 
 
 @pytest.fixture

@@ -7,17 +7,11 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import httpx
 import pytest
 
-from proactive_chat.core.config import WebAdminSettings
-from proactive_chat.core.credentials import PanelSecrets
-from proactive_chat.core.log_redaction import Redactor
-from proactive_chat.core.log_ring import LogRing
-from proactive_chat.core.log_stream import LogStream
+from harness.panel_app import panel_client, panel_deps
 from proactive_chat.core.prompt_template import PLACEHOLDERS, describe_elapsed
-from proactive_chat.web.app import AppDeps, create_app
-from proactive_chat.web.auth import PanelAuth
+from proactive_chat.web.app import create_app
 from proactive_chat.web.i18n import EN, ZH
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,23 +59,8 @@ class Sections(HTMLParser):
 
 
 async def render(lang: str, service=None) -> str:
-    settings = WebAdminSettings(password="Help-Page-Passw0rd")
-    auth = PanelAuth(PanelSecrets(b"h" * 32, None), settings.password, 3600.0)
-    deps = AppDeps(
-        settings=settings,
-        auth=auth,
-        log_stream=LogStream(LogRing(100, {}), Redactor(), {}),
-        version="0.2.0",
-        astrbot_version="4.29.3",
-        service=service,
-    )
-    app = create_app(deps)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://127.0.0.1:4100",
-        headers={"Authorization": f"Bearer {auth.issue_token()}"},
-        cookies={"pc_lang": lang},
-    ) as client:
+    deps = panel_deps(service, "Help-Page-Passw0rd")
+    async with panel_client(create_app(deps), deps.auth.issue_token(), lang=lang) as client:
         response = await client.get("/help")
     assert response.status_code == 200, response.text
     return response.text

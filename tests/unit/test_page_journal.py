@@ -17,16 +17,11 @@ import httpx
 import pytest
 
 from harness.engine_rig import Rig
-from proactive_chat.core.config import WebAdminSettings
-from proactive_chat.core.credentials import PanelSecrets
+from harness.panel_app import panel_client, panel_deps
 from proactive_chat.core.engine_types import JournalEntry, SessionState
-from proactive_chat.core.log_redaction import Redactor
-from proactive_chat.core.log_ring import LogRing
-from proactive_chat.core.log_stream import LogStream
 from proactive_chat.core.service import ProactiveService
 from proactive_chat.web import api_export
-from proactive_chat.web.app import AppDeps, create_app
-from proactive_chat.web.auth import PanelAuth
+from proactive_chat.web.app import create_app
 from proactive_chat.web.i18n import js_strings, translator
 from proactive_chat.web.page_journal import from_local_input, to_local_input
 
@@ -136,21 +131,8 @@ def read_csv(body: bytes) -> list[list[str]]:
 
 
 def build(service):
-    deps = AppDeps(
-        settings=WebAdminSettings(password=PASSWORD),
-        auth=PanelAuth(PanelSecrets(b"j" * 32, None), PASSWORD, 3600.0),
-        log_stream=LogStream(LogRing(50, {}), Redactor(), {}),
-        version="0.2.0",
-        astrbot_version="4.29.3",
-        service=service,
-    )
-    app = create_app(deps)
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://127.0.0.1:4100",
-        headers={"Authorization": f"Bearer {deps.auth.issue_token()}"},
-    )
-    return deps, client
+    deps = panel_deps(service, PASSWORD)
+    return deps, panel_client(create_app(deps), deps.auth.issue_token())
 
 
 @pytest.fixture

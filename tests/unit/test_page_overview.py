@@ -15,20 +15,14 @@ import httpx
 import pytest
 
 from harness.engine_rig import Rig
-from proactive_chat.core.config import WebAdminSettings
-from proactive_chat.core.credentials import PanelSecrets
-from proactive_chat.core.log_redaction import Redactor
-from proactive_chat.core.log_ring import LogRing
-from proactive_chat.core.log_stream import LogStream
+from harness.panel_app import panel_client, panel_deps
 from proactive_chat.core.service import ProactiveService
 from proactive_chat.core.session_store import StoreUnavailable
 from proactive_chat.web import page_overview
 from proactive_chat.web.app import AppDeps, create_app
-from proactive_chat.web.auth import PanelAuth
 from proactive_chat.web.i18n import js_strings, translator
 
 PASSWORD = "Overview-Passw0rd"
-BASE_URL = "http://127.0.0.1:4100"
 ALICE = "test:FriendMessage:alice"
 BOB = "test:FriendMessage:bob"
 ROOM = "test:GroupMessage:room1"
@@ -88,22 +82,10 @@ class FakeContext:
 
 
 def build_deps(service) -> AppDeps:
-    settings = WebAdminSettings(password=PASSWORD)
-    return AppDeps(
-        settings=settings,
-        auth=PanelAuth(PanelSecrets(b"o" * 32, None), settings.password, 3600.0),
-        log_stream=LogStream(LogRing(100, {}), Redactor(), {}),
-        version="0.3.0",
-        astrbot_version="4.29.3",
-        service=service,
-    )
+    return panel_deps(service, PASSWORD)
 
 
-def client_for(app, token: str | None) -> httpx.AsyncClient:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers=headers
-    )
+client_for = panel_client
 
 
 class Panel:

@@ -11,15 +11,10 @@ import httpx
 import pytest
 
 from harness.engine_rig import Rig
-from proactive_chat.core.config import WebAdminSettings
-from proactive_chat.core.credentials import PanelSecrets
+from harness.panel_app import panel_client, panel_deps
 from proactive_chat.core.engine_types import PHASE_PLANNED, SessionState
-from proactive_chat.core.log_redaction import Redactor
-from proactive_chat.core.log_ring import LogRing
-from proactive_chat.core.log_stream import LogStream
 from proactive_chat.core.service import ProactiveService
-from proactive_chat.web.app import AppDeps, create_app
-from proactive_chat.web.auth import PanelAuth
+from proactive_chat.web.app import create_app
 from proactive_chat.web.i18n import translator
 
 PASSWORD = "Sessions-Page-Passw0rd"
@@ -53,22 +48,9 @@ class Site:
 
 
 def build_app(service: ProactiveService | None):
-    settings = WebAdminSettings(password=PASSWORD)
-    deps = AppDeps(
-        settings=settings,
-        auth=PanelAuth(PanelSecrets(b"s" * 32, None), PASSWORD, 3600.0),
-        log_stream=LogStream(LogRing(50, {}), Redactor(), {}),
-        version="0.2.0",
-        astrbot_version="4.29.3",
-        service=service,
-    )
+    deps = panel_deps(service, PASSWORD)
     app = create_app(deps)
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://127.0.0.1:4100",
-        headers={"Authorization": f"Bearer {deps.auth.issue_token()}"},
-    )
-    return app, client
+    return app, panel_client(app, deps.auth.issue_token())
 
 
 @pytest.fixture

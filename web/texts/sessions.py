@@ -61,6 +61,15 @@ ZH: dict[str, str] = {
     "session.done.pause": "已暂停：恢复之前不会发送主动消息。",
     "session.done.resume": "已恢复。",
     "session.done.cancel": "已取消计划：用户下次发言后会重新计划。",
+    "session.outcome.sent": "已发送。",
+    "session.outcome.failed": "未发送：{reason}",
+    "session.outcome.cancelled": "已取消，未发送：{reason}",
+    "session.fix.platform_skipped": "该平台现在无法主动发消息（未运行，或不支持主动消息）："
+    "请在 AstrBot 管理面板中检查该平台；不支持主动消息的平台无法用于本插件。",
+    "session.fix.send_failed": "平台拒绝了这条消息：请查看实时日志中的错误，稍后会自动重试。",
+    "session.fix.no_provider": "请在 AstrBot 管理面板 > 模型提供商 中为此会话配置对话模型。",
+    "session.fix.llm_failed": "对话模型出错或超时：请检查模型提供商并查看实时日志，稍后会自动重试。",
+    "session.fix.llm_empty": "模型没有给出可发送的内容：请检查人格和提示词。",
     "session.why.writing": "正在撰写一条消息，请等它完成后再试。",
     "session.why.paused": "会话已暂停：请先点击“恢复”。",
     "session.why.not_paused": "会话没有暂停。",
@@ -159,6 +168,25 @@ EN: dict[str, str] = {
     "session.done.pause": "Paused: no proactive message until you resume.",
     "session.done.resume": "Resumed.",
     "session.done.cancel": "Plan cancelled: the next user message plans again.",
+    "session.outcome.sent": "Sent.",
+    "session.outcome.failed": "Not sent: {reason}",
+    "session.outcome.cancelled": "Cancelled, nothing sent: {reason}",
+    "session.fix.platform_skipped": (
+        "The platform cannot send a message on its own now (not running, or it does not "
+        "support proactive messages): check it in AstrBot's dashboard; a platform without "
+        "proactive messages cannot be used by this plugin."
+    ),
+    "session.fix.send_failed": (
+        "The platform refused the message: see the error in the live logs; it is retried later."
+    ),
+    "session.fix.no_provider": (
+        "Set a chat model for this session in AstrBot's dashboard > model providers."
+    ),
+    "session.fix.llm_failed": (
+        "The chat model failed or timed out: check the model provider and the live logs; "
+        "it is retried later."
+    ),
+    "session.fix.llm_empty": "The model gave nothing to send: check the persona and the prompt.",
     "session.why.writing": "A message is being written: wait for it to finish, then try again.",
     "session.why.paused": "The session is paused: press Resume first.",
     "session.why.not_paused": "The session is not paused.",
@@ -219,6 +247,14 @@ JS_KEYS: tuple[str, ...] = (
     "session.done.pause",
     "session.done.resume",
     "session.done.cancel",
+    "session.outcome.sent",
+    "session.outcome.failed",
+    "session.outcome.cancelled",
+    "session.fix.platform_skipped",
+    "session.fix.send_failed",
+    "session.fix.no_provider",
+    "session.fix.llm_failed",
+    "session.fix.llm_empty",
     "session.why.writing",
     "session.why.paused",
     "session.why.not_paused",
