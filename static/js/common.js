@@ -333,6 +333,7 @@ export function errorText(error) {
 
 const EVENTS_BACKOFF_MIN_MS = 500;
 const EVENTS_BACKOFF_MAX_MS = 8000;
+const RELOADING_ATTEMPTS = 4; // failed reconnects (about 7 s) before "reloading" becomes "retrying"
 
 /**
  * One `/ws/events` connection for the page, repaired by itself.
@@ -359,6 +360,9 @@ export function connectEvents(handlers) {
     state.attempt += 1;
     state.retryAt = Date.now() + delay;
     state.timer = setTimeout(open, delay);
+    // "Reloading" while a reload is plausible (it takes about a second); a plugin turned
+    // off or a reload that failed must not say "reloading" for ever: show the retries.
+    if (state.link === "reloading" && state.attempt > RELOADING_ATTEMPTS) state.link = "";
     if (state.link !== "reloading") {
       const update = () =>
         show("reconnecting", { n: Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000)) });

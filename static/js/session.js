@@ -111,10 +111,41 @@ async function refreshHead() {
   }
 }
 
+// "Send now" returns at once; the outcome comes later as a journal entry. Until it does
+// (or OUTCOME_WAIT_MS passed) the entry is turned into a toast, failures with what to do.
+const OUTCOME_WAIT_MS = 5 * 60 * 1000;
+const FAILED_KINDS = new Set([
+  "platform_skipped",
+  "send_failed",
+  "no_provider",
+  "llm_failed",
+  "llm_empty",
+]);
+let awaitingOutcome = 0; // Date.now() of the "send now" whose outcome is awaited, or 0
+
+function reportOutcome(entry) {
+  if (!awaitingOutcome) return;
+  if (Date.now() - awaitingOutcome > OUTCOME_WAIT_MS) {
+    awaitingOutcome = 0;
+    return;
+  }
+  const reason = reasonText(entry.reason);
+  if (entry.kind === "sent") toast(tr("session.outcome.sent"), "ok");
+  else if (entry.kind === "cancelled") toast(tr("session.outcome.cancelled", { reason }), "info");
+  else if (FAILED_KINDS.has(entry.kind)) {
+    const failed = tr("session.outcome.failed", { reason });
+    toast(`${failed} ${tr(`session.fix.${entry.kind}`)}`, "error");
+  } else return;
+  awaitingOutcome = 0;
+}
+
 async function act(button) {
   const action = button.dataset.action;
+  if (button.getAttribute("aria-busy") === "true") return;
   button.setAttribute("aria-busy", "true");
   button.disabled = true;
+  // Set before the request: the outcome may arrive over /ws/events before the response.
+  if (action === "trigger") awaitingOutcome = Date.now();
   try {
     const result = await api(`${base}/${action}`, { method: "POST" });
     if (action === "trigger") refreshHead();
@@ -122,6 +153,7 @@ async function act(button) {
     toast(tr(`session.done.${action}`), "ok");
   } catch (error) {
     // 409: the state moved under us (paused, already writing): say what to do, then show it.
+    if (action === "trigger") awaitingOutcome = 0;
     let message = errorText(error);
     if (error.status === 409 && action === "trigger") message = tr("session.why.writing");
     else if (error.status === 409 && action === "reschedule") message = tr("session.why.paused");
@@ -359,7 +391,10 @@ function addJournal(entry) {
   const item = journalItem(entry);
   item.classList.add("j-new");
   journalList.prepend(item);
-  while (journalList.children.length > JOURNAL_KEEP) journalList.lastElementChild.remove();
+  while (journalList.children.length > JOURNAL_KEEP) {
+    seen.delete(journalList.lastElementChild.dataset.id);
+    journalList.lastElementChild.remove();
+  }
   $("session-journal-empty").hidden = true;
 }
 
@@ -406,6 +441,7 @@ function startDetail() {
         if (overrideMoved) loadOverride();
       } else if (message.type === "journal" && message.entry?.umo === umo) {
         addJournal(message.entry);
+        reportOutcome(message.entry);
       } else if (message.type === "sessions_changed") {
         refreshHead();
       }
