@@ -58,8 +58,10 @@ async def context(request: Request) -> dict[str, Any]:
     t = translator(lang)
     view = web_safe(engine.session_view(state))
     override = web_safe(override_view(engine, umo, kind))
-    labels = (await _labels(request)).get(lang, {}).get(kind, {})
-    rows = effective_rows(override, labels, t)
+    texts = (await _labels(request)).get(lang, {})
+    labels = texts.get(kind, {})
+    options = texts.get(f"{kind}:options", {})
+    rows = effective_rows(override, labels, t, options)
     journal, journal_problem = await _journal(deps.service.store, umo)
     return {
         **base,
@@ -78,6 +80,7 @@ async def context(request: Request) -> dict[str, Any]:
             "view": view,
             "override": override,
             "labels": labels,
+            "options": options,
             "lang": lang,
         },
     }
@@ -100,7 +103,12 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def effective_rows(override: dict[str, Any], labels: dict[str, str], t: Any) -> list[dict]:
+def effective_rows(
+    override: dict[str, Any],
+    labels: dict[str, str],
+    t: Any,
+    options: dict[str, dict[str, str]] | None = None,
+) -> list[dict]:
     """One row per dotted setting, in the config's order; ``overridden`` when this
     session sets it (an override of a whole group marks each of its keys)."""
     effective = flatten(override["effective"])
@@ -110,16 +118,19 @@ def effective_rows(override: dict[str, Any], labels: dict[str, str], t: Any) -> 
         {
             "key": key,
             "label": labels.get(key, ""),
-            "value": show_value(value, t),
-            "global": show_value(shared.get(key), t),
+            "value": show_value(value, t, (options or {}).get(key)),
+            "global": show_value(shared.get(key), t, (options or {}).get(key)),
             "overridden": key in own or any(k.startswith(f"{key}.") for k in own),
         }
         for key, value in effective.items()
     ]
 
 
-def show_value(value: Any, t: Any) -> str:
-    """A setting as a person reads it (static/js/session.js formats the same way)."""
+def show_value(value: Any, t: Any, choices: dict[str, str] | None = None) -> str:
+    """A setting as a person reads it (static/js/session.js formats the same way); a
+    choice shows as its label with the value (``Session's own (off)``)."""
+    if choices and isinstance(value, str) and value in choices:
+        return f"{choices[value]} ({value})"
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -155,13 +166,34 @@ async def _labels(request: Request) -> dict[str, dict[str, dict[str, str]]]:
     return cached
 
 
-def _read_labels() -> dict[str, dict[str, dict[str, str]]]:
+def _read_labels() -> dict[str, dict[str, dict[str, Any]]]:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8-sig"))
-    out: dict[str, dict[str, dict[str, str]]] = {"zh": {}, "en": {}}
+    out: dict[str, dict[str, dict[str, Any]]] = {"zh": {}, "en": {}}
     for kind, group in GROUP_OF_KIND.items():
         items = schema.get(group, {}).get("items", {})
         for index, lang in enumerate(("zh", "en")):
             out[lang][kind] = _walk_labels(items, "", "", index)
+            out[lang][f"{kind}:options"] = _walk_options(items, "", index)
+    return out
+
+
+def _walk_options(items: dict, prefix: str, index: int) -> dict[str, dict[str, str]]:
+    """``{"persona_settings.mode": {"off": "Session's own", ...}}``: the schema's labels
+    of each choice, so a setting shows as its label, not its internal value."""
+    out: dict[str, dict[str, str]] = {}
+    for key, spec in items.items():
+        if not isinstance(spec, dict):
+            continue
+        if spec.get("type") == "object" and isinstance(spec.get("items"), dict):
+            out.update(_walk_options(spec["items"], f"{prefix}{key}.", index))
+            continue
+        options, texts = spec.get("options"), spec.get("labels")
+        if isinstance(options, list) and isinstance(texts, list) and len(options) == len(texts):
+            choices = {}
+            for option, text in zip(options, texts, strict=True):
+                parts = [part.strip() for part in str(text).split(" / ", 1)]
+                choices[str(option)] = parts[index] if len(parts) == 2 else str(text)
+            out[f"{prefix}{key}"] = choices
     return out
 
 

@@ -1,4 +1,4 @@
-"""The engine's journal reasons in the reader's language.
+"""The engine's journal reasons (and why it is not running) in the reader's language.
 
 The engine writes each reason as a short English phrase or code (``core/engine.py``); the
 panel shows it translated. One table serves both ends: the server renders with it, and
@@ -62,6 +62,18 @@ REASONS: tuple[tuple[str, str], ...] = (
         r"no chat model is set for this session \(AstrBot dashboard > model providers\)",
         "reason.no_model",
     ),
+    (
+        r"platform (?P<platform>\S+) \((?P<name>.*)\) cannot send proactive messages",
+        "reason.no_push",
+    ),
+    (r"no running platform has the id '(?P<platform>[^']*)'", "reason.no_platform"),
+    # Why the engine is not running (banners and 503 answers).
+    (r"the proactive engine is not loaded in this panel", "reason.engine_not_loaded"),
+    (
+        r"the proactive engine is not running \(starting or stopped\)|the engine is not running",
+        "reason.engine_not_running",
+    ),
+    (r"start-up failed: (?P<error>.*)", "reason.startup_failed"),
     (r"not sent: the plugin's store could not save the plan first .*", "reason.store_not_saved"),
 )
 

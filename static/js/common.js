@@ -320,7 +320,7 @@ export async function api(path, { method = "GET", body, signal } = {}) {
   const errors = data && Array.isArray(data.errors) ? data.errors : null;
   const code = data && typeof data.error === "string" ? data.error : "error";
   let message;
-  if (response.status === 503) message = tr("err.unavailable", { message: detail });
+  if (response.status === 503) message = tr("err.unavailable", { message: reasonText(detail) });
   else if (response.status >= 500) message = tr("err.server", { status: response.status });
   else message = tr("err.generic", { message: detail || response.statusText });
   throw new ApiError(response.status, code, message, errors);
@@ -410,8 +410,11 @@ export function connectEvents(handlers) {
         show(running ? "live" : "offline");
         handlers.hello?.(message.status || {});
       } else if (message.type === "gap") {
-        toast(tr("events.gap", { n: message.dropped ?? 0 }), "info");
-        handlers.gap?.(message);
+        // Only pages that refresh on a gap say so; the others show nothing that went stale.
+        if (handlers.gap) {
+          toast(tr("events.gap", { n: message.dropped ?? 0 }), "info");
+          handlers.gap(message);
+        }
       } else if (message.type === "closed") {
         show("reloading");
       } else {

@@ -4,9 +4,17 @@
 // (#overview-state). Then: `journal` events of counted kinds bump today's numbers at once
 // (and a refetch of /api/stats/daily a moment later corrects any race); `session`,
 // `sessions_changed` and `hello` refetch the status, at most once a second.
-const { tr, el, api, toast, errorText, formatTime, timeTag, connectEvents } = await import(
-  document.getElementById("common-js").src
-);
+const {
+  tr,
+  el,
+  api,
+  toast,
+  errorText,
+  formatTime,
+  timeTag,
+  connectEvents,
+  reasonText,
+} = await import(document.getElementById("common-js").src);
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const STATUS_MIN_INTERVAL_MS = 1000;
@@ -434,7 +442,7 @@ function onHello(hello) {
     state.overview = {
       ...state.overview,
       running: false,
-      engine_problem_text: tr("common.unavailable", { problem }),
+      engine_problem_text: tr("common.unavailable", { problem: reasonText(problem) }),
       timeline: [],
     };
     renderCards();

@@ -15,7 +15,10 @@ const base = `/api/sessions/${encodeURIComponent(umo)}`;
 
 // ---------- formatting (as web/page_session.py does on the server) ----------
 
-function showValue(value) {
+function showValue(value, choices = null) {
+  if (choices && typeof value === "string" && Object.hasOwn(choices, value)) {
+    return `${choices[value]} (${value})`;
+  }
   if (value === null || value === undefined) return "—";
   if (typeof value === "boolean") return tr(value ? "common.yes" : "common.no");
   if (Array.isArray(value)) return value.length ? value.join(", ") : tr("session.empty_value");
@@ -24,6 +27,11 @@ function showValue(value) {
   }
   if (value === "") return tr("session.empty_value");
   return String(value);
+}
+
+function choicesOf(key) {
+  const options = data.options || {};
+  return Object.hasOwn(options, key) ? options[key] : null;
 }
 
 function flatten(value, prefix = "", out = {}) {
@@ -225,11 +233,11 @@ function renderEffective(view) {
           ),
           label ? el("span", { class: "key-label", text: label }) : null,
         ),
-        el("td", { class: "value" }, el("div", { class: "value-box", text: showValue(value) })),
+        el("td", { class: "value" }, el("div", { class: "value-box", text: showValue(value, choicesOf(key)) })),
         el(
           "td",
           { class: "value muted" },
-          overridden ? el("div", { class: "value-box", text: showValue(shared[key]) }) : null,
+          overridden ? el("div", { class: "value-box", text: showValue(shared[key], choicesOf(key)) }) : null,
         ),
       ),
     );
@@ -422,7 +430,7 @@ function startDetail() {
   connectEvents({
     hello(status) {
       if (!status.running) {
-        showBanner(tr("common.unavailable", { problem: status.engine_problem || "" }));
+        showBanner(tr("common.unavailable", { problem: reasonText(status.engine_problem || "") }));
         return;
       }
       $("engine-banner").hidden = true;

@@ -1,8 +1,16 @@
 // Sessions list: the server renders the first page; this script pages, sorts and searches
 // through /api/sessions, keeps the URL in sync, and applies live events to visible rows only.
-const { tr, el, api, toast, errorText, timeTag, debounce, connectEvents } = await import(
-  document.getElementById("common-js").src
-);
+const {
+  tr,
+  el,
+  api,
+  toast,
+  errorText,
+  timeTag,
+  debounce,
+  connectEvents,
+  reasonText,
+} = await import(document.getElementById("common-js").src);
 
 const SEARCH_DEBOUNCE_MS = 250;
 const REFETCH_DEBOUNCE_MS = 300;
@@ -249,7 +257,7 @@ connectEvents({
       els.banner.hidden = true;
       refetchSoon();
     } else {
-      showBanner(tr("common.unavailable", { problem: status.engine_problem || "" }));
+      showBanner(tr("common.unavailable", { problem: reasonText(status.engine_problem || "") }));
     }
   },
   gap() {

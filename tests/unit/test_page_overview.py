@@ -442,7 +442,7 @@ async def test_page_without_a_service_shows_the_banner(lang):
     assert response.status_code == 200
     page = Page(response.text)
     assert not page.hidden("engine-banner")
-    assert "not loaded" in page.text("engine-problem")
+    assert translator(lang)("reason.engine_not_loaded") in page.text("engine-problem")
     assert page.text("stat-served") == "—"
     assert page.text("stat-sent-today") == "—"
     assert page.text("stat-provider") == translator(lang)("overview.provider.unknown")

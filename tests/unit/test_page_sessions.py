@@ -307,6 +307,17 @@ async def test_the_detail_page_marks_what_the_override_changes(site, lang):
     assert label in page.joined()
 
 
+@pytest.mark.parametrize(
+    ("lang", "shown"), [("zh", "跟随会话 (off)"), ("en", "Session's own (off)")]
+)
+async def test_a_choice_shows_as_its_label_not_its_internal_value(site, lang, shown):
+    site.engine.on_user_message(ALICE, "Alice")
+    _, page = await site.page("/session", lang, umo=ALICE)
+    assert shown in page.joined()
+    data = json.loads(page.scripts["session-data"])
+    assert data["options"]["persona_settings.mode"]["off"] == shown.split(" (")[0]
+
+
 async def test_the_detail_page_shows_the_sessions_journal(site):
     engine = site.engine
     engine.on_user_message(ALICE, "Alice")

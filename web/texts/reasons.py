@@ -41,6 +41,11 @@ ZH: dict[str, str] = {
     "reason.auto_planned": "启动后无活动：计划在 {n} 分钟后",
     "reason.many_not_served": "{n} 个会话不再启用",
     "reason.no_model": "此会话没有可用的对话模型（请在 AstrBot 管理面板 > 模型提供商 中配置）",
+    "reason.no_push": "平台 {platform}（{name}）不支持主动发送消息",
+    "reason.no_platform": "没有正在运行的 ID 为“{platform}”的平台",
+    "reason.engine_not_loaded": "本面板中没有加载主动消息引擎",
+    "reason.engine_not_running": "主动消息引擎未在运行（正在启动或已停止）",
+    "reason.startup_failed": "启动失败：{error}",
     "reason.store_not_saved": "未发送：插件的存储未能先保存计划（见日志中的警告），"
     "此时发送可能导致重复发送",
 }
@@ -84,6 +89,11 @@ EN: dict[str, str] = {
     "reason.auto_planned": "no activity since start: planned in {n} min",
     "reason.many_not_served": "{n} sessions are no longer served",
     "reason.no_model": "no chat model is set for this session (AstrBot dashboard > model providers)",
+    "reason.no_push": "platform {platform} ({name}) cannot send proactive messages",
+    "reason.no_platform": "no running platform has the id '{platform}'",
+    "reason.engine_not_loaded": "the proactive engine is not loaded in this panel",
+    "reason.engine_not_running": "the proactive engine is not running (starting or stopped)",
+    "reason.startup_failed": "start-up failed: {error}",
     "reason.store_not_saved": "not sent: the plugin's store could not save the plan first "
     "(see the warning in the log), and sending could send the message twice",
 }
