@@ -243,6 +243,19 @@ export function reasonText(reason) {
   return text;
 }
 
+/** A session's "enabled" badge (served / paused / off), as the templates render it. */
+export function enabledBadge(view) {
+  if (view.paused) return el("span", { class: "badge badge-warn", text: tr("phase.paused") });
+  if (view.served) return el("span", { class: "badge badge-ok", text: tr("sessions.state.served") });
+  return el("span", { class: "badge", text: tr("phase.off") });
+}
+
+/** A session's phase badge ("writing" while a message is being written). */
+export function phaseBadge(view) {
+  if (view.writing) return el("span", { class: "badge badge-accent", text: tr("phase.writing") });
+  return el("span", { class: `badge phase-${view.phase}`, text: tr(`phase.${view.phase}`) });
+}
+
 export function debounce(fn, ms) {
   let timer = null;
   return (...args) => {

@@ -1,9 +1,18 @@
 // Session detail: actions, the live header, the effective settings, the override editor
 // (static/js/schema_form.js) and the session's recent journal. The server renders the first
 // view; this script keeps it current from /ws/events and the API.
-const { tr, el, api, toast, errorText, timeTag, connectEvents, reasonText } = await import(
-  document.getElementById("common-js").src
-);
+const {
+  tr,
+  el,
+  api,
+  toast,
+  errorText,
+  timeTag,
+  connectEvents,
+  reasonText,
+  enabledBadge,
+  phaseBadge,
+} = await import(document.getElementById("common-js").src);
 
 const JOURNAL_LIMIT = 20;
 const JOURNAL_KEEP = 50;
@@ -45,17 +54,6 @@ function flatten(value, prefix = "", out = {}) {
 }
 
 // ---------- header and actions ----------
-
-function enabledBadge(view) {
-  if (view.paused) return el("span", { class: "badge badge-warn", text: tr("phase.paused") });
-  if (view.served) return el("span", { class: "badge badge-ok", text: tr("sessions.state.served") });
-  return el("span", { class: "badge", text: tr("phase.off") });
-}
-
-function phaseBadge(view) {
-  if (view.writing) return el("span", { class: "badge badge-accent", text: tr("phase.writing") });
-  return el("span", { class: `badge phase-${view.phase}`, text: tr(`phase.${view.phase}`) });
-}
 
 // Why an action makes no sense now (the button is disabled with this as its title), or "".
 function whyNot(action, view) {

@@ -10,6 +10,8 @@ const {
   debounce,
   connectEvents,
   reasonText,
+  enabledBadge,
+  phaseBadge,
 } = await import(document.getElementById("common-js").src);
 
 const SEARCH_DEBOUNCE_MS = 250;
@@ -71,17 +73,6 @@ function nextSort(field) {
 }
 
 // ---------- rows ----------
-
-function enabledBadge(view) {
-  if (view.paused) return el("span", { class: "badge badge-warn", text: tr("phase.paused") });
-  if (view.served) return el("span", { class: "badge badge-ok", text: tr("sessions.state.served") });
-  return el("span", { class: "badge", text: tr("phase.off") });
-}
-
-function phaseBadge(view) {
-  if (view.writing) return el("span", { class: "badge badge-accent", text: tr("phase.writing") });
-  return el("span", { class: `badge phase-${view.phase}`, text: tr(`phase.${view.phase}`) });
-}
 
 function unansweredCell(view) {
   const cap = view.max_unanswered;
