@@ -51,3 +51,42 @@ def print_table(title: str, rows: list[tuple[str, object]]) -> None:
 
 def print_json(name: str, figures: dict) -> None:
     print(json.dumps({"benchmark": name, **figures}, ensure_ascii=False, sort_keys=True))
+
+
+def rss_mb() -> float:
+    """VmRSS of this process, in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def session_umo(index: int, platform: str) -> str:
+    """80 % private chats, 20 % groups."""
+    if index % 5 == 4:
+        return f"{platform}:GroupMessage:g{index}"
+    return f"{platform}:FriendMessage:u{index}"
+
+
+def session_name(index: int) -> str:
+    return f"group {index}" if index % 5 == 4 else f"user {index}"
+
+
+def bench_config(count: int, platform: str) -> dict:
+    """A plugin config listing ``count`` sessions, quiet hours off, plans hours away."""
+    umos = [session_umo(i, platform) for i in range(count)]
+    schedule = {"min_interval_minutes": 120, "max_interval_minutes": 600, "quiet_hours": ""}
+    return {
+        "friend_settings": {
+            "enable": True,
+            "session_list": [u for u in umos if ":FriendMessage:" in u],
+            "schedule_settings": schedule,
+        },
+        "group_settings": {
+            "enable": True,
+            "session_list": [u for u in umos if ":GroupMessage:" in u],
+            "group_idle_trigger_minutes": 120,
+            "schedule_settings": schedule,
+        },
+    }

@@ -54,7 +54,17 @@ from pathlib import Path
 from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import import_plugin_package, median, percentile, print_json, print_table
+from _common import (
+    bench_config,
+    import_plugin_package,
+    median,
+    percentile,
+    print_json,
+    print_table,
+    rss_mb,
+    session_name,
+    session_umo,
+)
 
 PLATFORM = "bench"
 MEDIAN_TARGET_US = 20.0
@@ -68,15 +78,6 @@ REFERENCE = (
 # (bench/scheduler.py imports these too)
 
 
-def rss_mb() -> float:
-    """VmRSS of this process, in MB."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def proc_io(field: str) -> int:
     with open("/proc/self/io") as io:
         for line in io:
@@ -86,40 +87,10 @@ def proc_io(field: str) -> int:
     return 0
 
 
-def session_umo(index: int) -> str:
-    """80 % private chats, 20 % groups."""
-    if index % 5 == 4:
-        return f"{PLATFORM}:GroupMessage:g{index}"
-    return f"{PLATFORM}:FriendMessage:u{index}"
-
-
-def session_name(index: int) -> str:
-    return f"group {index}" if index % 5 == 4 else f"user {index}"
-
-
-def bench_config(count: int) -> dict:
-    """A plugin config listing ``count`` sessions, quiet hours off, plans hours away."""
-    umos = [session_umo(i) for i in range(count)]
-    schedule = {"min_interval_minutes": 120, "max_interval_minutes": 600, "quiet_hours": ""}
-    return {
-        "friend_settings": {
-            "enable": True,
-            "session_list": [u for u in umos if ":FriendMessage:" in u],
-            "schedule_settings": schedule,
-        },
-        "group_settings": {
-            "enable": True,
-            "session_list": [u for u in umos if ":GroupMessage:" in u],
-            "group_idle_trigger_minutes": 120,
-            "schedule_settings": schedule,
-        },
-    }
-
-
 def bench_settings(count: int):
     from proactive_chat.core.engine_config import parse_plugin_config
 
-    settings, problems = parse_plugin_config(bench_config(count))
+    settings, problems = parse_plugin_config(bench_config(count, PLATFORM))
     assert not problems, problems[:3]
     return settings
 
@@ -151,7 +122,7 @@ class NullSender:
 def make_state(index: int, now: float, rng: random.Random, next_at: float | None, phase: str):
     from proactive_chat.core.engine_types import SessionState
 
-    umo = session_umo(index)
+    umo = session_umo(index, PLATFORM)
     last = now - rng.uniform(60.0, 86400.0)
     return SessionState(
         umo=umo,
@@ -308,7 +279,7 @@ async def _time_engine(engine, picks, audit) -> tuple[list[int], float]:
     audit.armed = True
     began = time.perf_counter()
     for n, index in enumerate(picks):
-        umo, name = session_umo(index), session_name(index)
+        umo, name = session_umo(index, PLATFORM), session_name(index)
         t0 = clock()
         on_message(umo, name)
         append(clock() - t0)
@@ -377,7 +348,7 @@ async def _paced(engine, rng, count, rate, seconds, audit, burst=50) -> int:
     for _ in range(0, total, burst):
         for _ in range(burst):
             index = rng.randrange(count)
-            on_message(session_umo(index), session_name(index))
+            on_message(session_umo(index, PLATFORM), session_name(index))
         next_at += interval
         await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
     audit.armed = False

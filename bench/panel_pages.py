@@ -48,7 +48,16 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests"), str(ROOT)]
 
-from _common import median, percentile, print_json, print_table  # noqa: E402
+from _common import (  # noqa: E402
+    bench_config,
+    median,
+    percentile,
+    print_json,
+    print_table,
+    rss_mb,
+    session_name,
+    session_umo,
+)
 
 from harness.inprocess import InProcessHost, prepare_process_root  # noqa: E402
 from harness.roots import free_port, make_astrbot_root  # noqa: E402
@@ -60,41 +69,11 @@ SENT_SESSIONS = 40
 ANSWERED_SESSIONS = 10
 
 
-def session_umo(index: int) -> str:
-    if index % 5 == 4:
-        return f"{PLATFORM}:GroupMessage:g{index:05d}"
-    return f"{PLATFORM}:FriendMessage:u{index:05d}"
-
-
-def session_name(index: int) -> str:
-    return f"Group {index}" if index % 5 == 4 else f"User {index}"
-
-
-def bench_config(port: int, count: int) -> dict:
-    umos = [session_umo(i) for i in range(count)]
-    schedule = {"min_interval_minutes": 120, "max_interval_minutes": 600, "quiet_hours": ""}
+def panel_bench_config(port: int, count: int) -> dict:
     return {
         "web_admin": {"port": port, "password": PASSWORD},
-        "friend_settings": {
-            "enable": True,
-            "session_list": [u for u in umos if ":FriendMessage:" in u],
-            "schedule_settings": schedule,
-        },
-        "group_settings": {
-            "enable": True,
-            "session_list": [u for u in umos if ":GroupMessage:" in u],
-            "group_idle_trigger_minutes": 120,
-            "schedule_settings": schedule,
-        },
+        **bench_config(count, PLATFORM),
     }
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class LoopLag:
@@ -157,7 +136,7 @@ async def make_sessions(host, count: int) -> tuple[list[str], dict]:
     engine = host.plugin_instance().service.engine
     im, llm = stand_ins.platform(host), stand_ins.provider(host)
     llm.always("Hello again! How has your week been?")
-    umos = [session_umo(i) for i in range(count)]
+    umos = [session_umo(i, PLATFORM) for i in range(count)]
     began = time.perf_counter()
     for index, umo in enumerate(umos):
         engine.on_user_message(umo, session_name(index))
@@ -313,7 +292,7 @@ async def run(args: argparse.Namespace) -> tuple[list[tuple[str, object]], dict]
     import httpx
 
     port = free_port()
-    config = bench_config(port, args.sessions)
+    config = panel_bench_config(port, args.sessions)
     workdir = Path(tempfile.mkdtemp(prefix="pc-bench-panel-"))
     try:
         root = make_astrbot_root(workdir / "root", ROOT, config)

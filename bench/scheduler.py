@@ -47,16 +47,23 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import import_plugin_package, median, percentile, print_json, print_table
-from message_hook import (
-    GcPauses,
-    NullComposer,
-    NullSender,
+from _common import (
     bench_config,
-    make_state,
+    import_plugin_package,
+    median,
+    percentile,
+    print_json,
+    print_table,
     rss_mb,
     session_name,
     session_umo,
+)
+from message_hook import (
+    PLATFORM,
+    GcPauses,
+    NullComposer,
+    NullSender,
+    make_state,
     wait_ready,
     write_sessions,
 )
@@ -199,7 +206,7 @@ def scheduler_alone(count: int) -> tuple[list[tuple[str, object]], dict]:
     from proactive_chat.core.trigger_scheduler import TriggerScheduler
 
     rng = random.Random(3)
-    keys = [session_umo(i) for i in range(count)]
+    keys = [session_umo(i, PLATFORM) for i in range(count)]
     base = time.time() + 3600.0
     whens = [base + rng.uniform(0, 36000.0) for _ in range(count)]
 
@@ -296,7 +303,7 @@ async def timer_lateness(count: int, due_keys: int) -> tuple[list[tuple[str, obj
     scheduler = TriggerScheduler(on_due)
     now = time.time()
     for i in range(count):
-        scheduler.schedule(session_umo(i), now + rng.uniform(3600.0, 36000.0))
+        scheduler.schedule(session_umo(i, PLATFORM), now + rng.uniform(3600.0, 36000.0))
     scheduler.start()
     now = time.time()
     planned = {f"bench:FriendMessage:due{i}": now + rng.uniform(0.05, 2.0) for i in range(due_keys)}
@@ -408,7 +415,7 @@ async def _replan_running(scheduler, count: int) -> None:
     """Re-plan known keys 1,000 per loop turn, as a busy bot would, so that stale
     entries pile up and the background compaction runs."""
     rng = random.Random(5)
-    keys = list(scheduler._live) or [session_umo(i) for i in range(count)]
+    keys = list(scheduler._live) or [session_umo(i, PLATFORM) for i in range(count)]
     base = time.time() + 3600.0
     for index in range(2 * count):
         scheduler.schedule(keys[rng.randrange(len(keys))], base + rng.uniform(0, 36000.0))
@@ -489,7 +496,7 @@ async def engine_at_scale(path: Path, count: int, settings) -> tuple[list, dict]
     await monitor.start()
     for start in range(0, len(picks), 100):
         for index in picks[start : start + 100]:
-            engine.on_user_message(session_umo(index), session_name(index))
+            engine.on_user_message(session_umo(index, PLATFORM), session_name(index))
         await asyncio.sleep(0)
     await asyncio.sleep(1.5)  # the flusher writes them
     block = await monitor.stop()
@@ -521,7 +528,7 @@ async def engine_at_scale(path: Path, count: int, settings) -> tuple[list, dict]
     figures["flush_all_max_step_ex_gc_ms"] = block["max_step_ex_gc_ms"]
 
     # Each measured whether it is a plain call (one loop step) or a coroutine (chunked).
-    config = bench_config(count)
+    config = bench_config(count, PLATFORM)
     for label, key, call in (
         ("apply_settings (same config)", "apply_settings", lambda: engine.apply_settings(settings)),
         (
