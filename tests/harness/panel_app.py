@@ -14,14 +14,19 @@ from typing import Any
 import httpx
 
 from .plugin_package import import_plugin_package
+from .waiting import async_wait_for
 
 import_plugin_package()
 
 from proactive_chat.core.config import WebAdminSettings  # noqa: E402
 from proactive_chat.core.credentials import PanelSecrets  # noqa: E402
+from proactive_chat.core.engine import ProactiveEngine  # noqa: E402
+from proactive_chat.core.engine_config import parse_plugin_config  # noqa: E402
+from proactive_chat.core.engine_types import PHASE_PLANNED, SessionState  # noqa: E402
 from proactive_chat.core.log_redaction import Redactor  # noqa: E402
 from proactive_chat.core.log_ring import LogRing  # noqa: E402
 from proactive_chat.core.log_stream import LogStream  # noqa: E402
+from proactive_chat.core.service import ProactiveService  # noqa: E402
 from proactive_chat.web.app import AppDeps  # noqa: E402
 from proactive_chat.web.auth import PanelAuth  # noqa: E402
 
@@ -50,3 +55,55 @@ def panel_client(app: Any, token: str | None, *, lang: str | None = None) -> htt
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers=headers, cookies=cookies
     )
+
+
+def walk_routes(routes: Any) -> Any:
+    """Every route of an app, through included routers."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from walk_routes(inner.routes)
+        else:
+            yield route
+
+
+async def start_service(
+    tmp_path: Any, config: dict, composer: Any, sender: Any
+) -> ProactiveService:
+    """The real service minus AstrBot: its store opened, an engine on our stand-ins."""
+    service = ProactiveService(context=object(), config=config, data_dir=tmp_path)
+    await service.store.open()
+    service.store.start()
+    settings, problems = parse_plugin_config(config)
+    assert problems == [], problems
+    engine = ProactiveEngine(
+        settings=settings,
+        store=service.store,
+        composer=composer,
+        sender=sender,
+        is_ready=lambda: True,
+    )
+    await engine.start()
+    await async_wait_for(lambda: engine.ready_at is not None, timeout=5, interval=0.01)
+    service.engine = engine
+    return service
+
+
+def seed_sessions(engine: Any, count: int, now: float) -> list[str]:
+    """``count`` known sessions with varied fields: every 4th a group, every 5th
+    unnamed, every 3rd unplanned."""
+    umos = []
+    for n in range(count):
+        group = n % 4 == 0
+        umo = f"seed:{'GroupMessage' if group else 'FriendMessage'}:{n:06d}"
+        engine.sessions[umo] = SessionState(
+            umo=umo,
+            kind="group" if group else "friend",
+            name="" if n % 5 == 0 else f"User {n:06d}",
+            last_activity_at=now - n,
+            next_at=None if n % 3 == 0 else now + (n * 7919) % 1000,
+            phase="idle" if n % 3 == 0 else PHASE_PLANNED,
+            unanswered=n % 4,
+        )
+        umos.append(umo)
+    return umos

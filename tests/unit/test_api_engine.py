@@ -12,15 +12,19 @@ from urllib.parse import quote
 import pytest
 
 from harness.engine_rig import RecordingSender, ScriptedComposer
-from harness.panel_app import panel_client, panel_deps
+from harness.panel_app import (
+    panel_client,
+    panel_deps,
+    seed_sessions,
+    start_service,
+    walk_routes,
+)
 from harness.waiting import async_wait_for
 from proactive_chat.core.engine import ProactiveEngine
-from proactive_chat.core.engine_config import parse_plugin_config
-from proactive_chat.core.engine_types import PHASE_PLANNED, SessionState
-from proactive_chat.core.service import ProactiveService
 from proactive_chat.web.app import AppDeps, create_app
 
 PASSWORD = "Engine-Api-Passw0rd"
+SEED_NOW = 1_700_000_000.0
 ALICE = "test:FriendMessage:alice"
 BOB = "test:FriendMessage:bob"
 ROOM = "test:GroupMessage:room1"
@@ -69,33 +73,13 @@ def build_deps(service) -> AppDeps:
     return panel_deps(service, PASSWORD)
 
 
-async def start_service(tmp_path, composer, sender) -> ProactiveService:
-    """The real service minus AstrBot: its store opened, an engine on our stand-ins."""
-    service = ProactiveService(context=object(), config=plugin_config(), data_dir=tmp_path)
-    await service.store.open()
-    service.store.start()
-    settings, problems = parse_plugin_config(service.config)
-    assert problems == []
-    engine = ProactiveEngine(
-        settings=settings,
-        store=service.store,
-        composer=composer,
-        sender=sender,
-        is_ready=lambda: True,
-    )
-    await engine.start()
-    await async_wait_for(lambda: engine.ready_at is not None, timeout=5, interval=0.01)
-    service.engine = engine
-    return service
-
-
 client_for = panel_client
 
 
 @pytest.fixture
 async def panel(tmp_path):
     composer, sender = ScriptedComposer(default=REPLY, provider_id="prov-1"), RecordingSender()
-    service = await start_service(tmp_path, composer, sender)
+    service = await start_service(tmp_path, plugin_config(), composer, sender)
     deps = build_deps(service)
     app = create_app(deps)
     try:
@@ -113,36 +97,7 @@ async def wait_for(predicate, seconds: float = 5.0) -> None:
     await async_wait_for(predicate, timeout=seconds, interval=0.02)
 
 
-def seed(engine: ProactiveEngine, count: int, now: float = 1_700_000_000.0) -> list[str]:
-    """``count`` known sessions with varied fields (every 3rd has no plan, every 5th
-    no name, every 4th is a group)."""
-    umos = []
-    for n in range(count):
-        kind = "group" if n % 4 == 0 else "friend"
-        umo = f"seed:{'GroupMessage' if kind == 'group' else 'FriendMessage'}:{n:06d}"
-        engine.sessions[umo] = SessionState(
-            umo=umo,
-            kind=kind,
-            name="" if n % 5 == 0 else f"User {n:06d}",
-            last_activity_at=now - n,
-            next_at=None if n % 3 == 0 else now + (n * 7919) % 1000,
-            phase="idle" if n % 3 == 0 else PHASE_PLANNED,
-            unanswered=n % 4,
-        )
-        umos.append(umo)
-    return umos
-
-
 # --- login ---------------------------------------------------------------------------------
-
-
-def walk_routes(routes):
-    for route in routes:
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            yield from walk_routes(inner.routes)
-        else:
-            yield route
 
 
 def engine_routes(app) -> list[tuple[str, str]]:
@@ -245,7 +200,7 @@ async def test_status_without_service():
 
 
 async def test_pages_cover_every_session_once(panel):
-    umos = seed(panel.engine, 120)
+    umos = seed_sessions(panel.engine, 120, SEED_NOW)
     seen = []
     for page in (1, 2, 3):
         body = (await panel.client.get(f"/api/sessions?size=50&page={page}&sort=umo")).json()
@@ -266,7 +221,7 @@ async def test_items_are_session_views(panel):
 
 @pytest.mark.parametrize("field", ["next_at", "last_activity_at", "unanswered", "name"])
 async def test_sort_both_ways_with_missing_values_last(panel, field):
-    seed(panel.engine, 60)
+    seed_sessions(panel.engine, 60, SEED_NOW)
     for sort in (field, f"-{field}"):
         body = (await panel.client.get(f"/api/sessions?size=200&sort={sort}")).json()
         values = [item[field] for item in body["items"]]
@@ -277,7 +232,7 @@ async def test_sort_both_ways_with_missing_values_last(panel, field):
 
 
 async def test_search_kind_and_served_filters(panel):
-    seed(panel.engine, 40)
+    seed_sessions(panel.engine, 40, SEED_NOW)
     panel.engine.on_user_message(ALICE, "Alice Liddell")
     panel.engine.on_user_message(ROOM, "Book Club")
 
@@ -325,7 +280,7 @@ async def test_bad_list_parameters_are_400(panel, query):
 
 async def test_hundred_thousand_sessions_stay_fast(panel):
     engine = panel.engine
-    seed(engine, 100_000)
+    seed_sessions(engine, 100_000, SEED_NOW)
     stalls: list[float] = []
 
     async def ticker() -> None:

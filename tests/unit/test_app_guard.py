@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from harness.panel_app import walk_routes
 from proactive_chat.core.config import WebAdminSettings
 from proactive_chat.core.credentials import PanelSecrets
 from proactive_chat.core.log_redaction import Redactor
@@ -51,15 +52,6 @@ async def login(client: httpx.AsyncClient, password: str = PASSWORD) -> str:
     response = await client.post("/api/login", json={"password": password})
     assert response.status_code == 200, response.text
     return response.json()["token"]
-
-
-def walk_routes(routes):
-    for route in routes:
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            yield from walk_routes(inner.routes)
-        else:
-            yield route
 
 
 def api_routes(app) -> list[tuple[str, str]]:

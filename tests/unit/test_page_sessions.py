@@ -11,8 +11,7 @@ import httpx
 import pytest
 
 from harness.engine_rig import Rig
-from harness.panel_app import panel_client, panel_deps
-from proactive_chat.core.engine_types import PHASE_PLANNED, SessionState
+from harness.panel_app import panel_client, panel_deps, seed_sessions
 from proactive_chat.core.service import ProactiveService
 from proactive_chat.web.app import create_app
 from proactive_chat.web.i18n import translator
@@ -66,25 +65,6 @@ async def site(tmp_path, clock):
             yield Site(rig, service, client)
     finally:
         await rig.stop()
-
-
-def seed(engine, count: int) -> list[str]:
-    """``count`` sessions: every 4th a group, every 5th unnamed, every 3rd unplanned."""
-    umos = []
-    for n in range(count):
-        group = n % 4 == 0
-        umo = f"seed:{'GroupMessage' if group else 'FriendMessage'}:{n:06d}"
-        engine.sessions[umo] = SessionState(
-            umo=umo,
-            kind="group" if group else "friend",
-            name="" if n % 5 == 0 else f"User {n:06d}",
-            last_activity_at=NOW - n,
-            next_at=None if n % 3 == 0 else NOW + (n * 7919) % 1000,
-            phase="idle" if n % 3 == 0 else PHASE_PLANNED,
-            unanswered=n % 4,
-        )
-        umos.append(umo)
-    return umos
 
 
 class Html(HTMLParser):
@@ -159,7 +139,7 @@ async def test_the_list_renders_in_both_languages(site, lang):
 
 
 async def test_search_sort_and_paging_are_applied_on_the_server(site):
-    seed(site.engine, 120)
+    seed_sessions(site.engine, 120, NOW)
     _, page = await site.page("/sessions", sort="name", size="25", page="2")
     names = sorted(
         (s for s in site.engine.sessions.values() if s.name), key=lambda s: s.name.casefold()
@@ -190,7 +170,7 @@ async def test_search_sort_and_paging_are_applied_on_the_server(site):
 
 
 async def test_nonsense_parameters_fall_back_and_a_late_page_shows_the_last(site):
-    seed(site.engine, 30)
+    seed_sessions(site.engine, 30, NOW)
     response, page = await site.page(
         "/sessions", sort="--drop table", size="7", kind="cats", page="99"
     )
@@ -209,7 +189,7 @@ async def test_nonsense_parameters_fall_back_and_a_late_page_shows_the_last(site
 
 
 async def test_the_no_js_sort_button_wins_over_the_forms_hidden_sort(site):
-    seed(site.engine, 10)
+    seed_sessions(site.engine, 10, NOW)
     response = await site.client.get("/sessions?sort=next_at&sort=-name")
     page = Html(response.text)
     expected = sorted(
@@ -358,7 +338,7 @@ async def test_the_page_and_the_api_select_the_same_rows(site, params):
     """The script pages through /api/sessions with ``api_params()``: same rows, same total."""
     from proactive_chat.web.session_query import SessionQuery
 
-    seed(site.engine, 90)
+    seed_sessions(site.engine, 90, NOW)
     site.engine.on_user_message(ALICE, "Alice")
     _, page = await site.page("/sessions", **params)
     api = await site.client.get(

@@ -14,12 +14,12 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from harness.engine_rig import RecordingSender, ScriptedComposer
+from harness.panel_app import start_service
 from harness.waiting import async_wait_for
 from proactive_chat.core.config import WebAdminSettings
 from proactive_chat.core.credentials import PanelSecrets
 from proactive_chat.core.embedded_uvicorn import EmbeddedUvicorn
 from proactive_chat.core.engine import ProactiveEngine
-from proactive_chat.core.engine_config import parse_plugin_config
 from proactive_chat.core.event_hub import QUEUE_SIZE
 from proactive_chat.core.log_redaction import Redactor
 from proactive_chat.core.log_ring import LogRing
@@ -31,27 +31,6 @@ from proactive_chat.web.ws_events import FLOOD_BURST
 
 PASSWORD = "Events-Passw0rd"
 ALICE = "test:FriendMessage:alice"
-
-
-async def start_service(tmp_path, sender: RecordingSender) -> ProactiveService:
-    config = {
-        "friend_settings": {"session_list": [ALICE], "schedule_settings": {"quiet_hours": "0-0"}}
-    }
-    service = ProactiveService(context=object(), config=config, data_dir=tmp_path)
-    await service.store.open()
-    service.store.start()
-    settings, _ = parse_plugin_config(config)
-    engine = ProactiveEngine(
-        settings=settings,
-        store=service.store,
-        composer=ScriptedComposer(default="Hello again!"),
-        sender=sender,
-        is_ready=lambda: True,
-    )
-    await engine.start()
-    await async_wait_for(lambda: engine.ready_at is not None, timeout=5, interval=0.01)
-    service.engine = engine
-    return service
 
 
 class RunningPanel:
@@ -104,7 +83,11 @@ def build_deps(service) -> AppDeps:
 @pytest.fixture
 async def panel(tmp_path):
     sender = RecordingSender()
-    service = await start_service(tmp_path, sender)
+    config = {
+        "friend_settings": {"session_list": [ALICE], "schedule_settings": {"quiet_hours": "0-0"}}
+    }
+    composer = ScriptedComposer(default="Hello again!")
+    service = await start_service(tmp_path, config, composer, sender)
     deps = build_deps(service)
     port, server, task = await run_panel(deps)
     try:
