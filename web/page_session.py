@@ -29,7 +29,7 @@ from ..core.session_store import StoreUnavailable
 from ..core.umo import parse_umo
 from .api_engine import SCHEMA_FILE, override_view
 from .i18n import pick_language, translator
-from .session_query import running_engine, web_safe
+from .session_query import running_engine
 
 JOURNAL_LIMIT = 20
 SCHEMA_STATE = "session_page_labels"  # app.state cache: {lang: {kind: {dotted key: label}}}
@@ -37,7 +37,7 @@ SCHEMA_STATE = "session_page_labels"  # app.state cache: {lang: {kind: {dotted k
 
 async def context(request: Request) -> dict[str, Any]:
     deps = request.app.state.deps
-    umo = web_safe(request.query_params.get("umo", ""))
+    umo = request.query_params.get("umo", "")
     base: dict[str, Any] = {
         "umo": umo,
         "journal_url": f"/journal?umo={quote(umo, safe='')}",
@@ -56,8 +56,8 @@ async def context(request: Request) -> dict[str, Any]:
 
     lang = pick_language(request)
     t = translator(lang)
-    view = web_safe(engine.session_view(state))
-    override = web_safe(override_view(engine, umo, kind))
+    view = engine.session_view(state)
+    override = override_view(engine, umo, kind)
     texts = (await _labels(request)).get(lang, {})
     labels = texts.get(kind, {})
     options = texts.get(f"{kind}:options", {})
@@ -149,7 +149,7 @@ async def _journal(store: Any, umo: str) -> tuple[list[dict], str | None]:
         entries = await store.query_journal(umo=umo, limit=JOURNAL_LIMIT)
     except StoreUnavailable as exc:
         return [], str(exc)
-    return [web_safe(journal_dict(entry)) for entry in entries], None
+    return [journal_dict(entry) for entry in entries], None
 
 
 async def _labels(request: Request) -> dict[str, dict[str, dict[str, str]]]:

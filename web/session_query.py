@@ -132,7 +132,7 @@ async def session_page(engine: Any, query: SessionQuery) -> dict[str, Any]:
     page = min(query.page, pages)
     ordered = sorted_sessions(matched, query.sort)
     start = (page - 1) * query.size
-    items = [web_safe(engine.session_view(s)) for s in ordered[start : start + query.size]]
+    items = [engine.session_view(s) for s in ordered[start : start + query.size]]
     return {"items": items, "total": total, "page": page, "pages": pages, "size": query.size}
 
 
@@ -141,22 +141,6 @@ def running_engine(deps: Any) -> tuple[Any, str | None]:
     service = getattr(deps, "service", None)
     engine = getattr(service, "engine", None)
     return (engine, None) if engine is not None else (None, engine_problem(service))
-
-
-def web_safe(value: Any) -> Any:
-    """``value`` with lone surrogates (half an emoji from an IM platform) replaced, so a
-    page that shows it can still be written as UTF-8 (the JSON API escapes them instead)."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return value.encode("utf-8", "replace").decode("utf-8")
-        return value
-    if isinstance(value, dict):
-        return {web_safe(k): web_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [web_safe(v) for v in value]
-    return value
 
 
 def _last(params: Any, name: str) -> str:
