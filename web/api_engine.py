@@ -381,17 +381,12 @@ def build_engine_router() -> APIRouter:
     @router.get("/config/schema", response_model=dict[str, Any], responses=error_responses(503))
     async def config_schema(request: Request) -> dict[str, Any]:
         """``_conf_schema.json`` as AstrBot shows it, minus the password's default."""
-        state = request.app.state
-        cached = getattr(state, "conf_schema", None)
-        if cached is None:
-            try:
-                cached = await asyncio.to_thread(read_schema, SCHEMA_FILE)
-            except (OSError, ValueError) as exc:
-                raise PanelError(
-                    503, "schema_unavailable", f"{SCHEMA_FILE.name} cannot be read: {exc}"
-                ) from None
-            state.conf_schema = cached
-        return cached
+        try:
+            return await cached_schema(request)
+        except (OSError, ValueError) as exc:
+            raise PanelError(
+                503, "schema_unavailable", f"{SCHEMA_FILE.name} cannot be read: {exc}"
+            ) from None
 
     return router
 
@@ -561,6 +556,17 @@ def config_view_body(request: Request) -> dict[str, Any]:
         "note": WEB_ADMIN_NOTE,
     }
     return view
+
+
+async def cached_schema(request: Request) -> dict[str, Any]:
+    """``read_schema`` once per app (off the loop), shared by the API and the pages.
+    Raises ``OSError`` / ``ValueError`` when the file cannot be read; the next call retries."""
+    state = request.app.state
+    cached = getattr(state, "conf_schema", None)
+    if cached is None:
+        cached = await asyncio.to_thread(read_schema, SCHEMA_FILE)
+        state.conf_schema = cached
+    return cached
 
 
 def read_schema(path: Path) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 
 from ..core.engine_config import SCHEMA_GROUPS, int_ranges
-from .api_engine import SCHEMA_FILE, config_view_body, read_schema
+from .api_engine import SCHEMA_FILE, cached_schema, config_view_body
 from .errors import PanelError
 from .i18n import pick_language, translator
 
@@ -90,16 +90,6 @@ def _json_block(value: Any) -> Markup:
     return htmlsafe_json_dumps(value, dumps=json.dumps)
 
 
-async def _schema(request: Request) -> dict[str, Any]:
-    """``_conf_schema.json`` without the password's default, cached like the API does."""
-    state = request.app.state
-    cached = getattr(state, "conf_schema", None)
-    if cached is None:
-        cached = await asyncio.to_thread(read_schema, SCHEMA_FILE)
-        state.conf_schema = cached
-    return cached
-
-
 def _web_admin_rows(schema: dict[str, Any], view: dict[str, Any], lang: str) -> list[Any]:
     t = translator(lang)
     items = schema.get("web_admin", {}).get("items", {})
@@ -129,7 +119,7 @@ async def context(request: Request) -> dict[str, Any]:
         out["problem"] = "the proactive engine is not loaded in this panel"
         return out
     try:
-        schema = await _schema(request)
+        schema = await cached_schema(request)
     except (OSError, ValueError) as exc:
         out["problem"] = f"{SCHEMA_FILE.name} cannot be read: {exc}"
         return out

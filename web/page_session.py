@@ -16,7 +16,6 @@ script). ``status_code`` is 404 for an unknown or malformed session id.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 from urllib.parse import quote
@@ -27,7 +26,7 @@ from ..core.engine import journal_dict
 from ..core.engine_config import GROUP_OF_KIND
 from ..core.session_store import StoreUnavailable
 from ..core.umo import parse_umo
-from .api_engine import SCHEMA_FILE, override_view
+from .api_engine import cached_schema, override_view
 from .i18n import pick_language, translator
 from .session_query import running_engine
 
@@ -154,20 +153,19 @@ async def _journal(store: Any, umo: str) -> tuple[list[dict], str | None]:
 
 async def _labels(request: Request) -> dict[str, dict[str, dict[str, str]]]:
     """Each setting's description from _conf_schema.json (``"中文 / English"``), per
-    language and kind; read once per app."""
+    language and kind; worked out once per app."""
     cached = getattr(request.app.state, SCHEMA_STATE, None)
     if cached is None:
         try:
-            cached = await asyncio.to_thread(_read_labels)
+            schema = await cached_schema(request)
         except (OSError, ValueError):
-            cached = {}  # the table still shows the keys; the next app tries again
-        else:
-            setattr(request.app.state, SCHEMA_STATE, cached)
+            return {}  # the table still shows the keys; the next request tries again
+        cached = _labels_of(schema)
+        setattr(request.app.state, SCHEMA_STATE, cached)
     return cached
 
 
-def _read_labels() -> dict[str, dict[str, dict[str, Any]]]:
-    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8-sig"))
+def _labels_of(schema: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     out: dict[str, dict[str, dict[str, Any]]] = {"zh": {}, "en": {}}
     for kind, group in GROUP_OF_KIND.items():
         items = schema.get(group, {}).get("items", {})
