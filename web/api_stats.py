@@ -20,7 +20,13 @@ from pydantic import BaseModel, Field
 
 from ..core.session_store import StoreUnavailable
 from ..core.umo import kind_of
-from .api_engine import EngineSummary, SafeJSONResponse, error_responses, status_body
+from .api_engine import (
+    EngineSummary,
+    SafeJSONResponse,
+    error_responses,
+    require_engine,
+    status_body,
+)
 from .errors import PanelError
 from .timefmt import panel_timezone, zone_label
 
@@ -87,7 +93,7 @@ def build_stats_router() -> APIRouter:
         """Sent, answered and caps reached per day in AstrBot's zone, oldest first, ending
         today, zero-filled."""
         deps = request.app.state.deps
-        engine = await _running_engine(deps)
+        engine = require_engine(request)
         try:
             series = await daily_series(deps.service.store, engine, days)
         except StoreUnavailable as exc:
@@ -98,18 +104,10 @@ def build_stats_router() -> APIRouter:
     async def overview(request: Request) -> dict[str, Any]:
         """The overview page's cards and timeline (what its script refreshes)."""
         deps = request.app.state.deps
-        await _running_engine(deps)
+        require_engine(request)
         return await overview_body(deps)
 
     return router
-
-
-async def _running_engine(deps: Any) -> Any:
-    engine = getattr(getattr(deps, "service", None), "engine", None)
-    if engine is None:
-        problem = (await status_body(deps, None))["engine_problem"]
-        raise PanelError(503, "engine_unavailable", problem)
-    return engine
 
 
 # --- gathering (the page uses the same functions) ------------------------------------------
