@@ -9,6 +9,7 @@ of the kinds in ``COUNTED_KINDS``, which outlive the pruned journal). ``SessionS
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -131,6 +132,7 @@ class _Db:
                 f"cannot create the folder {where} for the store ({exc}); "
                 "make sure it can be created and written by the user running AstrBot"
             ) from exc
+        _keep_private(where, self.path)
         moved = False
         problem = self._inspect_existing()
         if problem is not None:
@@ -145,6 +147,7 @@ class _Db:
                 found,
                 target,
             )
+            _keep_private(where, self.path)
         try:
             if self.conn is None:
                 self.conn = self._connect()
@@ -684,3 +687,18 @@ def _error_key(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno is not None:
         name = errno.errorcode.get(exc.errno, str(exc.errno))
     return f"{type(exc).__name__}:{name or exc}"
+
+
+def _keep_private(folder: Path, path: Path) -> None:
+    """The journal holds chat text: other local users must not read it.
+
+    The folder becomes 0700 and the database 0600 (created empty if missing, an empty
+    file is a new SQLite database); SQLite gives its -wal and -shm files the database's
+    mode. Best effort: a file system without Unix modes keeps its own rules.
+    """
+    with contextlib.suppress(OSError):
+        os.chmod(folder, 0o700)
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
