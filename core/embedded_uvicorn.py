@@ -10,16 +10,29 @@ import contextlib
 import logging
 import re
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import uvicorn
 from uvicorn.config import WS_PROTOCOLS
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 _WS_IMPL = "websockets-sansio" if "websockets-sansio" in WS_PROTOCOLS else "auto"
 
 _UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 _TOKEN_IN_TEXT = re.compile(r"(?i)(token=)[^&\s\"']+")
+# What any client can make uvicorn say, as often as it likes: about the client, not us.
+_CLIENT_FAULTS = frozenset(
+    {
+        "Invalid HTTP request received.",
+        "Invalid UTF-8 sequence received from client.",  # logged with a traceback
+        "Unsupported upgrade request.",
+    }
+)
+_LINES_PER_MINUTE = 10
+MAX_CONNECTIONS = 1000  # open sockets, HTTP and WebSocket; also uvicorn's limit_concurrency
+HEAD_TIMEOUT = 10.0  # seconds a new connection has to send its whole request head
 
 
 class _UvicornLogFilter(logging.Filter):
@@ -27,13 +40,29 @@ class _UvicornLogFilter(logging.Filter):
 
     uvicorn logs through fixed logger names; AstrBot forwards every logger to its
     console. INFO lines (a "connection open" per WebSocket, start/stop per reload)
-    are dropped; what remains has ``token=`` values masked.
+    and complaints about what a client sent are dropped, so a stranger cannot write
+    to the host's log; what remains is capped per minute and has ``token=`` values
+    masked.
     """
 
     marker = "proactive_chat_uvicorn_filter"
 
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._clock = clock
+        self._window_start = float("-inf")
+        self._in_window = 0
+
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
+            return False
+        if isinstance(record.msg, str) and record.msg in _CLIENT_FAULTS:
+            return False
+        now = self._clock()
+        if now - self._window_start >= 60.0:
+            self._window_start, self._in_window = now, 0
+        self._in_window += 1
+        if self._in_window > _LINES_PER_MINUTE:
             return False
         message = record.getMessage()
         if "token=" in message.lower():
@@ -57,6 +86,48 @@ def remove_uvicorn_log_filter() -> None:
             target.removeFilter(old)
 
 
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with two limits that a stranger would otherwise set.
+
+    uvicorn's ``limit_concurrency`` only answers 503 to a request: a socket that
+    never finishes its request head stays open for ever (slowloris), and enough of
+    them use up the host process's file descriptors, AstrBot's included. Here a
+    connection over ``MAX_CONNECTIONS`` is dropped at once, and one that has not sent
+    a whole request head within ``HEAD_TIMEOUT`` is closed. WebSockets are covered
+    after the upgrade by uvicorn's ping (20 s, then 20 s for the pong).
+    """
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._head_timer: asyncio.TimerHandle | None = None
+        if len(self.connections) > MAX_CONNECTIONS:
+            transport.abort()  # type: ignore[attr-defined]
+            return
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_overdue)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self, event: Any) -> None:
+        # The WebSocket protocol owns the socket from here (and never calls our
+        # connection_lost): a live timer would hold the app after the panel stopped.
+        self._cancel_head_timer()
+        super().handle_websocket_upgrade(event)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_overdue(self) -> None:
+        self._head_timer = None
+        transport = self.transport
+        # A request started (``cycle``) or an upgrade took the socket over: not ours.
+        if self.cycle is None and transport.get_protocol() is self and not transport.is_closing():
+            transport.close()
+
+
 class EmbeddedUvicorn(uvicorn.Server):
     """uvicorn without its process-level habits: the host owns signals and logging."""
 
@@ -66,6 +137,7 @@ class EmbeddedUvicorn(uvicorn.Server):
                 app,
                 log_config=None,  # never reconfigure the host's logging
                 access_log=False,
+                http=GuardedH11Protocol,
                 lifespan="off",
                 ws=_WS_IMPL,
                 ws_max_size=64 * 1024,
@@ -75,7 +147,7 @@ class EmbeddedUvicorn(uvicorn.Server):
                 server_header=False,
                 timeout_keep_alive=5,
                 timeout_graceful_shutdown=1,
-                limit_concurrency=1000,
+                limit_concurrency=MAX_CONNECTIONS,
                 h11_max_incomplete_event_size=16 * 1024,
             )
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 CLOSE_RELOADING = 1012  # "service restart": the page reconnects by itself
 CLOSE_POLICY = 1008
 CLOSE_TRY_AGAIN = 1013
+FLOOD_BURST = 30  # client frames allowed at once ...
+FLOOD_RATE = 2.0  # ... and per second after that
 
 
 class ConnectionRegistry:
@@ -51,6 +54,32 @@ class ConnectionRegistry:
             tasks.append(task)
         if tasks:
             await asyncio.wait(tasks, timeout=wait_seconds)
+
+
+async def read_until_flood(websocket: WebSocket) -> int | None:
+    """Read and ignore what the client sends; None when it leaves, 1008 when it floods.
+
+    The panel's sockets only talk server -> client, so a page never sends more than
+    a frame now and then; a client that does only costs the loop time.
+    """
+    tokens, last = float(FLOOD_BURST), time.monotonic()
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        now = time.monotonic()
+        tokens = min(float(FLOOD_BURST), tokens + (now - last) * FLOOD_RATE)
+        last = now
+        if tokens < 1.0:
+            return CLOSE_POLICY
+        tokens -= 1.0
+
+
+def flood_close(reader: asyncio.Task) -> tuple[int, str] | None:
+    """The close for a conversation whose reader caught a flood, else None."""
+    if reader.done() and not reader.cancelled() and reader.result() == CLOSE_POLICY:
+        return CLOSE_POLICY, "too many messages"
+    return None
 
 
 # What a socket's conversation returns: the close code and reason, or None for 1000.

@@ -23,17 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
 from .api_engine import status_body
-from .connections import CLOSE_POLICY, CLOSE_RELOADING, Talk, serve_socket
+from .connections import CLOSE_RELOADING, Talk, flood_close, read_until_flood, serve_socket
 
 SEND_TIMEOUT = 10.0
-FLOOD_BURST = 30  # client frames allowed at once ...
-FLOOD_RATE = 2.0  # ... and per second after that
 
 
 def build_events_router() -> APIRouter:
@@ -42,7 +39,7 @@ def build_events_router() -> APIRouter:
     @router.websocket("/ws/events")
     async def events_socket(websocket: WebSocket) -> None:
         deps = websocket.app.state.deps
-        await serve_socket(websocket, deps.connections, _read_client, _talk_for(deps))
+        await serve_socket(websocket, deps.connections, read_until_flood, _talk_for(deps))
 
     return router
 
@@ -63,8 +60,8 @@ def _talk_for(deps: Any) -> Talk:
         finally:
             if subscription is not None:
                 subscription.close()
-        if reader.done() and reader.result() == CLOSE_POLICY:
-            return CLOSE_POLICY, "too many messages"
+        if flooded := flood_close(reader):
+            return flooded
         if not reader.done():
             return CLOSE_RELOADING, "the engine stopped"
         return None
@@ -87,21 +84,6 @@ async def _forward(websocket: WebSocket, subscription: Any, reader: asyncio.Task
         await _send(websocket, event)
         if event.get("type") == "closed":
             return
-
-
-async def _read_client(websocket: WebSocket) -> int | None:
-    """Read and ignore what the client sends; None when it leaves, 1008 when it floods."""
-    tokens, last = float(FLOOD_BURST), time.monotonic()
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return None
-        now = time.monotonic()
-        tokens = min(float(FLOOD_BURST), tokens + (now - last) * FLOOD_RATE)
-        last = now
-        if tokens < 1.0:
-            return CLOSE_POLICY
-        tokens -= 1.0
 
 
 async def _send(websocket: WebSocket, event: dict[str, Any]) -> None:

@@ -4,7 +4,8 @@ Protocol (server -> client, JSON text frames):
 ``{"type": "hello", "first_seq", "next_seq", "resumed", "stream"}`` once, then
 ``{"type": "lines", "lines": [...]}`` batches and ``{"type": "gap", "missed": n}``
 when this client lost lines. ``?since=<seq>`` resumes after the last line the
-client received. Close 1012 means the plugin is reloading: reconnect.
+client received. Close 1012 means the plugin is reloading: reconnect. Close 1008
+"too many messages" ends a client that floods frames (it has nothing to say).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 from fastapi import APIRouter, WebSocket
 
 from ..core.log_ring import LogFilter
-from .connections import serve_socket
+from .connections import flood_close, read_until_flood, serve_socket
 
 REPLAY_LINES = 1000
 READ_BATCH = 1000
@@ -29,20 +30,13 @@ def build_ws_router() -> APIRouter:
     async def logs_socket(websocket: WebSocket) -> None:
         deps = websocket.app.state.deps
 
-        async def talk(websocket: WebSocket, reader: asyncio.Task) -> None:
+        async def talk(websocket: WebSocket, reader: asyncio.Task) -> tuple[int, str] | None:
             await _stream(websocket, deps.log_stream.ring, reader)
+            return flood_close(reader)
 
-        await serve_socket(websocket, deps.connections, _until_disconnect, talk)
+        await serve_socket(websocket, deps.connections, read_until_flood, talk)
 
     return router
-
-
-async def _until_disconnect(websocket: WebSocket) -> None:
-    """Read (and ignore) what the client sends, until it goes away."""
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
 
 
 async def _stream(websocket: WebSocket, ring, reader: asyncio.Task) -> None:

@@ -20,26 +20,9 @@ from harness import panel_browser as pb
 
 pytestmark = [pytest.mark.browser, pytest.mark.host]
 
-# Each sets window.__pwn if it is ever parsed as HTML or followed as a URL.
-HOSTILE = [
-    "<script>window.__pwn='script'</script>",
-    "<img src=x onerror=\"window.__pwn='img'\">",
-    '"><svg onload="window.__pwn=\'svg\'">',
-    "javascript:window.__pwn='href'",
-    "</script><script>window.__pwn='json'</script>",
-]
+HOSTILE = pb.HOSTILE
 HOSTILE_TEXT = " ".join(HOSTILE)
-
-INJECTED = """() => ({
-  pwn: window.__pwn || null,
-  nodes: [...document.querySelectorAll(
-    "script:not([src]):not([type='application/json']), img[onerror], svg[onload], [onerror], [onload], a[href^='javascript:' i]"
-  )].map(n => n.outerHTML.slice(0, 120)),
-})"""
-
-
-async def injected(page: Any) -> dict:
-    return await page.evaluate(INJECTED)
+injected = pb.injected
 
 
 async def toast_texts(page: Any, kind: str = "") -> list[str]:

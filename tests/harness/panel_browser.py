@@ -369,6 +369,30 @@ async def tab_until(page: Any, selector: str, max_tabs: int = 80) -> int | None:
 RIG_PASSWORD = "Panel-Browser-Passw0rd-7"
 RIG_ZONE = "Asia/Shanghai"  # AstrBot's zone; the browser contexts run in America/New_York
 RIG_MODEL_TEXT = "Scripted hello from the model"
+# Hostile text (chat names, model answers, log lines...): each sets window.__pwn if it
+# is ever parsed as HTML or followed as a URL.
+HOSTILE = [
+    "<script>window.__pwn='script'</script>",
+    "<img src=x onerror=\"window.__pwn='img'\">",
+    '"><svg onload="window.__pwn=\'svg\'">',
+    "javascript:window.__pwn='href'",
+    "</script><script>window.__pwn='json'</script>",
+]
+
+INJECTED = """() => ({
+  pwn: window.__pwn || null,
+  nodes: [...document.querySelectorAll(
+    "script:not([src]):not([type='application/json']), img[onerror], svg[onload], [onerror], [onload], a[href^='javascript:' i]"
+  )].map(n => n.outerHTML.slice(0, 120)),
+})"""
+
+
+async def injected(page: Any) -> dict:
+    """``pwn``: what a hostile text set, if any ran; ``nodes``: markup that should not be
+    in the page (inline scripts, event handler attributes, ``javascript:`` links)."""
+    return await page.evaluate(INJECTED)
+
+
 # A chat user's name that must stay text: if a page parses it as HTML, #pc-xss exists.
 XSS_NAME = 'Alice <img src="x" id="pc-xss">'
 CROWD = 60  # extra listed sessions, made only on demand: more than one page (50)

@@ -28,6 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 class _Observer:
     """A subprocess that runs until ``stop()`` and then prints its JSON result."""
 
+    module = "tests.harness.probes"
     mode = ""
 
     def __init__(self, *args: str) -> None:
@@ -37,7 +38,7 @@ class _Observer:
 
     def start(self, ready_timeout: float = 20.0) -> _Observer:
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.harness.probes", self.mode, *self._args],
+            [sys.executable, "-m", self.module, self.mode, *self._args],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -27,7 +27,7 @@ from proactive_chat.core.log_stream import LogStream
 from proactive_chat.core.service import ProactiveService
 from proactive_chat.web.app import AppDeps, create_app
 from proactive_chat.web.auth import PanelAuth
-from proactive_chat.web.ws_events import FLOOD_BURST
+from proactive_chat.web.connections import FLOOD_BURST
 
 PASSWORD = "Events-Passw0rd"
 ALICE = "test:FriendMessage:alice"

@@ -18,6 +18,7 @@ from proactive_chat.core.log_ring import LogRing
 from proactive_chat.core.log_stream import LogStream
 from proactive_chat.web.app import AppDeps, create_app
 from proactive_chat.web.auth import COOKIE_NAME, PanelAuth
+from proactive_chat.web.connections import FLOOD_BURST
 
 PASSWORD = "Ws-Passw0rd"
 
@@ -229,6 +230,30 @@ async def test_filters_apply_to_the_stream(panel):
         await recv_json(ws)
         assert [ln["text"] for ln in await recv_lines(ws, 1)] == ["plugin error"]
         await assert_quiet(ws)
+
+
+async def test_a_flooding_client_is_closed_with_1008(panel):
+    panel.add(2)
+    async with connect(panel.url(f"?token={panel.token()}")) as ws:
+        assert (await recv_json(ws))["type"] == "hello"
+        for _ in range(FLOOD_BURST + 20):
+            await ws.send("ping")
+        with pytest.raises(ConnectionClosed) as caught:
+            async with asyncio.timeout(3):
+                while True:
+                    await ws.recv()
+    assert (caught.value.rcvd.code, caught.value.rcvd.reason) == (1008, "too many messages")
+    assert len(panel.deps.connections) == 0
+
+
+async def test_a_few_client_messages_are_ignored(panel):
+    async with connect(panel.url(f"?token={panel.token()}")) as ws:
+        await recv_json(ws)
+        for text in ("ping", '{"type": "subscribe"}', "[" * 1000):
+            await ws.send(text)
+        await assert_quiet(ws)
+        panel.add(1)
+        assert [ln["seq"] for ln in await recv_lines(ws, 1)] == [1]
 
 
 async def test_close_all_closes_clients_with_1012(panel):
