@@ -25,12 +25,15 @@ HISTORY_USER_NOTE = "[主动消息：这次是你主动找对方聊天 / You sta
 
 
 class ComposeError(Exception):
-    """Why no message could be written; ``kind`` is a journal kind."""
+    """Why no message could be written; ``kind`` is a journal kind, ``advice`` what
+    the user can do about it."""
 
-    def __init__(self, kind: str, reason: str) -> None:
+    def __init__(self, kind: str, reason: str, *, provider_id: str = "", advice: str = "") -> None:
         super().__init__(reason)
         self.kind = kind
         self.reason = reason
+        self.provider_id = provider_id
+        self.advice = advice
 
 
 @dataclass(slots=True)
@@ -70,9 +73,17 @@ class MessageComposer:
             except TimeoutError:
                 last_error = f"timed out after {self.timeout_seconds:g} s"
                 kind = "llm_failed"
+                advice = (
+                    f"make sure the chat model {provider_id} is reachable and answers in "
+                    "time, or raise llm_timeout_seconds in the plugin's engine settings"
+                )
             except Exception as exc:  # a provider may raise anything
                 last_error = f"{type(exc).__name__}: {exc}"[:300]
                 kind = "llm_failed"
+                advice = (
+                    f"check the chat model {provider_id} in AstrBot's dashboard "
+                    "(API key, endpoint, model name, quota)"
+                )
             else:
                 text = _answer_text(response)
                 if text:
@@ -85,7 +96,13 @@ class MessageComposer:
                     )
                 last_error = "the model answered nothing usable"
                 kind = "llm_empty"
-            logger.info(
+                advice = (
+                    f"check the chat model {provider_id} in AstrBot's dashboard and try the "
+                    "proactive prompt in a normal chat (a content filter or a very low "
+                    "max tokens setting gives empty answers)"
+                )
+            # The engine logs the outcome once per cause; each attempt is detail.
+            logger.debug(
                 "%s Model %s failed for %s (attempt %d): %s",
                 LOG_PREFIX,
                 provider_id,
@@ -93,7 +110,9 @@ class MessageComposer:
                 attempt,
                 last_error,
             )
-        raise ComposeError(kind, f"{provider_id}: {last_error}")
+        raise ComposeError(
+            kind, f"{provider_id}: {last_error}", provider_id=provider_id, advice=advice
+        )
 
     async def remember(self, umo: str, conversation_id: str | None, text: str) -> None:
         """Add the exchange to the session's conversation (best effort, logged)."""
@@ -125,6 +144,7 @@ class MessageComposer:
             raise ComposeError(
                 "no_provider",
                 "no chat model is set for this session (AstrBot dashboard > model providers)",
+                advice="choose a chat model in AstrBot's dashboard (model providers)",
             )
         return provider
 

@@ -36,6 +36,7 @@ from .engine_types import (
     SessionState,
 )
 from .event_hub import EventHub
+from .failure_log import FailureLog, model_source, platform_source
 from .planning import (
     is_capped,
     plan_after,
@@ -44,6 +45,7 @@ from .planning import (
     spread_missed,
 )
 from .prompt_template import describe_elapsed, fill_prompt, format_local_time
+from .sender import platform_advice
 from .trigger_scheduler import TriggerScheduler
 from .umo import GROUP, kind_of, parse_umo
 
@@ -56,6 +58,10 @@ READY_MAX_WAIT_SECONDS = 120.0
 RESTORE_CHUNK = 1000  # sessions handled per loop turn at start (keeps the loop free)
 SESSION_EVENT_INTERVAL = 0.5
 USER_SPOKE = "the user spoke while the message was being written"
+STOPPED_BEFORE_SENT = (
+    "not sent: the plugin stopped (reload or shutdown) before the message was written; "
+    "press send now again"
+)
 STORE_NOT_SAVED = (
     "not sent: the plugin's store could not save the plan first (see the warning in "
     "the log), and sending without it could send the message twice"
@@ -129,7 +135,8 @@ class ProactiveEngine:
         self.sessions: dict[str, SessionState] = {}
         self.overrides: dict[str, dict] = {}
         self._effective: dict[str, SessionSettings] = {}
-        self._failures: dict[str, int] = {}
+        self._failures: dict[str, int] = {}  # failures in a row per session (back-off)
+        self.failure_log = FailureLog()
         self._deliveries: dict[str, _Delivery] = {}
         self._due: collections.deque[str] = collections.deque()
         self._due_set: set[str] = set()
@@ -176,6 +183,8 @@ class ProactiveEngine:
         self._hurry.set()
         self._due.clear()
         self._due_set.clear()
+        for umo in self._manual:  # accepted "send now" that no worker took yet
+            self.journal(umo, "cancelled", STOPPED_BEFORE_SENT)
         self._manual.clear()
         self._due_signal.set()  # idle workers wake up and see running is False
         sending = [d.done for d in self._deliveries.values() if d.sending and d.done]
@@ -264,6 +273,7 @@ class ProactiveEngine:
         state.last_user_at = now
         state.last_activity_at = now
         self._failures.pop(umo, None)
+        self.failure_log.forget(umo)
         self._abort_writing(umo, USER_SPOKE)  # the user spoke first: do not send
         if state.unanswered:
             self.journal(umo, "answered", f"replied after {state.unanswered} message(s)")
@@ -439,7 +449,15 @@ class ProactiveEngine:
         delivery = _Delivery(fired_at=now, manual=manual, done=asyncio.Event())
         problem = self.sender.platform_problem(umo)
         if problem is not None:
-            return self._failed(state, settings, "platform_skipped", problem, delivery)
+            return self._failed(
+                state,
+                settings,
+                "platform_skipped",
+                problem,
+                delivery,
+                source=platform_source(umo),
+                advice=platform_advice(umo),
+            )
         self.journal(umo, "fired", "manual trigger" if manual else state.next_reason or "planned")
         self._deliveries[umo] = delivery
         try:
@@ -468,15 +486,35 @@ class ProactiveEngine:
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if not self.running or (task is not None and task.cancelling()):
-                raise  # the engine is stopping: the plan stays for the next start
+                # The engine is stopping: a plan stays for the next start, a manual
+                # "send now" has none, so say it was not sent.
+                if delivery.manual:
+                    self.journal(umo, "cancelled", STOPPED_BEFORE_SENT)
+                raise
             self.journal(umo, "cancelled", delivery.cancel_reason or "cancelled while writing")
             return "cancelled"
         except ComposeError as exc:
-            return self._failed(state, settings, exc.kind, exc.reason, delivery)
+            return self._failed(
+                state,
+                settings,
+                exc.kind,
+                exc.reason,
+                delivery,
+                source=model_source(exc.provider_id),
+                advice=exc.advice,
+            )
         except Exception as exc:  # a provider or AstrBot raising something unexpected
-            logger.exception("%s Writing a message for %s failed", LOG_PREFIX, umo)
             reason = f"{type(exc).__name__}: {exc}"[:300]
-            return self._failed(state, settings, "llm_failed", reason, delivery)
+            return self._failed(
+                state,
+                settings,
+                "llm_failed",
+                reason,
+                delivery,
+                source=model_source(""),
+                advice="this looks like a bug; please report it with this log",
+                exc_info=exc,
+            )
         # Things may have changed while the model was writing.
         settings = self.settings_for(umo, state.kind)
         if (state.last_user_at or 0) > delivery.fired_at:
@@ -494,15 +532,27 @@ class ProactiveEngine:
         self._touch(state)
         if not await self.store.flush():
             state.unanswered -= 1
-            return self._failed(state, settings, "send_failed", STORE_NOT_SAVED, delivery)
+            # The store has logged why, with what to do, once: journal and retry only.
+            return self._failed(
+                state, settings, "send_failed", STORE_NOT_SAVED, delivery, log=False
+            )
         outcome = await self.sender.send(umo, result.text, settings, hurry=self._hurry)
         now = self.clock()
         user_spoke = (state.last_user_at or 0) > delivery.fired_at
         if not outcome.ok:
             if not user_spoke:
                 state.unanswered = max(0, state.unanswered - 1)
-            return self._failed(state, settings, outcome.kind, outcome.reason, delivery)
+            return self._failed(
+                state,
+                settings,
+                outcome.kind,
+                outcome.reason,
+                delivery,
+                source=platform_source(umo),
+                advice=outcome.advice,
+            )
         self._failures.pop(umo, None)
+        self.failure_log.worked(result.provider_id, umo)
         state.last_bot_at = now
         state.last_activity_at = now
         state.sent_total += 1
@@ -568,28 +618,54 @@ class ProactiveEngine:
         kind: str,
         reason: str,
         delivery: _Delivery,
+        *,
+        source: str = "",
+        advice: str = "",
+        log: bool = True,
+        exc_info: BaseException | None = None,
     ) -> str:
-        """Journal a failure and re-plan with back-off (never a tight loop). Not
-        re-planned: a manual "send now" for a session that is paused or not served, and
-        a session whose user spoke meanwhile (their message planned what comes next)."""
+        """Journal a failure and re-plan with back-off (never a tight loop); log it once
+        per cause (``source``: what failed). Not re-planned: a manual "send now" for a
+        session that is paused or not served, and a session whose user spoke meanwhile
+        (their message planned what comes next)."""
         self.counters[kind] += 1
         self.journal(state.umo, kind, reason)
         user_spoke = (state.last_user_at or 0) > delivery.fired_at
         unserved = state.paused or not self._served(state.umo, state.kind, settings)
         if user_spoke or (delivery.manual and unserved):
-            logger.warning("%s %s for %s: %s", LOG_PREFIX, kind, state.umo, reason)
+            if log:
+                self.failure_log.failed(
+                    kind,
+                    source,
+                    state.umo,
+                    reason,
+                    advice,
+                    now=self.clock(),
+                    retry_in=None,
+                    exc_info=exc_info,
+                )
             if unserved and state.phase in (PHASE_PLANNED, PHASE_SILENCE) and not user_spoke:
                 self._set_idle(state, None, "")
             self._touch(state)
             return kind
         failures = self._failures.get(state.umo, 0) + 1
         self._failures[state.umo] = failures
-        if failures == 1:
-            logger.warning("%s %s: %s (%s); will retry later", LOG_PREFIX, state.umo, kind, reason)
+        now = self.clock()
         delay = retry_delay_seconds(failures, settings.schedule)
         at, moved = shift_out_of_quiet(
-            self.clock() + delay, settings.schedule.quiet_hours, self.timezone, self.rng
+            now + delay, settings.schedule.quiet_hours, self.timezone, self.rng
         )
+        if log:
+            self.failure_log.failed(
+                kind,
+                source,
+                state.umo,
+                reason,
+                advice,
+                now=now,
+                retry_in=at - now,
+                exc_info=exc_info,
+            )
         self._set_planned(state, at, "retry", moved=moved, journal=False)
         self.journal(state.umo, "retry", f"retry #{failures} after {kind}", at=at)
         self._touch(state)

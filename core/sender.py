@@ -21,6 +21,26 @@ logger = logging.getLogger("astrbot")
 
 TTS_TIMEOUT_SECONDS = 60.0
 SEND_TIMEOUT_SECONDS = 30.0
+NO_PLATFORM_FOR_SESSION = "AstrBot found no platform for this session"
+
+
+def platform_advice(umo: str) -> str:
+    """What to do when the session's platform is missing or cannot push messages."""
+    platform_id = umo.split(":", 1)[0]
+    return (
+        f"enable the platform {platform_id} in AstrBot's dashboard, or take the session off "
+        "the list if that platform cannot start conversations"
+    )
+
+
+def send_advice(umo: str, reason: str) -> str:
+    platform_id = umo.split(":", 1)[0]
+    if reason == NO_PLATFORM_FOR_SESSION:  # it went away while the message was written
+        return platform_advice(umo)
+    return (
+        f"check that the platform {platform_id} is connected and logged in "
+        "(AstrBot's dashboard and its log say why it refused)"
+    )
 
 
 @dataclass(slots=True)
@@ -30,6 +50,7 @@ class SendResult:
     reason: str = ""
     parts: int = 0
     tts: bool = False
+    advice: str = ""  # what the user can do about a failure
 
 
 class MessageSender:
@@ -64,7 +85,7 @@ class MessageSender:
         """Send ``text``; ``hurry`` set (plugin stopping) skips the pauses."""
         problem = self.platform_problem(umo)
         if problem is not None:
-            return SendResult(False, "platform_skipped", problem)
+            return SendResult(False, "platform_skipped", problem, advice=platform_advice(umo))
         spoke = False
         if settings.tts.enable_tts:
             spoke = await self._try_tts(umo, text)
@@ -80,7 +101,7 @@ class MessageSender:
             ok, reason = await self._send_text(umo, part)
             if not ok:
                 if sent == 0 and not spoke:
-                    return SendResult(False, "send_failed", reason)
+                    return SendResult(False, "send_failed", reason, advice=send_advice(umo, reason))
                 logger.warning(
                     "%s Part %d/%d to %s was not sent: %s",
                     LOG_PREFIX,
@@ -106,7 +127,7 @@ class MessageSender:
         except Exception as exc:
             return False, f"{type(exc).__name__}: {exc}"[:300]
         if delivered is False:
-            return False, "AstrBot found no platform for this session"
+            return False, NO_PLATFORM_FOR_SESSION
         return True, ""
 
     async def _try_tts(self, umo: str, text: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Callable, MutableMapping
 from datetime import tzinfo
@@ -19,6 +20,7 @@ from .composer import MessageComposer
 from .constants import LOG_PREFIX
 from .engine import ProactiveEngine
 from .engine_config import SCHEMA_GROUPS, parse_plugin_config, validate_config_update
+from .engine_types import PluginSettings
 from .sender import MessageSender
 from .session_store import SessionStore, StoreUnavailable
 
@@ -28,6 +30,7 @@ STORE_FILE_NAME = "proactive_chat.db"
 ENGINE_STOP_SECONDS = 3.5  # the engine lets a send in progress finish for 2 s
 STORE_CLOSE_SECONDS = 4.0  # final flush and thread end (the store bounds them at 3 s)
 PRUNE_INTERVAL_SECONDS = 3600.0
+STORE_RETRY_SECONDS = (5.0, 15.0, 45.0, 120.0)  # then every 2 min while the store stays shut
 
 
 def resolve_timezone(name: object) -> tzinfo | None:
@@ -64,6 +67,7 @@ class ProactiveService:
         self.engine: ProactiveEngine | None = None
         self._is_ready = is_ready
         self._prune_task: asyncio.Task | None = None
+        self._reopen_task: asyncio.Task | None = None
         self._config_lock = asyncio.Lock()
         self.problem: str | None = None  # why the engine is not running, for the panel
 
@@ -86,8 +90,40 @@ class ProactiveService:
             await self.store.open()
         except StoreUnavailable as exc:
             self.problem = str(exc)
-            logger.error("%s %s Proactive messages are off until this is fixed.", LOG_PREFIX, exc)
+            logger.error(
+                "%s %s. Proactive messages are off until this is fixed; the plugin tries "
+                "again by itself (every 2 minutes at most).",
+                LOG_PREFIX,
+                exc,
+            )
+            self._reopen_task = asyncio.create_task(self._reopen(timezone), name="pc-reopen")
             return
+        await self._start_engine(settings, timezone)
+
+    async def _reopen(self, timezone: tzinfo | None) -> None:
+        """Open the store once its disk is fixed, then start the engine (logged once)."""
+        for attempt in itertools.count():
+            await asyncio.sleep(STORE_RETRY_SECONDS[min(attempt, len(STORE_RETRY_SECONDS) - 1)])
+            try:
+                await self.store.open()
+            except StoreUnavailable:
+                continue  # logged once, at start
+            except Exception:
+                logger.exception("%s Opening the store failed unexpectedly.", LOG_PREFIX)
+                return
+            break
+        logger.info(
+            "%s The store %s opened; proactive messages are on.", LOG_PREFIX, self.store.path
+        )
+        self.problem = None
+        try:
+            settings, _problems = await asyncio.to_thread(parse_plugin_config, dict(self.config))
+            await self._start_engine(settings, timezone)
+        except Exception as exc:
+            self.problem = f"start-up failed: {exc}"
+            logger.exception("%s The proactive engine could not start.", LOG_PREFIX)
+
+    async def _start_engine(self, settings: PluginSettings, timezone: tzinfo | None) -> None:
         self.store.start()
         engine = ProactiveEngine(
             settings=settings,
@@ -113,11 +149,13 @@ class ProactiveService:
     async def stop(self) -> None:
         """Engine first (bounded), then the store (bounded on its own), so the final
         flush runs even when a platform ignores the engine's stop."""
-        if self._prune_task is not None:
-            self._prune_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._prune_task
-            self._prune_task = None
+        for name in ("_reopen_task", "_prune_task"):
+            task = getattr(self, name)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                setattr(self, name, None)
         engine, self.engine = self.engine, None
         if engine is not None:
             await self._bounded(engine.stop(), ENGINE_STOP_SECONDS, "the engine")

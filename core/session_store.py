@@ -354,13 +354,18 @@ class SessionStore:
         """Entries newest first; page on with ``before_id`` = the last id seen.
 
         ``since`` is inclusive, ``until`` exclusive; ``kinds=()`` matches nothing.
+        Entries that could not be saved yet (a full or read-only disk) are included.
         """
         where = _journal_where(umo, kinds, since, until, before_id)
         if where is None:
             return []
-        await self.flush()
+        saved = await self.flush()
         limit = max(1, min(MAX_QUERY_LIMIT, int(limit)))
-        return await self._checked(self._db.query, where[0], where[1], limit)
+        stored = await self._checked(self._db.query, where[0], where[1], limit)
+        if saved:
+            return stored
+        unsaved = self._unsaved(umo, kinds, since, until, before_id)
+        return (unsaved + stored)[:limit]  # every unsaved id is newer than the stored ones
 
     async def count_journal(
         self,
@@ -374,8 +379,30 @@ class SessionStore:
         where = _journal_where(umo, kinds, since, until, before_id)
         if where is None:
             return 0
-        await self.flush()
-        return await self._checked(self._db.count, where[0], where[1])
+        saved = await self.flush()
+        stored = await self._checked(self._db.count, where[0], where[1])
+        return stored if saved else stored + len(self._unsaved(umo, kinds, since, until, before_id))
+
+    def _unsaved(
+        self,
+        umo: str | None,
+        kinds: Collection[str] | None,
+        since: float | None,
+        until: float | None,
+        before_id: int | None,
+    ) -> list[JournalEntry]:
+        """Buffered entries matching the filter, newest first: while writes fail they
+        are the ones that say why messages are held back, so the panel must see them."""
+        wanted = None if kinds is None else set(_kind_list(kinds))
+        return [
+            e
+            for e in reversed(self._journal)
+            if (umo is None or e.umo == umo)
+            and (wanted is None or e.kind in wanted)
+            and (since is None or e.at >= since)
+            and (until is None or e.at < until)
+            and (before_id is None or (e.id or 0) < before_id)
+        ]
 
     async def journal_daily_counts(
         self, *, since: float, utc_offset_seconds: int, kinds: Collection[str]

@@ -49,8 +49,9 @@ Usage (fixtures in tests/conftest.py)::
 
 ``ScriptedChatProvider``: every ``text_chat`` / ``text_chat_stream`` call is recorded
 as a ``ChatCall`` in ``provider.calls``. Answers come from a FIFO script of ``Reply``
-steps (``answer``, ``fail``, ``empty``, ``hang``, ``then``); with the script empty it
-answers ``default`` or, by default, ``"test reply #n"`` (n = 1-based call number).
+steps (``answer``, ``fail``, ``empty``, ``hang``, ``then``); ``route(marker, reply)``
+answers every call whose text contains ``marker`` with ``reply``, before the script (one
+session failing while the others are answered); with the script empty it answers ``default`` or, by default, ``"test reply #n"`` (n = 1-based call number).
 Delays and hangs are plain awaits, so cancelling the caller cancels them; ``release()``
 ends hung calls, ``terminate()`` (host shutdown) cancels them.
 
@@ -285,6 +286,7 @@ class ScriptedChatProvider(Provider):
         self.calls: list[ChatCall] = []
         self.script: list[Reply] = []
         self.default: Reply | None = None
+        self.routes: dict[str, Reply] = {}
         self._hung: list[asyncio.Future] = []
         self.terminated = False
 
@@ -314,6 +316,15 @@ class ScriptedChatProvider(Provider):
         self.default = Reply(text=reply) if isinstance(reply, str) else reply
         return self
 
+    def route(self, marker: str, reply: Reply | str | None) -> ScriptedChatProvider:
+        """Every call whose text contains ``marker`` gets ``reply``, before the script
+        (None removes the route): one session's calls fail while others are answered."""
+        if reply is None:
+            self.routes.pop(marker, None)
+        else:
+            self.routes[marker] = Reply(text=reply) if isinstance(reply, str) else reply
+        return self
+
     def release(self) -> int:
         """End every hung call (each answers its default text). Returns how many."""
         hung, self._hung = [f for f in self._hung if not f.done()], []
@@ -325,6 +336,7 @@ class ScriptedChatProvider(Provider):
         self.calls.clear()
         self.script.clear()
         self.default = None
+        self.routes.clear()
         self.release()
 
     # inspection --------------------------------------------------------------------
@@ -450,7 +462,10 @@ class ScriptedChatProvider(Provider):
         return call
 
     async def _answer(self, call: ChatCall) -> LLMResponse:
-        step = self.script.pop(0) if self.script else (self.default or Reply())
+        seen = call.text if self.routes else ""
+        step = next((r for m, r in self.routes.items() if m in seen), None)
+        if step is None:
+            step = self.script.pop(0) if self.script else (self.default or Reply())
         try:
             if step.delay:
                 await asyncio.sleep(step.delay)

@@ -1204,3 +1204,28 @@ async def test_daily_totals_fail_like_other_store_calls(db_path, clock, monkeypa
         await s.close()
     with pytest.raises(StoreUnavailable):
         await totals(s, 0, 1)
+
+
+async def test_the_journal_shows_entries_a_failing_disk_has_not_saved_yet(store):
+    from harness.faults import sqlite_read_only
+
+    # Found by tests/host/test_faults_host.py: with the disk full or read-only, the journal
+    # (the panel's) showed nothing that happened since, not even why messages were held back.
+    saved = [store.append_journal(entry(float(n))) for n in range(3)]
+    assert await store.flush()
+    await sqlite_read_only(store, True)
+    unsaved = [store.append_journal(entry(float(n), kind="send_failed")) for n in range(3, 6)]
+    newest_first = [e.id for e in (saved + unsaved)[::-1]]
+    assert [e.id for e in await store.query_journal()] == newest_first
+    page = await store.query_journal(limit=2)
+    rest = await store.query_journal(before_id=page[-1].id, limit=10)
+    assert [e.id for e in page + rest] == newest_first
+    assert [e.id for e in await store.query_journal(kinds=["send_failed"], since=4.0)] == [
+        unsaved[2].id,
+        unsaved[1].id,
+    ]
+    assert await store.count_journal() == 6
+    assert await store.count_journal(kinds=["planned"]) == 3
+    await sqlite_read_only(store, False)
+    assert await store.flush()
+    assert [e.id for e in await store.query_journal()] == newest_first
