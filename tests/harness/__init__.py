@@ -3,11 +3,20 @@
 Import as ``harness`` (tests/ is on sys.path via tests/conftest.py). Nothing in this
 package imports astrbot at import time: see inprocess.py for why.
 
-- roots.py: ``make_astrbot_root``, ``free_port``, plugin config file helpers.
+- roots.py: ``make_astrbot_root``, ``free_port``, plugin config file helpers,
+  ``place_plugin`` / ``copy_plugin`` (a copy in the root, for uninstall and update).
 - inprocess.py: ``InProcessHost``, the core booted inside the test process.
 - process.py: ``AstrBotProcess``, ``astrbot run`` as a subprocess + dashboard API.
 - waiting.py: ``wait_for`` / ``async_wait_for``.
 - dummy_plugin.py: a stand-in plugin with the same name, for proving the harness.
+- panel_client.py: ``PanelClient`` (the admin API from outside, logged in, an open
+  page's WebSockets) and port checks (``panel_answers``, ``port_refuses``, ...).
+- plugin_market.py: ``LocalPluginMarket``, a registry and zip on 127.0.0.1 so that
+  AstrBot's own plugin update runs offline.
+- panel_server.py: ``PanelServer``, the panel over a real service on real uvicorn in a
+  thread of its own (for synchronous clients); api_fuzz.py: schemathesis runs over it.
+- faults.py: a private plugin data folder on a tmpfs (a real full or read-only disk),
+  SQLite-level store faults, ``EngineClock`` (an engine's clock ahead of real time).
 """
 
 from .roots import PLUGIN_NAME, REPO_ROOT, free_port, make_astrbot_root, read_plugin_config

@@ -351,13 +351,16 @@ class _Handler(BaseHTTPRequestHandler):
     # -- responses -----------------------------------------------------------------
     def _json(self, status: int, payload: dict) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
         self.close_connection = True
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client is gone (a test killed AstrBot mid-request)
 
     def _stream(self, text: str, model: str, reply: Reply, req: RecordedRequest) -> None:
         fake = self.server.fake

@@ -14,7 +14,12 @@ Dashboard facts (astrbot 4.29.3, astrbot/dashboard/api):
 - ``PATCH /api/v1/plugins/enabled`` ``{"plugin_id": <name>, "enabled": bool}``.
 - ``POST /api/v1/plugins/reload`` ``{"plugin_id": <name>}``.
 - ``GET /api/v1/plugins/config?plugin_id=<name>`` -> ``data.config`` is the live config.
-- ``GET /api/v1/plugins/<name>`` -> plugin detail (``activated`` etc.).
+- ``GET /api/v1/plugins/<name>`` -> plugin detail (``activated``, ``version`` etc.).
+- ``DELETE /api/v1/plugins/<name>`` ``{"delete_config": bool, "delete_data": bool}``:
+  uninstall (terminate, unbind, delete the plugin folder, then the config file and
+  ``data/plugin_data/<name>`` when asked).
+- ``POST /api/v1/plugins/<name>/source`` binds a market source; ``POST
+  /api/v1/plugins/<name>/update`` updates from it (see harness.plugin_market).
 """
 
 from __future__ import annotations
@@ -90,8 +95,11 @@ class AstrBotProcess:
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> AstrBotProcess:
-        if self.popen is not None:
-            raise RuntimeError("already started")
+        """Start ``astrbot run``; again after ``kill()`` or ``stop()`` (same root, same
+        ports: a restart). ``log_text()`` then shows the new run only."""
+        if self.alive():
+            raise RuntimeError("already running")
+        self.token = None
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ASTRBOT_", "DASHBOARD_"))}
         env.update(OFFLINE_ENV)
         env.update(
@@ -178,6 +186,17 @@ class AstrBotProcess:
                 self.popen.wait(wait)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, signal.SIGKILL)  # stragglers left in its group
+        _live.discard(self)
+        return self.popen.returncode
+
+    def kill(self, timeout: float = 10.0) -> int | None:
+        """``kill -9`` of the whole process group, at once: no terminate(), no flush.
+        Returns when the child is reaped (its exit code, -9)."""
+        if self.popen is None:
+            return None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(timeout)
         _live.discard(self)
         return self.popen.returncode
 
@@ -296,6 +315,29 @@ class AstrBotProcess:
     def reload_plugin(self, timeout: float = 30.0) -> dict:
         body = {"plugin_id": self.plugin_name}
         return self.api("POST", "/plugins/reload", json=body, timeout=timeout)
+
+    def uninstall_plugin(
+        self, *, delete_config: bool = False, delete_data: bool = False, timeout: float = 30.0
+    ) -> dict:
+        """``DELETE /plugins/<name>``: terminate, unbind, delete the plugin folder, and
+        with the flags ``data/config/<name>_config.json`` and ``data/plugin_data/<name>``."""
+        body = {"delete_config": delete_config, "delete_data": delete_data}
+        return self.api("DELETE", f"/plugins/{self.plugin_name}", json=body, timeout=timeout)
+
+    def bind_market_source(self, registry_url: str, market_plugin_id: str) -> dict:
+        """``POST /plugins/<name>/source``: update this plugin from ``registry_url``
+        (a market registry JSON) from now on."""
+        body = {
+            "install_method": "market",
+            "registry_url": registry_url,
+            "market_plugin_id": market_plugin_id,
+        }
+        return self.api("POST", f"/plugins/{self.plugin_name}/source", json=body)
+
+    def update_plugin(self, timeout: float = 60.0) -> dict:
+        """``POST /plugins/<name>/update``, the dashboard's Update button: download from
+        the bound source, replace the folder, reload, and reload once more."""
+        return self.api("POST", f"/plugins/{self.plugin_name}/update", json={}, timeout=timeout)
 
 
 def _ok(r: httpx.Response) -> dict:

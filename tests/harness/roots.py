@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -43,11 +44,58 @@ OFFLINE_ENV: dict[str, str] = {
 }
 
 
+# Top-level entries of the repo that are not part of the installed plugin.
+NOT_PLUGIN_FILES = frozenset(
+    {
+        ".git",
+        ".venv",
+        ".ci",
+        ".github",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        ".astrbot-dev",
+        "bench",
+        "data",
+        "docs",
+        "scripts",
+        "tests",
+        "test-artifacts",
+        "pyproject.toml",
+        "requirements-dev.txt",
+    }
+)
+
+
+def copy_plugin(dest: Path, src: Path | None = None) -> Path:
+    """Copy the plugin's own files (no tests, venv, caches) from ``src`` (the repo by
+    default) to ``dest``, as a user's install would hold them. Returns ``dest``.
+
+    For anything that deletes the plugin folder (uninstall, update): AstrBot must
+    never be pointed at the repo itself then.
+    """
+    src = Path(src or REPO_ROOT).resolve()
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = {n for n in names if n == "__pycache__" or n.endswith(".pyc")}
+        if Path(folder).resolve() == src:
+            skipped |= NOT_PLUGIN_FILES.intersection(names)
+        return skipped
+
+    shutil.copytree(src, dest, ignore=ignore, symlinks=False)
+    return Path(dest).resolve()
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def plugin_data_dir(root: Path) -> Path:
+    """``<root>/data/plugin_data/<name>``: the store, panel_auth.json."""
+    return Path(root) / "data" / "plugin_data" / PLUGIN_NAME
 
 
 def plugin_config_path(root: Path) -> Path:
@@ -78,6 +126,7 @@ def make_astrbot_root(
     plugin_config: dict | None = None,
     *,
     core_config: dict | None = None,
+    copy: bool = False,
 ) -> Path:
     """Create ``base`` as a fresh AstrBot root with the plugin symlinked into it.
 
@@ -88,6 +137,8 @@ def make_astrbot_root(
         plugin_config: Written to ``data/config/astrbot_plugin_proactive_chat_config.json``.
         core_config: Extra top-level keys merged over ``OFFLINE_CORE_CONFIG``
             (one level deep for dict values) into ``data/cmd_config.json``.
+        copy: Copy the plugin's files (``copy_plugin``) instead of linking them: for
+            tests that uninstall or update the plugin, which delete its folder.
 
     Returns:
         The root path (resolved).
@@ -108,14 +159,28 @@ def make_astrbot_root(
             config[key] = value
     (root / "data" / "cmd_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
 
-    link = root / "data" / "plugins" / PLUGIN_NAME
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    os.symlink(plugin_src, link, target_is_directory=True)
+    place_plugin(root, plugin_src, copy=copy)
 
     if plugin_config is not None:
         write_plugin_config(root, plugin_config)
     return root
+
+
+def place_plugin(root: Path, src: Path | None = None, *, copy: bool = False) -> Path:
+    """Put the plugin into ``<root>/data/plugins/<name>``: a symlink to ``src`` (the
+    repo by default), or with ``copy`` a copy of its files, replacing what is there.
+    Returns the plugin folder inside the root."""
+    src = Path(src or REPO_ROOT).resolve()
+    target = Path(root) / "data" / "plugins" / PLUGIN_NAME
+    if target.is_symlink() or target.is_file():
+        target.unlink()  # removes the link only, never what it points to
+    elif target.exists():
+        shutil.rmtree(target)  # an earlier copy inside this root
+    if copy:
+        copy_plugin(target, src)
+    else:
+        os.symlink(src, target, target_is_directory=True)
+    return target
 
 
 FAKE_PROVIDER_ID = "fake_llm"
