@@ -5,4 +5,4 @@ LOG_PREFIX = "[ProactiveChat]"
 # Key under which process-lifetime state survives AstrBot purging our modules.
 STASH_MODULE_NAME = "_astrbot_plugin_proactive_chat_stash"
 # Must equal `version` in metadata.yaml (a unit test checks it).
-PLUGIN_VERSION = "0.3.0"
+PLUGIN_VERSION = "0.4.0"

@@ -31,7 +31,7 @@ from proactive_chat.web.app import AppDeps  # noqa: E402
 from proactive_chat.web.auth import PanelAuth  # noqa: E402
 
 BASE_URL = "http://127.0.0.1:4100"
-VERSION = "0.3.0"
+VERSION = "0.4.0"
 ASTRBOT_VERSION = "4.29.3"
 
 

@@ -232,13 +232,13 @@ async def test_update_disable_enable_uninstall_leave_nothing_running(
             )
 
         # -- update: AstrBot downloads, replaces the folder, reloads; then reloads again
-        with LocalPluginMarket(plugin_copy, tmp_path / "market", version="0.3.1") as market:
+        with LocalPluginMarket(plugin_copy, tmp_path / "market", version="9.9.9") as market:
             await asyncio.wait_for(
                 host.plugin_manager.update_plugin(PLUGIN_NAME, download_url=market.zip_url), 60
             )
             assert await host.reload_plugin() == (True, None)
         assert market.requested == ["/plugin.zip"]
-        assert host.metadata().version == "0.3.1"
+        assert host.metadata().version == "9.9.9"
         await same_as_running()
 
         # -- disable with the panel open: everything stops, the port is handed back

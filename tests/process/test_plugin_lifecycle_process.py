@@ -118,12 +118,12 @@ def test_update_disable_enable_uninstall_leave_nothing_behind(llm_process_host, 
     panel.close()
 
     # -- update: AstrBot's own path, two reloads in a row -----------------------------
-    with LocalPluginMarket(plugin_dir, tmp_path / "market", version="0.3.1") as market:
+    with LocalPluginMarket(plugin_dir, tmp_path / "market", version="9.9.9") as market:
         proc.bind_market_source(market.registry_url, market.market_plugin_id)
         before = len(proc.log_text().splitlines())
         proc.update_plugin()
     assert "/plugin.zip" in market.requested
-    assert proc.plugin_info()["version"] == "0.3.1"
+    assert proc.plugin_info()["version"] == "9.9.9"
     after_update = "\n".join(proc.log_text().splitlines()[before:])
     assert after_update.count("[ProactiveChat] Engine started") == 2, after_update
     assert panel_answers(port)

@@ -147,7 +147,7 @@ async def test_status(panel):
     panel.engine.on_user_message(ALICE, "Alice")
     body = (await panel.client.get("/api/status")).json()
     assert body["running"] is True and body["ready"] is True
-    assert (body["version"], body["astrbot_version"]) == ("0.3.0", "4.29.3")
+    assert (body["version"], body["astrbot_version"]) == ("0.4.0", "4.29.3")
     assert body["engine_problem"] is None
     assert body["sessions_known"] == 1
     assert body["sessions_served"] == 1

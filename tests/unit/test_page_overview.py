@@ -243,7 +243,7 @@ async def test_page_renders_with_a_running_engine(panel, lang):
     assert page.hidden("provider-banner")
     assert page.text("stat-served") == "3"
     assert page.text("stat-known") == t("overview.card.served_of", known=3)
-    assert page.text("stat-versions") == t("overview.versions", version="0.3.0", astrbot="4.29.3")
+    assert page.text("stat-versions") == t("overview.versions", version="0.4.0", astrbot="4.29.3")
     assert page.text("stat-provider") == "openai-main · gpt-4o-mini"
     assert page.by_id["stat-provider"]["attrs"]["data-state"] == "ok"
     # The i18n block carries this page's script keys; the CSP allows no inline code.
@@ -539,7 +539,7 @@ async def test_overview_shape(panel):
     assert body["sessions_served"] == 3
     assert body["sessions_known"] == 3
     assert body["capped"] == 1
-    assert body["version"] == "0.3.0" and body["astrbot_version"] == "4.29.3"
+    assert body["version"] == "0.4.0" and body["astrbot_version"] == "4.29.3"
     assert body["today"] == {"date": "2026-11-28", "sent": 4, "answered": 1, "capped": 2}
     assert body["provider"]["state"] == "ok"
     assert {item["umo"] for item in body["timeline"]} == {ALICE, ROOM}
