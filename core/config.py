@@ -1,7 +1,8 @@
 """Reads the ``web_admin`` config group into a checked, immutable settings object.
 
 Every value is validated on its own: a bad one is reported (key, value, what was
-used instead) and replaced by its default, so no config can stop the plugin.
+used instead) and replaced by its default (a size out of its range: by the nearest
+bound), so no config can stop the plugin.
 """
 
 from __future__ import annotations

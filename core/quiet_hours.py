@@ -35,11 +35,14 @@ class QuietHours:
 
     def window_end(self, moment: datetime) -> datetime:
         """The end of the window ``moment`` is in (call only when ``contains``): the
-        first moment after it whose local time is the window's end.
+        first moment after it whose local time is the window's end and that is out of
+        the window.
 
         Wall-clock arithmetic alone is wrong around DST changes (on the night the clocks
         go back the end time of day can occur twice), so each candidate (today,
-        tomorrow; either side of a repeated hour) is compared as an instant.
+        tomorrow; either side of a repeated hour) is compared as an instant. On the
+        night the clocks go forward over the end time, that time does not exist: one
+        reading of it is an instant still inside the window, which does not count.
         """
         hour, minute = divmod(self.end_minute, 60)
         day = moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
@@ -47,8 +50,13 @@ class QuietHours:
         candidates = [
             (day + timedelta(days=days)).replace(fold=fold) for days in (0, 1, 2) for fold in (0, 1)
         ]
-        later = [c for c in candidates if c.timestamp() > after]
+        later = [c for c in candidates if c.timestamp() > after and not self._holds_instant(c)]
         return min(later, key=datetime.timestamp)
+
+    def _holds_instant(self, moment: datetime) -> bool:
+        """Whether the instant ``moment`` stands for is inside the window, read on the
+        zone's real clock (a time the clocks skip reads as another one)."""
+        return self.contains(datetime.fromtimestamp(moment.timestamp(), moment.tzinfo))
 
     def __str__(self) -> str:
         return f"{_fmt(self.start_minute)}-{_fmt(self.end_minute)}"

@@ -47,6 +47,8 @@ TESTS_DIR = Path(__file__).resolve().parent
 if str(TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(TESTS_DIR))
 
+from hypothesis import HealthCheck, settings  # noqa: E402
+
 from harness.dummy_plugin import make_dummy_plugin  # noqa: E402
 from harness.inprocess import InProcessHost, prepare_process_root  # noqa: E402
 from harness.process import AstrBotProcess  # noqa: E402
@@ -61,6 +63,30 @@ _SESSION_DIR = Path(tempfile.mkdtemp(prefix="astrbot-tests-"))
 _INPROC_ROOT = _SESSION_DIR / "inprocess-root"
 if "astrbot" not in sys.modules:
     os.environ["ASTRBOT_ROOT"] = str(_INPROC_ROOT)
+
+# Hypothesis (property tests, schemathesis): deterministic by default, so CI never goes
+# red by chance; PC_HYPOTHESIS_PROFILE=explore draws fresh random examples, many more.
+# No example database, and its caches go to the session dir, not ./.hypothesis.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(_SESSION_DIR / "hypothesis"))
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=150,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "explore",
+    derandomize=False,
+    database=None,
+    deadline=None,
+    max_examples=3000,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("PC_HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

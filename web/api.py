@@ -5,16 +5,55 @@ from __future__ import annotations
 import json
 import logging
 import math
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from ..core.constants import LOG_PREFIX
 from ..core.log_ring import LogFilter
+from .api_engine import error_responses
 from .auth import COOKIE_NAME
 from .errors import PanelError
 
 logger = logging.getLogger("astrbot")
+
+
+# --- response and body shapes (they are the OpenAPI schema) ---------------------------
+
+# The body is read by hand (``_read_password``) so a rate-limited client is refused
+# before its body is looked at; this documents it.
+LOGIN_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"password": {"type": "string", "minLength": 1}},
+                "required": ["password"],
+            }
+        }
+    },
+}
+
+
+class LoginOut(BaseModel):
+    token: str
+    expires_in: int
+
+
+class MeOut(BaseModel):
+    authenticated: bool
+    expires_at: float | None
+    via: str
+
+
+class LogsOut(BaseModel):
+    first_seq: int
+    next_seq: int
+    missed: int
+    lines: list[dict[str, Any]]
 
 
 def client_address(request: Request) -> str:
@@ -28,7 +67,12 @@ def build_api_router() -> APIRouter:
     async def healthz() -> dict:
         return {"status": "ok"}
 
-    @router.post("/api/login")
+    @router.post(
+        "/api/login",
+        response_model=LoginOut,
+        responses=error_responses(400, 429),
+        openapi_extra={"requestBody": LOGIN_BODY},
+    )
     async def login(request: Request) -> JSONResponse:
         deps = request.app.state.deps
         client = client_address(request)
@@ -58,19 +102,19 @@ def build_api_router() -> APIRouter:
         logger.info("%s Panel login from %s.", LOG_PREFIX, client)
         return response
 
-    @router.post("/api/logout", status_code=204)
+    @router.post("/api/logout", status_code=204, responses=error_responses())
     async def logout() -> Response:
         response = Response(status_code=204)
         response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
         return response
 
-    @router.get("/api/me")
+    @router.get("/api/me", response_model=MeOut, responses=error_responses())
     async def me(request: Request) -> dict:
         deps = request.app.state.deps
         token, source = deps.auth.token_from(request)
         return {"authenticated": True, "expires_at": deps.auth.token_expiry(token), "via": source}
 
-    @router.get("/api/logs")
+    @router.get("/api/logs", response_model=LogsOut, responses=error_responses(400))
     async def logs_snapshot(
         request: Request,
         since: int | None = None,

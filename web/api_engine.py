@@ -182,7 +182,9 @@ class ConfigView(BaseModel):
 class ConfigUpdate(BaseModel):
     """Partial groups are merged over the current config; ``web_admin`` is refused."""
 
-    model_config = ConfigDict(extra="allow")
+    # Extra keys reach the handler so that ``web_admin`` gets its own message, but any
+    # extra key is refused (400): the schema says so.
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": False})
     friend_settings: dict[str, Any] = None  # type: ignore[assignment]
     group_settings: dict[str, Any] = None  # type: ignore[assignment]
     engine_settings: dict[str, Any] = None  # type: ignore[assignment]
@@ -200,9 +202,40 @@ class SafeJSONResponse(JSONResponse):
             return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
-def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    # "4XX" also keeps FastAPI from documenting a 422 that our handler never sends (400).
+def error_responses(*codes: int, json_only: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The error answers of a route (401 and 403 come from the guard).
+
+    "4XX" also keeps FastAPI from documenting a 422 that our handler never sends (400).
+    ``json_only`` is for a route whose own answer is not JSON (the CSV export): FastAPI
+    documents an error ``model`` in the route's media type, so the schema is spelled out.
+    """
+    if json_only:
+        content = {"application/json": {"schema": ErrorOut.model_json_schema()}}
+        return {code: {"content": content} for code in (401, 403, *codes, "4XX")}
     return {code: {"model": ErrorOut} for code in (401, 403, *codes, "4XX")}
+
+
+# The operations on one session; ``session_links`` points answers that name a session
+# at them (OpenAPI links: what a client, or schemathesis's stateful phase, follows).
+SESSION_OPERATIONS = (
+    "get_session",
+    "get_override",
+    "put_override",
+    "delete_override",
+    "trigger_session",
+    "session_reschedule",
+    "session_pause",
+    "session_resume",
+    "session_cancel",
+)
+
+
+def session_links(pointer: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """Links from an answer whose JSON names a session at ``pointer`` to every operation
+    on that session."""
+    umo = {"umo": f"$response.body#{pointer}"}
+    links = {name: {"operationId": name, "parameters": umo} for name in SESSION_OPERATIONS}
+    return {status: {"links": links}}
 
 
 SORT_FIELDS = (
@@ -258,7 +291,11 @@ def build_engine_router() -> APIRouter:
         deps = request.app.state.deps
         return await status_body(deps, getattr(deps.service, "engine", None))
 
-    @router.get("/sessions", response_model=SessionPage, responses=error_responses(400, 503))
+    @router.get(
+        "/sessions",
+        response_model=SessionPage,
+        responses=error_responses(400, 503) | session_links("/items/0/umo"),
+    )
     async def list_sessions(
         request: Request,
         q: str | None = Query(None, max_length=MAX_QUERY_CHARS, description="in umo or name"),
@@ -279,7 +316,8 @@ def build_engine_router() -> APIRouter:
     @router.get(
         "/sessions/{umo:path}/override",
         response_model=OverrideView,
-        responses=error_responses(400, 503),
+        responses=error_responses(400, 503) | session_links("/umo"),
+        operation_id="get_override",
     )
     async def get_override(request: Request, umo: str) -> dict[str, Any]:
         engine = require_engine(request)
@@ -288,7 +326,8 @@ def build_engine_router() -> APIRouter:
     @router.put(
         "/sessions/{umo:path}/override",
         response_model=OverrideView,
-        responses=error_responses(400, 409, 413, 503),
+        responses=error_responses(400, 409, 413, 503) | session_links("/umo"),
+        operation_id="put_override",
     )
     async def put_override(
         request: Request, umo: str, body: Annotated[dict[str, Any], Body()]
@@ -305,7 +344,8 @@ def build_engine_router() -> APIRouter:
     @router.delete(
         "/sessions/{umo:path}/override",
         response_model=OverrideView,
-        responses=error_responses(400, 503),
+        responses=error_responses(400, 503) | session_links("/umo"),
+        operation_id="delete_override",
     )
     async def delete_override(request: Request, umo: str) -> dict[str, Any]:
         engine = require_engine(request)
@@ -318,7 +358,8 @@ def build_engine_router() -> APIRouter:
         "/sessions/{umo:path}/trigger",
         status_code=202,
         response_model=Accepted,
-        responses=error_responses(400, 409, 503),
+        responses=error_responses(400, 409, 503) | session_links("/umo", 202),
+        operation_id="trigger_session",
     )
     async def trigger(request: Request, umo: str) -> dict[str, Any]:
         """Queue "send now"; the outcome shows in the journal (and on /ws/events)."""
@@ -336,7 +377,10 @@ def build_engine_router() -> APIRouter:
         _add_action(router, action, method_name)
 
     @router.get(
-        "/sessions/{umo:path}", response_model=SessionView, responses=error_responses(400, 404, 503)
+        "/sessions/{umo:path}",
+        response_model=SessionView,
+        responses=error_responses(400, 404, 503) | session_links("/umo"),
+        operation_id="get_session",
     )
     async def get_session(request: Request, umo: str) -> dict[str, Any]:
         engine = require_engine(request)
@@ -346,7 +390,11 @@ def build_engine_router() -> APIRouter:
             raise PanelError(404, "unknown_session", f"no session {umo!r} is known")
         return engine.session_view(state)
 
-    @router.get("/journal", response_model=JournalPage, responses=error_responses(400, 503))
+    @router.get(
+        "/journal",
+        response_model=JournalPage,
+        responses=error_responses(400, 503) | session_links("/items/0/umo"),
+    )
     async def journal(
         request: Request,
         flt: JournalFilterParam,
@@ -422,8 +470,9 @@ def _add_action(router: APIRouter, action: str, method_name: str) -> None:
         act,
         methods=["POST"],
         response_model=SessionView,
-        responses=error_responses(400, 409, 503),
+        responses=error_responses(400, 409, 503) | session_links("/umo"),
         name=f"session_{action}",
+        operation_id=f"session_{action}",
     )
 
 

@@ -153,7 +153,7 @@ def build_export_router() -> APIRouter:
                 ),
                 "content": {"text/csv": {"schema": {"type": "string"}}},
             },
-            **error_responses(400, 503),
+            **error_responses(400, 503, json_only=True),
         },
     )
     async def journal_csv(

@@ -15,10 +15,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.config import WebAdminSettings
 from ..core.log_stream import LogStream
-from .auth import PanelAuth
+from .auth import COOKIE_NAME, PanelAuth
 from .connections import ConnectionRegistry
 from .errors import PanelError, http_error_handler, panel_error_handler, validation_error_handler
-from .guard import PanelGuard
+from .guard import PUBLIC_API, PanelGuard
 from .host_guard import HostPolicy
 from .rate_limit import LoginRateLimiter
 
@@ -86,4 +86,27 @@ def create_app(deps: AppDeps) -> FastAPI:
     )
     # Added last, so it runs first: nothing reaches a route before it.
     app.add_middleware(PanelGuard, auth=deps.auth, policy=policy)
+    document_login(app)
     return app
+
+
+def document_login(app: FastAPI) -> None:
+    """The guard, not a route dependency, enforces the login: state it in the OpenAPI
+    schema too. Every ``/api/`` operation but login takes the token as a Bearer header
+    or the cookie."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": COOKIE_NAME},
+            }
+            for path, operations in schema.get("paths", {}).items():
+                guarded = path.startswith("/api/") and path not in PUBLIC_API
+                for operation in operations.values():
+                    operation["security"] = [{"bearer": []}, {"cookie": []}] if guarded else []
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

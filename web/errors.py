@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from typing import Any
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -41,7 +44,10 @@ async def panel_error_handler(request: Request, exc: Exception) -> JSONResponse:
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return error_response(exc.status_code, code, str(exc.detail), headers)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -49,3 +55,24 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(part) for part in first.get("loc", ()))
     return error_response(400, "bad_request", f"{where}: {first.get('msg', 'invalid input')}")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path. Starlette's 405 names only the
+    first route's (``GET /api/config`` hid ``PUT /api/config``)."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in _flat_routes(request.app.router.routes):
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(path):
+            methods.update(route_methods)
+    return sorted(methods)
+
+
+def _flat_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    for route in routes:
+        inner = getattr(route, "original_router", None)  # FastAPI's included routers
+        if inner is not None:
+            yield from _flat_routes(inner.routes)
+        else:
+            yield route
