@@ -41,6 +41,9 @@ from typing import Any
 from .roots import OFFLINE_ENV, PLUGIN_NAME, write_plugin_config
 from .waiting import async_wait_for
 
+# core/constants.py STASH_MODULE_NAME (not imported: the plugin is not importable here).
+PLUGIN_STASH_MODULE = "_astrbot_plugin_proactive_chat_stash"
+
 _prepared_root: Path | None = None
 _log_broker: Any = None  # one LogBroker per process: LogManager keeps the first one
 
@@ -221,6 +224,7 @@ class InProcessHost:
                 await self._cancel_leftover_tasks()
             finally:
                 self._restore_core_config()
+                self._forget_login_throttle()
                 self.logs.detach()
 
     def _apply_core_config(self) -> None:
@@ -305,6 +309,17 @@ class InProcessHost:
             llm_tools.func_list.clear()
         except ImportError:  # pragma: no cover - moved in another AstrBot version
             pass
+
+    @staticmethod
+    def _forget_login_throttle() -> None:
+        """The next host stands for a new AstrBot process, whose wrong-password count
+        starts empty: a test that throttles 127.0.0.1 on purpose must not lock the
+        next test out. (The count lives in the plugin's process stash, which outlives
+        hosts here because they share the pytest process.)"""
+        stash = sys.modules.get(PLUGIN_STASH_MODULE)
+        state = getattr(stash, "state", None)
+        if isinstance(state, dict):
+            state.pop("login_failures", None)
 
     async def _cancel_leftover_tasks(self) -> None:
         current = asyncio.current_task()
