@@ -75,6 +75,7 @@ REASONS: tuple[tuple[str, str], ...] = (
     ),
     (r"start-up failed: (?P<error>.*)", "reason.startup_failed"),
     (r"not sent: the plugin's store could not save the plan first .*", "reason.store_not_saved"),
+    (r"not sent: the plugin stopped \(reload or shutdown\) before .*", "reason.stopped_unsent"),
 )
 
 _COMPILED = tuple((re.compile(pattern), key) for pattern, key in REASONS)

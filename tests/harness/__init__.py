@@ -17,6 +17,9 @@ package imports astrbot at import time: see inprocess.py for why.
   thread of its own (for synchronous clients); api_fuzz.py: schemathesis runs over it.
 - faults.py: a private plugin data folder on a tmpfs (a real full or read-only disk),
   SQLite-level store faults, ``EngineClock`` (an engine's clock ahead of real time).
+- soak.py: ``run_soak``, hot reloads under panel clients, chat traffic and "send now"
+  for a set time (bench/soak.py, tests/host/test_soak_short.py); its actors are in
+  soak_clients.py, its report and trigger accounting in soak_report.py.
 """
 
 from .roots import PLUGIN_NAME, REPO_ROOT, free_port, make_astrbot_root, read_plugin_config

@@ -92,6 +92,7 @@ async def test_every_reason_a_real_engine_writes_is_translated(tmp_path, clock):
         engine.on_user_message(GROUP, "Team")
         await rig.advance(11 * 60)
         await rig.advance(3600)
+        engine.request_trigger(GROUP)  # still queued when the engine stops: not sent
         engine = await rig.restart()  # restored
         entries = await rig.store.query_journal(limit=1000)
     finally:
@@ -106,4 +107,4 @@ async def test_every_reason_a_real_engine_writes_is_translated(tmp_path, clock):
         assert reason_text(entry.reason, en), (entry.kind, entry.reason)
     # the scenario reached the paths it is meant to cover
     assert {"planned", "sent", "capped", "answered", "retry", "manual", "override"} <= seen
-    assert {"quiet_shifted", "auto_trigger", "restored", "fired", "disabled"} <= seen
+    assert {"quiet_shifted", "auto_trigger", "restored", "fired", "disabled", "cancelled"} <= seen

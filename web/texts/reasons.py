@@ -48,6 +48,7 @@ ZH: dict[str, str] = {
     "reason.startup_failed": "启动失败：{error}",
     "reason.store_not_saved": "未发送：插件的存储未能先保存计划（见日志中的警告），"
     "此时发送可能导致重复发送",
+    "reason.stopped_unsent": "未发送：消息写好之前插件已停止（热重载或关闭），请重新点击“立即发送”",
 }
 
 EN: dict[str, str] = {
@@ -96,6 +97,8 @@ EN: dict[str, str] = {
     "reason.startup_failed": "start-up failed: {error}",
     "reason.store_not_saved": "not sent: the plugin's store could not save the plan first "
     "(see the warning in the log), and sending could send the message twice",
+    "reason.stopped_unsent": "not sent: the plugin stopped (reload or shutdown) before the "
+    "message was written; press Send now again",
 }
 
 # Live entries are translated in the browser (common.js reasonText).
