@@ -632,29 +632,16 @@ class ProactiveEngine:
         self.journal(state.umo, kind, reason)
         user_spoke = (state.last_user_at or 0) > delivery.fired_at
         unserved = state.paused or not self._served(state.umo, state.kind, settings)
-        if user_spoke or (delivery.manual and unserved):
-            if log:
-                self.failure_log.failed(
-                    kind,
-                    source,
-                    state.umo,
-                    reason,
-                    advice,
-                    now=self.clock(),
-                    retry_in=None,
-                    exc_info=exc_info,
-                )
-            if unserved and state.phase in (PHASE_PLANNED, PHASE_SILENCE) and not user_spoke:
-                self._set_idle(state, None, "")
-            self._touch(state)
-            return kind
-        failures = self._failures.get(state.umo, 0) + 1
-        self._failures[state.umo] = failures
+        retry = not (user_spoke or (delivery.manual and unserved))
         now = self.clock()
-        delay = retry_delay_seconds(failures, settings.schedule)
-        at, moved = shift_out_of_quiet(
-            now + delay, settings.schedule.quiet_hours, self.timezone, self.rng
-        )
+        at, moved, failures = now, False, 0
+        if retry:
+            failures = self._failures.get(state.umo, 0) + 1
+            self._failures[state.umo] = failures
+            delay = retry_delay_seconds(failures, settings.schedule)
+            at, moved = shift_out_of_quiet(
+                now + delay, settings.schedule.quiet_hours, self.timezone, self.rng
+            )
         if log:
             self.failure_log.failed(
                 kind,
@@ -663,9 +650,14 @@ class ProactiveEngine:
                 reason,
                 advice,
                 now=now,
-                retry_in=at - now,
+                retry_in=at - now if retry else None,
                 exc_info=exc_info,
             )
+        if not retry:
+            if unserved and state.phase in (PHASE_PLANNED, PHASE_SILENCE) and not user_spoke:
+                self._set_idle(state, None, "")
+            self._touch(state)
+            return kind
         self._set_planned(state, at, "retry", moved=moved, journal=False)
         self.journal(state.umo, "retry", f"retry #{failures} after {kind}", at=at)
         self._touch(state)

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -164,6 +165,28 @@ def run_prober(host: str, port: int, interval: float) -> None:
     )
 
 
+def take_lines(counter: Any, message: dict) -> list[dict]:
+    """Count a /ws/logs ``gap`` or ``lines`` message into ``counter`` (its ``missed``,
+    ``duplicates``, ``last_seq`` and ``lines``); return the lines that were new."""
+    if message["type"] == "gap":
+        counter.missed += message["missed"]
+        return []
+    if message["type"] != "lines":
+        return []
+    fresh = []
+    for line in message["lines"]:
+        seq = line["seq"]
+        if counter.last_seq is not None and seq <= counter.last_seq:
+            counter.duplicates += 1
+            continue
+        if counter.last_seq is not None and seq != counter.last_seq + 1:
+            counter.missed += seq - counter.last_seq - 1
+        counter.last_seq = seq
+        counter.lines += 1
+        fresh.append(line)
+    return fresh
+
+
 class _Follower:
     """One live-log client that reconnects like the page does and audits the sequence."""
 
@@ -194,18 +217,8 @@ class _Follower:
             on_hello()
             if self.last_seq is not None and not message["resumed"]:
                 self.missed += max(0, message["first_seq"] - 1 - self.last_seq)
-        elif message["type"] == "gap":
-            self.missed += message["missed"]
-        elif message["type"] == "lines":
-            for line in message["lines"]:
-                seq = line["seq"]
-                if self.last_seq is not None and seq <= self.last_seq:
-                    self.duplicates += 1
-                    continue
-                if self.last_seq is not None and seq != self.last_seq + 1:
-                    self.missed += seq - self.last_seq - 1
-                self.last_seq = seq
-                self.lines += 1
+        else:
+            take_lines(self, message)
 
     async def run(self, on_hello) -> None:
         from websockets.asyncio.client import connect

@@ -34,7 +34,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .probes import REPO_ROOT, _Observer
+from .probes import REPO_ROOT, _Observer, take_lines
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 MAX_FRAME = 64 * 1024  # the panel's ws_max_size (core/embedded_uvicorn.py)
@@ -617,20 +617,9 @@ class _Watch:
         self.latencies.append((sent_at, now - sent_at))
 
     def take_logs(self, message: dict, now: float) -> None:
-        if message["type"] == "gap":
-            self.missed += message["missed"]
-        elif message["type"] == "lines":
-            for line in message["lines"]:
-                seq = line["seq"]
-                if self.last_seq is not None and seq <= self.last_seq:
-                    self.duplicates += 1
-                    continue
-                if self.last_seq is not None and seq != self.last_seq + 1:
-                    self.missed += seq - self.last_seq - 1
-                self.last_seq = seq
-                self.lines += 1
-                if match := PROBE_PATTERN.search(line["text"]):
-                    self.probe(int(match.group(1)), float(match.group(2)), now)
+        for line in take_lines(self, message):
+            if match := PROBE_PATTERN.search(line["text"]):
+                self.probe(int(match.group(1)), float(match.group(2)), now)
 
     def take_event(self, message: dict, now: float) -> None:
         if message["type"] == "gap":
