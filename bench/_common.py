@@ -6,11 +6,15 @@ machine can compare across runs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import statistics
 import sys
+import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "tests") not in sys.path:
@@ -90,3 +94,28 @@ def bench_config(count: int, platform: str) -> dict:
             "schedule_settings": schedule,
         },
     }
+
+
+@contextlib.asynccontextmanager
+async def bench_host(
+    name: str,
+    plugin_config: dict,
+    *,
+    chat: bool = False,
+    keep_logs: bool = False,
+    base: Path | None = None,
+) -> AsyncIterator[Any]:
+    """A real AstrBot core with the plugin loaded, in a fresh root (under ``base`` or a
+    new temporary folder). The harness keeps every log record for tests to read; a
+    benchmark must not (memory), unless it clears them itself (``keep_logs``)."""
+    from harness.inprocess import InProcessHost, prepare_process_root
+    from harness.roots import make_astrbot_root
+
+    base = base or Path(tempfile.mkdtemp(prefix=f"pc-bench-{name}-"))
+    root = make_astrbot_root(base, ROOT, plugin_config)
+    prepare_process_root(root)
+    async with InProcessHost(root, plugin_config=plugin_config, chat=chat) as host:
+        if not keep_logs:
+            host.logs.detach()
+            host.logs.records.clear()
+        yield host

@@ -50,6 +50,7 @@ sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests"), str(ROOT)]
 
 from _common import (  # noqa: E402
     bench_config,
+    bench_host,
     median,
     percentile,
     print_json,
@@ -59,8 +60,7 @@ from _common import (  # noqa: E402
     session_umo,
 )
 
-from harness.inprocess import InProcessHost, prepare_process_root  # noqa: E402
-from harness.roots import free_port, make_astrbot_root  # noqa: E402
+from harness.roots import free_port  # noqa: E402
 
 PASSWORD = "Bench-Panel-Passw0rd-3"
 PLATFORM = "test_im"  # harness.stand_ins.PLATFORM_ID (importing it imports astrbot)
@@ -295,14 +295,10 @@ async def run(args: argparse.Namespace) -> tuple[list[tuple[str, object]], dict]
     config = panel_bench_config(port, args.sessions)
     workdir = Path(tempfile.mkdtemp(prefix="pc-bench-panel-"))
     try:
-        root = make_astrbot_root(workdir / "root", ROOT, config)
-        prepare_process_root(root)
         started = time.perf_counter()
         phases: dict[str, float] = {}
-        async with InProcessHost(root, plugin_config=config, chat=True) as host:
+        async with bench_host("panel", config, chat=True, base=workdir / "root") as host:
             phases["boot"] = time.perf_counter() - started
-            host.logs.detach()  # the harness keeps every record for tests; not here
-            host.logs.records.clear()
             mark = time.perf_counter()
             umos, made = await make_sessions(host, args.sessions)
             phases["sessions"] = time.perf_counter() - mark

@@ -30,10 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests"), str(ROOT)]
 
-from _common import percentile, print_json, print_table, rss_mb  # noqa: E402
+from _common import bench_host, percentile, print_json, print_table, rss_mb  # noqa: E402
 
-from harness.inprocess import InProcessHost, prepare_process_root  # noqa: E402
-from harness.roots import free_port, make_astrbot_root  # noqa: E402
+from harness.roots import free_port  # noqa: E402
 from harness.soak import SoakSessions, SoakSettings, run_soak, soak_plugin_config  # noqa: E402
 from harness.soak_report import GrowthBounds, SoakReport  # noqa: E402
 
@@ -46,9 +45,8 @@ BOUNDS = GrowthBounds(rss_mb=64.0, fds=8, tasks=8, threads=4)
 async def run(settings: SoakSettings, say: Callable[[str], None]) -> SoakReport:
     sessions = SoakSessions.fresh(settings.friends, settings.groups)
     config = soak_plugin_config(free_port(), sessions)
-    root = make_astrbot_root(Path(tempfile.mkdtemp(prefix="pc-bench-soak-")), ROOT, config)
-    prepare_process_root(root)
-    async with InProcessHost(root, plugin_config=config, chat=True) as host:
+    # run_soak reads the plugin's errors from the log capture and clears it each second.
+    async with bench_host("soak", config, chat=True, keep_logs=True) as host:
         say(f"AstrBot booted in {host.boot_seconds:.1f} s, RSS {rss_mb():.0f} MB")
         return await run_soak(host, sessions, settings, progress=say)
 

@@ -25,7 +25,6 @@ import gc
 import logging
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -34,10 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests"), str(ROOT)]
 
-from _common import percentile, print_json, print_table  # noqa: E402
+from _common import bench_host, percentile, print_json, print_table  # noqa: E402
 
-from harness.inprocess import InProcessHost, prepare_process_root  # noqa: E402
-from harness.roots import free_port, make_astrbot_root  # noqa: E402
+from harness.roots import free_port  # noqa: E402
 from harness.ws_abuse import GoodClients, produce_probes, run_abuse  # noqa: E402
 
 PASSWORD = "Bench-Passw0rd-1"
@@ -85,12 +83,7 @@ async def run(args: argparse.Namespace) -> dict:
 
     port = free_port()
     config = {"web_admin": {"port": port, "password": PASSWORD}}
-    root = make_astrbot_root(Path(tempfile.mkdtemp(prefix="pc-bench-ws-abuse-")), ROOT, config)
-    prepare_process_root(root)
-    async with InProcessHost(root, plugin_config=config) as host:
-        # The harness keeps every log record for tests to read; a benchmark must not.
-        host.logs.detach()
-        host.logs.records.clear()
+    async with bench_host("ws-abuse", config) as host:
         instance = host.plugin_instance()
         async with httpx.AsyncClient(timeout=10) as client:
             login = await client.post(
