@@ -17,6 +17,7 @@ from typing import Any
 
 from .constants import LOG_PREFIX
 from .engine_types import SessionSettings
+from .umo import platform_of
 
 logger = logging.getLogger("astrbot")
 
@@ -120,7 +121,7 @@ class MessageComposer:
         try:
             cid = conversation_id or await manager.get_curr_conversation_id(umo)
             if not cid:
-                cid = await manager.new_conversation(umo, umo.split(":", 1)[0])
+                cid = await manager.new_conversation(umo, platform_of(umo))
             await manager.add_message_pair(
                 cid,
                 {"role": "user", "content": HISTORY_USER_NOTE},
@@ -205,7 +206,7 @@ class MessageComposer:
         return persona_id, "", []
 
     def _platform_name(self, umo: str) -> str:
-        platform_id = umo.split(":", 1)[0]
+        platform_id = platform_of(umo)
         manager = getattr(self._context, "platform_manager", None)
         for platform in getattr(manager, "platform_insts", []) or []:
             try:

@@ -47,7 +47,7 @@ from .planning import (
 from .prompt_template import describe_elapsed, fill_prompt, format_local_time
 from .sender import platform_advice
 from .trigger_scheduler import TriggerScheduler
-from .umo import GROUP, kind_of, parse_umo
+from .umo import GROUP, kind_of, parse_umo, platform_of
 
 logger = logging.getLogger("astrbot")
 
@@ -927,7 +927,7 @@ class ProactiveEngine:
             "umo": state.umo,
             "kind": state.kind,
             "name": state.name,
-            "platform": state.umo.split(":", 1)[0],
+            "platform": platform_of(state.umo),
             "served": self._served(state.umo, state.kind, settings),
             "paused": state.paused,
             "phase": state.phase,

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 
 from .constants import LOG_PREFIX
+from .umo import platform_of
 
 logger = logging.getLogger("astrbot")
 
@@ -37,7 +38,7 @@ def model_source(provider_id: str) -> str:
 
 
 def platform_source(umo: str) -> str:
-    return f"platform {umo.split(':', 1)[0]}"
+    return f"platform {platform_of(umo)}"
 
 
 def describe_delay(seconds: float) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from .constants import LOG_PREFIX
 from .engine_types import SessionSettings
 from .segmenting import pause_before_next, split_reply
+from .umo import platform_of
 
 logger = logging.getLogger("astrbot")
 
@@ -26,7 +27,7 @@ NO_PLATFORM_FOR_SESSION = "AstrBot found no platform for this session"
 
 def platform_advice(umo: str) -> str:
     """What to do when the session's platform is missing or cannot push messages."""
-    platform_id = umo.split(":", 1)[0]
+    platform_id = platform_of(umo)
     return (
         f"enable the platform {platform_id} in AstrBot's dashboard, or take the session off "
         "the list if that platform cannot start conversations"
@@ -34,7 +35,7 @@ def platform_advice(umo: str) -> str:
 
 
 def send_advice(umo: str, reason: str) -> str:
-    platform_id = umo.split(":", 1)[0]
+    platform_id = platform_of(umo)
     if reason == NO_PLATFORM_FOR_SESSION:  # it went away while the message was written
         return platform_advice(umo)
     return (
@@ -60,7 +61,7 @@ class MessageSender:
 
     def platform_problem(self, umo: str) -> str | None:
         """Why this session cannot receive a proactive message now, or None."""
-        platform_id = umo.split(":", 1)[0]
+        platform_id = platform_of(umo)
         manager = getattr(self._context, "platform_manager", None)
         for platform in getattr(manager, "platform_insts", []) or []:
             try:

@@ -61,3 +61,8 @@ def kind_of(umo: str) -> SessionKind | None:
     if len(parts) != 3:
         return None
     return _KIND_BY_TYPE.get(parts[1])  # type: ignore[return-value]
+
+
+def platform_of(umo: str) -> str:
+    """The platform id a UMO names (cheap, no checks: the text before the first colon)."""
+    return umo.split(":", 1)[0]
