@@ -13,11 +13,11 @@ import logging
 from astrbot.api.event import AstrMessageEvent, filter
 from astrbot.api.star import Context, Star, StarTools
 
-from .core.config import parse_web_admin
 from .core.constants import LOG_PREFIX, PLUGIN_NAME, PLUGIN_VERSION
 from .core.service import ProactiveService
 from .core.umo import kind_of
-from .web.panel import AdminPanel
+from .panel import AdminPanel
+from .web.settings import parse_web_admin
 
 logger = logging.getLogger("astrbot")
 

@@ -130,8 +130,8 @@ async def host(args: argparse.Namespace) -> dict:
     astrbot_logger = args.astrbot_logger
 
     import_plugin_package()
-    from proactive_chat.core.config import parse_web_admin
-    from proactive_chat.web.panel import AdminPanel
+    from proactive_chat.panel import AdminPanel
+    from proactive_chat.web.settings import parse_web_admin
 
     proc = psutil.Process()
     # Baseline: the host logging with no panel.

@@ -88,7 +88,7 @@ def proc_io(field: str) -> int:
 
 
 def bench_settings(count: int):
-    from proactive_chat.core.engine_config import parse_plugin_config
+    from proactive_chat.core.engine.config import parse_plugin_config
 
     settings, problems = parse_plugin_config(bench_config(count, PLATFORM))
     assert not problems, problems[:3]
@@ -99,7 +99,7 @@ class NullComposer:
     """The engine's ``Composer`` protocol; answers at once (nothing is due in the runs)."""
 
     async def compose(self, umo, settings, prompt):
-        from proactive_chat.core.composer import ComposeResult
+        from proactive_chat.core.adapters.composer import ComposeResult
 
         return ComposeResult("bench", "bench-provider", None, None, 1)
 
@@ -114,13 +114,13 @@ class NullSender:
         return None
 
     async def send(self, umo, text, settings, *, hurry=None):
-        from proactive_chat.core.sender import SendResult
+        from proactive_chat.core.adapters.sender import SendResult
 
         return SendResult(ok=True, kind="sent", parts=1)
 
 
 def make_state(index: int, now: float, rng: random.Random, next_at: float | None, phase: str):
-    from proactive_chat.core.engine_types import SessionState
+    from proactive_chat.core.engine.models import SessionState
 
     umo = session_umo(index, PLATFORM)
     last = now - rng.uniform(60.0, 86400.0)
@@ -140,7 +140,7 @@ def make_state(index: int, now: float, rng: random.Random, next_at: float | None
 
 async def write_sessions(path: Path, states) -> None:
     """Set-up: write sessions with ``put_session`` + ``flush`` and close the store."""
-    from proactive_chat.core.session_store import SessionStore
+    from proactive_chat.core.store.session_store import SessionStore
 
     store = SessionStore(path)
     await store.open()
@@ -357,9 +357,9 @@ async def _paced(engine, rng, count, rate, seconds, audit, burst=50) -> int:
 
 async def child(args: argparse.Namespace) -> dict:
     import_plugin_package()
-    from proactive_chat.core.engine import ProactiveEngine
-    from proactive_chat.core.engine_types import PHASE_PLANNED, PHASE_SILENCE
-    from proactive_chat.core.session_store import SessionStore
+    from proactive_chat.core.engine.engine import ProactiveEngine
+    from proactive_chat.core.engine.models import PHASE_PLANNED, PHASE_SILENCE
+    from proactive_chat.core.store.session_store import SessionStore
     from proactive_chat.main import ProactiveChatPlugin
 
     count = args.sessions_one

@@ -203,7 +203,7 @@ def _heap_size(scheduler) -> int:
 
 
 def scheduler_alone(count: int) -> tuple[list[tuple[str, object]], dict]:
-    from proactive_chat.core.trigger_scheduler import TriggerScheduler
+    from proactive_chat.core.engine.scheduler import TriggerScheduler
 
     rng = random.Random(3)
     keys = [session_umo(i, PLATFORM) for i in range(count)]
@@ -292,7 +292,7 @@ def scheduler_alone(count: int) -> tuple[list[tuple[str, object]], dict]:
 
 
 async def timer_lateness(count: int, due_keys: int) -> tuple[list[tuple[str, object]], dict]:
-    from proactive_chat.core.trigger_scheduler import TriggerScheduler
+    from proactive_chat.core.engine.scheduler import TriggerScheduler
 
     fired: dict[str, float] = {}
 
@@ -337,7 +337,7 @@ async def timer_lateness(count: int, due_keys: int) -> tuple[list[tuple[str, obj
 def build_db(path: Path, count: int) -> None:
     """Child-process set-up: N sessions written with put_session + flush."""
     import_plugin_package()
-    from proactive_chat.core.engine_types import PHASE_IDLE, PHASE_PLANNED, PHASE_SILENCE
+    from proactive_chat.core.engine.models import PHASE_IDLE, PHASE_PLANNED, PHASE_SILENCE
 
     now = time.time()
     rng = random.Random(5)
@@ -363,8 +363,8 @@ def build_db(path: Path, count: int) -> None:
 
 async def start_engine(path: Path, settings) -> tuple:
     """Store open + engine start + restore; returns (store, engine, phase times)."""
-    from proactive_chat.core.engine import ProactiveEngine
-    from proactive_chat.core.session_store import SessionStore
+    from proactive_chat.core.engine.engine import ProactiveEngine
+    from proactive_chat.core.store.session_store import SessionStore
 
     t0 = time.perf_counter()
     store = SessionStore(path)
@@ -426,7 +426,7 @@ async def _replan_running(scheduler, count: int) -> None:
 
 
 async def engine_at_scale(path: Path, count: int, settings) -> tuple[list, dict]:
-    from proactive_chat.core.engine_config import parse_plugin_config
+    from proactive_chat.core.engine.config import parse_plugin_config
 
     monitor = LoopMonitor()
     rows: list[tuple[str, object]] = []
@@ -571,7 +571,12 @@ async def engine_at_scale(path: Path, count: int, settings) -> tuple[list, dict]
 async def run(args: argparse.Namespace, path: Path) -> dict:
     import_plugin_package()
     # Imported now, as AstrBot does at plugin load: no module import inside a measurement.
-    from proactive_chat.core import composer, engine, sender, session_store  # noqa: F401
+    from proactive_chat.core.adapters import (
+        composer,  # noqa: F401
+        sender,  # noqa: F401
+    )
+    from proactive_chat.core.engine import engine  # noqa: F401
+    from proactive_chat.core.store import session_store  # noqa: F401
 
     count = args.sessions
     from message_hook import bench_settings

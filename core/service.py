@@ -16,13 +16,13 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
-from .composer import MessageComposer
+from .adapters.composer import MessageComposer
+from .adapters.sender import MessageSender
 from .constants import LOG_PREFIX
-from .engine import ProactiveEngine
-from .engine_config import SCHEMA_GROUPS, parse_plugin_config, validate_config_update
-from .engine_types import PluginSettings
-from .sender import MessageSender
-from .session_store import SessionStore, StoreUnavailable
+from .engine.config import SCHEMA_GROUPS, parse_plugin_config, validate_config_update
+from .engine.engine import ProactiveEngine
+from .engine.models import PluginSettings
+from .store.session_store import SessionStore, StoreUnavailable
 
 logger = logging.getLogger("astrbot")
 

@@ -4,7 +4,6 @@ AstrBot deletes this module on every hot reload."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,16 +12,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..core.config import WebAdminSettings
-from ..core.log_stream import LogStream
-from .auth import COOKIE_NAME, PanelAuth
-from .connections import ConnectionRegistry
+from ..core.constants import PLUGIN_ROOT
+from ..core.logs.stream import LogStream
+from .auth.guard import PUBLIC_API, PanelGuard
+from .auth.host_guard import HostPolicy
+from .auth.rate_limit import LoginRateLimiter
+from .auth.tokens import COOKIE_NAME, PanelAuth
 from .errors import PanelError, http_error_handler, panel_error_handler, validation_error_handler
-from .guard import PUBLIC_API, PanelGuard
-from .host_guard import HostPolicy
-from .rate_limit import LoginRateLimiter
+from .settings import WebAdminSettings
+from .ws.connections import ConnectionRegistry
 
-PLUGIN_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PLUGIN_ROOT / "templates"
 STATIC_DIR = PLUGIN_ROOT / "static"
 
@@ -43,14 +42,14 @@ class AppDeps:
 
 
 def create_app(deps: AppDeps) -> FastAPI:
-    from .api import build_api_router
-    from .api_engine import build_engine_router
-    from .api_export import build_export_router
-    from .api_stats import build_stats_router
-    from .pages import build_pages_router
-    from .templating import build_templates
-    from .ws_events import build_events_router
-    from .ws_logs import build_ws_router
+    from .api.engine import build_engine_router
+    from .api.export import build_export_router
+    from .api.panel import build_api_router
+    from .api.stats import build_stats_router
+    from .pages.routes import build_pages_router
+    from .pages.templating import build_templates
+    from .ws.events import build_events_router
+    from .ws.logs import build_ws_router
 
     app = FastAPI(
         title="Proactive Chat admin panel",

@@ -1,6 +1,6 @@
 """The engine's journal reasons (and why it is not running) in the reader's language.
 
-The engine writes each reason as a short English phrase or code (``core/engine.py``); the
+The engine writes each reason as a short English phrase or code (``core/engine/engine.py``); the
 panel shows it translated. One table serves both ends: the server renders with it, and
 the pages ship it to the browser (``<script id="pc-reasons">``) for entries that arrive
 live. A reason nobody listed (a provider's or platform's own error text) is shown as is.

@@ -38,7 +38,7 @@ from .plugin_package import import_plugin_package
 
 import_plugin_package()
 
-from proactive_chat.web.guard import PUBLIC_API  # noqa: E402
+from proactive_chat.web.auth.guard import PUBLIC_API  # noqa: E402
 
 AUTH_MODES = ("bearer", "cookie", "none")
 INVALID_HTTP = b"Invalid HTTP request received."  # uvicorn's answer to a malformed request

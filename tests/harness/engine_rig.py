@@ -1,5 +1,5 @@
 """A real ``ProactiveEngine`` over a real ``SessionStore`` with a fake clock, for unit
-tests. The composer and sender are our own protocols (core/engine.py), scripted: the
+tests. The composer and sender are our own protocols (core/engine/engine.py), scripted: the
 host tests run the real AstrBot adapters.
 
     rig = Rig(tmp_path, clock, raw_config)
@@ -19,11 +19,11 @@ from .plugin_package import import_plugin_package
 
 import_plugin_package()
 
-from proactive_chat.core.composer import ComposeResult  # noqa: E402
-from proactive_chat.core.engine import ProactiveEngine  # noqa: E402
-from proactive_chat.core.engine_config import parse_plugin_config  # noqa: E402
-from proactive_chat.core.sender import SendResult  # noqa: E402
-from proactive_chat.core.session_store import SessionStore  # noqa: E402
+from proactive_chat.core.adapters.composer import ComposeResult  # noqa: E402
+from proactive_chat.core.adapters.sender import SendResult  # noqa: E402
+from proactive_chat.core.engine.config import parse_plugin_config  # noqa: E402
+from proactive_chat.core.engine.engine import ProactiveEngine  # noqa: E402
+from proactive_chat.core.store.session_store import SessionStore  # noqa: E402
 
 
 class ScriptedComposer:

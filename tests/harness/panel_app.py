@@ -18,17 +18,17 @@ from .waiting import async_wait_for
 
 import_plugin_package()
 
-from proactive_chat.core.config import WebAdminSettings  # noqa: E402
-from proactive_chat.core.credentials import PanelSecrets  # noqa: E402
-from proactive_chat.core.engine import ProactiveEngine  # noqa: E402
-from proactive_chat.core.engine_config import parse_plugin_config  # noqa: E402
-from proactive_chat.core.engine_types import PHASE_PLANNED, SessionState  # noqa: E402
-from proactive_chat.core.log_redaction import Redactor  # noqa: E402
-from proactive_chat.core.log_ring import LogRing  # noqa: E402
-from proactive_chat.core.log_stream import LogStream  # noqa: E402
+from proactive_chat.core.engine.config import parse_plugin_config  # noqa: E402
+from proactive_chat.core.engine.engine import ProactiveEngine  # noqa: E402
+from proactive_chat.core.engine.models import PHASE_PLANNED, SessionState  # noqa: E402
+from proactive_chat.core.logs.redaction import Redactor  # noqa: E402
+from proactive_chat.core.logs.ring import LogRing  # noqa: E402
+from proactive_chat.core.logs.stream import LogStream  # noqa: E402
 from proactive_chat.core.service import ProactiveService  # noqa: E402
 from proactive_chat.web.app import AppDeps  # noqa: E402
-from proactive_chat.web.auth import PanelAuth  # noqa: E402
+from proactive_chat.web.auth.credentials import PanelSecrets  # noqa: E402
+from proactive_chat.web.auth.tokens import PanelAuth  # noqa: E402
+from proactive_chat.web.settings import WebAdminSettings  # noqa: E402
 
 BASE_URL = "http://127.0.0.1:4100"
 VERSION = "0.4.0"

@@ -2,7 +2,7 @@
 the port checks that lifecycle tests make (served, refused, free to bind).
 
 Synchronous (httpx.Client), like harness.process: the panel under test lives in an
-``astrbot run`` child. The panel's routes are in web/api.py and web/api_engine.py.
+``astrbot run`` child. The panel's routes are in web/api/panel.py and web/api/engine.py.
 """
 
 from __future__ import annotations

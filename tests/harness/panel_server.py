@@ -26,9 +26,9 @@ from .plugin_package import import_plugin_package
 
 import_plugin_package()
 
-from proactive_chat.core.embedded_uvicorn import EmbeddedUvicorn  # noqa: E402
-from proactive_chat.core.engine_types import SessionState  # noqa: E402
-from proactive_chat.core.listener_handover import open_listener  # noqa: E402
+from proactive_chat.core.engine.models import SessionState  # noqa: E402
+from proactive_chat.core.server.embedded_uvicorn import EmbeddedUvicorn  # noqa: E402
+from proactive_chat.core.server.listener_handover import open_listener  # noqa: E402
 from proactive_chat.web.app import create_app  # noqa: E402
 
 PASSWORD = "Panel-Server-Passw0rd"

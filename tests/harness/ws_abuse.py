@@ -37,7 +37,7 @@ from typing import Any
 from .probes import REPO_ROOT, _Observer, take_lines
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
-MAX_FRAME = 64 * 1024  # the panel's ws_max_size (core/embedded_uvicorn.py)
+MAX_FRAME = 64 * 1024  # the panel's ws_max_size (core/server/embedded_uvicorn.py)
 PROBE_TEXT = "ws-probe n=%d t=%.6f"
 PROBE_PATTERN = re.compile(r"ws-probe n=(\d+) t=(\d+\.\d+)")
 PATHS = ("/ws/logs", "/ws/events")
@@ -450,7 +450,7 @@ def _hung_up(reader: asyncio.StreamReader) -> bool:
 
 async def _slow_upgrades(port: int, token: str, count: int, give_up: float) -> dict:
     """Upgrade requests sent a header line a second, never finished: the server should
-    hang up on them (core/embedded_uvicorn.py HEAD_TIMEOUT). Runs until it has, or
+    hang up on them (core/server/embedded_uvicorn.py HEAD_TIMEOUT). Runs until it has, or
     ``give_up`` seconds pass."""
     began = time.monotonic()
     socks: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []

@@ -41,14 +41,14 @@ pytestmark = pytest.mark.host
 
 PASSWORD = "Lifecycle-Host-Passw0rd-3"
 UMO = "lifecycle:FriendMessage:user-1"
-STORE_THREAD_PREFIX = "proactive-store"  # core/session_store.py THREAD_NAME
+STORE_THREAD_PREFIX = "proactive-store"  # core/store/session_store.py THREAD_NAME
 STASH_MODULE = "_astrbot_plugin_proactive_chat_stash"  # core/constants.py
 # Timers an instance leaves on purpose when it stops: the parked listener and the
 # live-log history wait this long for the next instance, then they go.
 HANDOVER_TIMERS = {"_close_if_unclaimed", "_drop_unclaimed_history"}
-HANDOVER_SECONDS = 10.0 + 1.0  # web/panel.py HISTORY_LINGER_SECONDS, and a margin
-PORT_FREE_SECONDS = 8.0  # core/listener_handover.py: 5 s linger
-CLOSE_RELOADING = 1012  # web/connections.py: what an open page gets when the panel stops
+HANDOVER_SECONDS = 10.0 + 1.0  # panel.py HISTORY_LINGER_SECONDS, and a margin
+PORT_FREE_SECONDS = 8.0  # core/server/listener_handover.py: 5 s linger
+CLOSE_RELOADING = 1012  # web/ws/connections.py: what an open page gets when the panel stops
 ONE_SHOT_TASKS = {"pc-restore", "pc-compact"}  # end by themselves after a start
 
 

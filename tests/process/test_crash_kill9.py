@@ -56,7 +56,7 @@ LOST_BOUND = 2.0
 STORE_FILE = "proactive_chat.db"
 ARTIFACTS = Path(os.environ.get("PC_ARTIFACTS", REPO_ROOT / "test-artifacts"))
 
-# Journal entries that admin actions leave (core/engine.py): (kind, reason).
+# Journal entries that admin actions leave (core/engine/engine.py): (kind, reason).
 ADMIN_JOURNAL = {
     "pause": ("manual", "paused"),
     "resume": ("manual", "resumed"),

@@ -43,7 +43,7 @@ PASSWORD = "Lifecycle-Passw0rd-5"
 PORT_FREE_SECONDS = 8.0  # a parked listener is closed after 5 s when nobody claims it
 QUIET_AFTER_UNINSTALL = 7.0  # watched for late writes: a flush, a timer, the handover
 STORE_FILE = "proactive_chat.db"
-CLOSE_RELOADING = 1012  # web/connections.py: what an open page gets when the panel stops
+CLOSE_RELOADING = 1012  # web/ws/connections.py: what an open page gets when the panel stops
 
 
 def listeners(pid: int, port: int) -> int:

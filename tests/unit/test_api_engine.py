@@ -20,7 +20,7 @@ from harness.panel_app import (
     walk_routes,
 )
 from harness.waiting import async_wait_for
-from proactive_chat.core.engine import ProactiveEngine
+from proactive_chat.core.engine.engine import ProactiveEngine
 from proactive_chat.web.app import AppDeps, create_app
 
 PASSWORD = "Engine-Api-Passw0rd"

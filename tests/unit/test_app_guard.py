@@ -8,14 +8,14 @@ import httpx
 import pytest
 
 from harness.panel_app import walk_routes
-from proactive_chat.core.config import WebAdminSettings
-from proactive_chat.core.credentials import PanelSecrets
-from proactive_chat.core.log_redaction import Redactor
-from proactive_chat.core.log_ring import LogRing
-from proactive_chat.core.log_stream import LogStream
+from proactive_chat.core.logs.redaction import Redactor
+from proactive_chat.core.logs.ring import LogRing
+from proactive_chat.core.logs.stream import LogStream
 from proactive_chat.web.app import AppDeps, create_app
-from proactive_chat.web.auth import COOKIE_NAME, PanelAuth
-from proactive_chat.web.guard import MAX_BODY_BYTES
+from proactive_chat.web.auth.credentials import PanelSecrets
+from proactive_chat.web.auth.guard import MAX_BODY_BYTES
+from proactive_chat.web.auth.tokens import COOKIE_NAME, PanelAuth
+from proactive_chat.web.settings import WebAdminSettings
 
 PASSWORD = "Panel-Passw0rd"
 BASE_URL = "http://127.0.0.1:4100"
@@ -132,7 +132,7 @@ async def test_no_password_configured_makes_login_impossible():
 
 
 async def test_generated_password_login():
-    from proactive_chat.core.credentials import hash_password
+    from proactive_chat.web.auth.credentials import hash_password
 
     app, _ = build(password="", hashed=hash_password("gen-Pw-1"))
     async with client_for(app) as client:

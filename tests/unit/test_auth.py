@@ -11,8 +11,8 @@ import pytest
 from starlette.requests import HTTPConnection, Request
 from starlette.websockets import WebSocket
 
-from proactive_chat.core.credentials import PanelSecrets, hash_password
-from proactive_chat.web.auth import COOKIE_NAME, PanelAuth
+from proactive_chat.web.auth.credentials import PanelSecrets, hash_password
+from proactive_chat.web.auth.tokens import COOKIE_NAME, PanelAuth
 
 KEY = b"k" * 32
 LIFETIME = 3600.0

@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 import pytest
 
-from proactive_chat.core.config import (
+from proactive_chat.web.settings import (
     DEFAULT_HOST,
     DEFAULT_LOG_BUFFER,
     DEFAULT_PORT,

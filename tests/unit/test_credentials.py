@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from proactive_chat.core.credentials import (
+from proactive_chat.web.auth.credentials import (
     AUTH_FILE_NAME,
     PanelSecrets,
     generate_password,

@@ -16,8 +16,8 @@ from starlette.routing import Route, WebSocketRoute
 from websockets.asyncio.client import connect
 
 from harness.waiting import async_wait_for
-from proactive_chat.core import embedded_uvicorn
-from proactive_chat.core.embedded_uvicorn import (
+from proactive_chat.core.server import embedded_uvicorn
+from proactive_chat.core.server.embedded_uvicorn import (
     _LINES_PER_MINUTE,
     EmbeddedUvicorn,
     _UvicornLogFilter,

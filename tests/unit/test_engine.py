@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from harness.engine_rig import Rig
-from proactive_chat.core.composer import ComposeError
-from proactive_chat.core.engine_config import parse_plugin_config
-from proactive_chat.core.engine_types import (
+from proactive_chat.core.adapters.composer import ComposeError
+from proactive_chat.core.engine.config import parse_plugin_config
+from proactive_chat.core.engine.models import (
     PHASE_CAPPED,
     PHASE_PLANNED,
     PHASE_SILENCE,
@@ -420,7 +420,7 @@ async def test_stop_does_not_wait_when_nothing_is_being_sent(rig):
 
 
 async def test_a_paused_session_cannot_be_replanned_and_a_failed_manual_send_is_not_retried(rig):
-    from proactive_chat.core.engine import EngineError
+    from proactive_chat.core.engine.engine import EngineError
 
     engine = await rig.start()
     engine.pause(FRIEND)

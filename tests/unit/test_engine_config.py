@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from proactive_chat.core.engine_config import (
+from proactive_chat.core.engine.config import (
     SCHEMA_GROUPS,
     WEB_ADMIN_REFUSED,
     effective_settings,
@@ -26,14 +26,14 @@ from proactive_chat.core.engine_config import (
     validate_config_update,
     validate_override,
 )
-from proactive_chat.core.engine_types import (
+from proactive_chat.core.engine.models import (
     EngineSettings,
     PluginSettings,
     ScheduleSettings,
     SessionSettings,
 )
-from proactive_chat.core.prompt_template import DEFAULT_FRIEND_PROMPT, DEFAULT_GROUP_PROMPT
-from proactive_chat.core.quiet_hours import QuietHours
+from proactive_chat.core.engine.prompt_template import DEFAULT_FRIEND_PROMPT, DEFAULT_GROUP_PROMPT
+from proactive_chat.core.engine.quiet_hours import QuietHours
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "_conf_schema.json").read_text(encoding="utf-8-sig"))

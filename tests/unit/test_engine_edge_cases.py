@@ -16,18 +16,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from harness.engine_rig import Rig
-from proactive_chat.core import engine as engine_module
-from proactive_chat.core import sender as sender_module
-from proactive_chat.core.engine_config import parse_plugin_config
-from proactive_chat.core.engine_types import (
+from proactive_chat.core.adapters import sender as sender_module
+from proactive_chat.core.adapters.sender import MessageSender
+from proactive_chat.core.engine import engine as engine_module
+from proactive_chat.core.engine.config import parse_plugin_config
+from proactive_chat.core.engine.models import (
     PHASE_CAPPED,
     PHASE_PLANNED,
     PHASE_SILENCE,
     SessionSettings,
 )
-from proactive_chat.core.planning import shift_out_of_quiet
-from proactive_chat.core.quiet_hours import parse_quiet_hours
-from proactive_chat.core.sender import MessageSender
+from proactive_chat.core.engine.planning import shift_out_of_quiet
+from proactive_chat.core.engine.quiet_hours import parse_quiet_hours
 
 FRIEND = "test:FriendMessage:alice"
 OTHER_FRIEND = "test:FriendMessage:bob"

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from proactive_chat.core.failure_log import REMIND_SECONDS, FailureLog, model_source
+from proactive_chat.core.engine.failure_log import REMIND_SECONDS, FailureLog, model_source
 
 A = "im:FriendMessage:a"
 B = "im:FriendMessage:b"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from proactive_chat.core.config import WebAdminSettings
-from proactive_chat.web.host_guard import LOCAL_NAMES, HostPolicy, split_host
+from proactive_chat.web.auth.host_guard import LOCAL_NAMES, HostPolicy, split_host
+from proactive_chat.web.settings import WebAdminSettings
 
 
 @pytest.mark.parametrize(

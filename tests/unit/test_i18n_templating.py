@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from proactive_chat.web.i18n import EN, JS_KEYS, ZH, js_strings, pick_language, translator
-from proactive_chat.web.pages import ENGINE_PAGES, build_pages_router, safe_next
-from proactive_chat.web.templating import NAV, build_templates
+from proactive_chat.web.pages.routes import ENGINE_PAGES, build_pages_router, safe_next
+from proactive_chat.web.pages.templating import NAV, build_templates
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from proactive_chat.core import legacy_import
-from proactive_chat.core.engine_types import PHASE_IDLE, PHASE_PLANNED, SessionState
-from proactive_chat.core.legacy_import import IMPORTED_REASON, read_legacy_files
+from proactive_chat.core.engine.models import PHASE_IDLE, PHASE_PLANNED, SessionState
+from proactive_chat.core.store import legacy_import
+from proactive_chat.core.store.legacy_import import IMPORTED_REASON, read_legacy_files
 
 FRIEND = "aiocqhttp:FriendMessage:10001"
 GROUP = "aiocqhttp:GroupMessage:20002"

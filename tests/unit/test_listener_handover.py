@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from proactive_chat.core.listener_handover import (
+from proactive_chat.core.server.listener_handover import (
     ListenerHandover,
     is_open,
     open_listener,
@@ -197,7 +197,7 @@ async def test_discard_cancels_the_timer(listener):
 
 async def test_late_timer_does_not_close_a_reparked_socket(free_port):
     # The old timer fires for a key that now holds another socket: leave it alone.
-    from proactive_chat.core.listener_handover import _close_if_unclaimed
+    from proactive_chat.core.server.listener_handover import _close_if_unclaimed
 
     stash: dict = {}
     handover = ListenerHandover(stash, linger=5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proactive_chat.core.log_redaction import MASK, Redactor, strip_ansi
+from proactive_chat.core.logs.redaction import MASK, Redactor, strip_ansi
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from proactive_chat.core.log_ring import (
+from proactive_chat.core.logs.ring import (
     LEVELS,
     LogFilter,
     LogLine,

@@ -9,9 +9,9 @@ import logging
 import pytest
 
 from proactive_chat.core.constants import LOG_PREFIX, PLUGIN_NAME
-from proactive_chat.core.log_redaction import Redactor
-from proactive_chat.core.log_ring import LogRing
-from proactive_chat.core.log_stream import LogStream, find_log_broker
+from proactive_chat.core.logs.redaction import Redactor
+from proactive_chat.core.logs.ring import LogRing
+from proactive_chat.core.logs.stream import LogStream, find_log_broker
 
 
 @pytest.fixture
@@ -211,7 +211,7 @@ async def test_stop_takes_lines_still_queued(broker, tick):
 
 
 async def test_start_without_any_broker_returns_false(monkeypatch):
-    from proactive_chat.core import log_stream as module
+    from proactive_chat.core.logs import stream as module
 
     monkeypatch.setattr(module, "find_log_broker", lambda: None)
     stream = make_stream()

@@ -14,11 +14,11 @@ import pytest
 
 from harness.engine_rig import Rig
 from harness.panel_app import panel_client, panel_deps
-from proactive_chat.core.engine_config import SCHEMA_GROUPS
+from proactive_chat.core.engine.config import SCHEMA_GROUPS
 from proactive_chat.core.service import ProactiveService
 from proactive_chat.web.app import create_app
 from proactive_chat.web.i18n import EN, ZH
-from proactive_chat.web.page_config import pick_description, pick_hint
+from proactive_chat.web.pages.config import pick_description, pick_hint
 
 PASSWORD = "Config-Page-Passw0rd-9f3c"
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,5 +1,5 @@
 """The Help page: both languages, the four sections, every prompt placeholder (from
-core/prompt_template.py) and every ``/proactive`` subcommand (from main.py) documented."""
+core/engine/prompt_template.py) and every ``/proactive`` subcommand (from main.py) documented."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.panel_app import panel_client, panel_deps
-from proactive_chat.core.prompt_template import PLACEHOLDERS, describe_elapsed
+from proactive_chat.core.engine.prompt_template import PLACEHOLDERS, describe_elapsed
 from proactive_chat.web.app import create_app
 from proactive_chat.web.i18n import EN, ZH
 

@@ -18,12 +18,12 @@ import pytest
 
 from harness.engine_rig import Rig
 from harness.panel_app import panel_client, panel_deps
-from proactive_chat.core.engine_types import JournalEntry, SessionState
+from proactive_chat.core.engine.models import JournalEntry, SessionState
 from proactive_chat.core.service import ProactiveService
-from proactive_chat.web import api_export
+from proactive_chat.web.api import export as api_export
 from proactive_chat.web.app import create_app
 from proactive_chat.web.i18n import js_strings, translator
-from proactive_chat.web.page_journal import from_local_input, to_local_input
+from proactive_chat.web.pages.journal import from_local_input, to_local_input
 
 PASSWORD = "Journal-Page-Passw0rd"
 ALICE = "test:FriendMessage:alice"
@@ -548,9 +548,9 @@ async def test_csv_is_in_the_openapi_schema(site):
 
 
 def test_every_label_the_page_builds_exists_in_both_languages():
-    from proactive_chat.core.engine_types import JOURNAL_KINDS
-    from proactive_chat.web import page_journal
+    from proactive_chat.core.engine.models import JOURNAL_KINDS
     from proactive_chat.web.i18n import EN, ZH
+    from proactive_chat.web.pages import journal as page_journal
 
     keys = {f"jkind.{kind}" for kind in JOURNAL_KINDS}
     keys |= {f"journal.range.{value}" for value in (*page_journal.RANGES, page_journal.CUSTOM)}

@@ -17,10 +17,10 @@ import pytest
 from harness.engine_rig import Rig
 from harness.panel_app import panel_client, panel_deps
 from proactive_chat.core.service import ProactiveService
-from proactive_chat.core.session_store import StoreUnavailable
-from proactive_chat.web import page_overview
+from proactive_chat.core.store.session_store import StoreUnavailable
 from proactive_chat.web.app import AppDeps, create_app
 from proactive_chat.web.i18n import js_strings, translator
+from proactive_chat.web.pages import overview as page_overview
 
 PASSWORD = "Overview-Passw0rd"
 ALICE = "test:FriendMessage:alice"
@@ -419,7 +419,7 @@ async def test_a_broken_provider_never_breaks_the_page(tmp_path, clock, provider
 
 
 async def test_a_provider_lookup_that_hangs_does_not_hold_the_page(tmp_path, clock, monkeypatch):
-    from proactive_chat.web import api_stats
+    from proactive_chat.web.api import stats as api_stats
 
     monkeypatch.setattr(api_stats, "PROVIDER_LOOKUP_SECONDS", 0.05)
     clock.now = START

@@ -315,7 +315,7 @@ async def test_the_detail_page_shows_the_sessions_journal(site):
 
 def test_every_phase_and_journal_kind_has_a_label():
     """The templates build these keys from the engine's words (``'phase.' ~ phase``)."""
-    from proactive_chat.core import engine_types
+    from proactive_chat.core.engine import models as engine_types
     from proactive_chat.web.i18n import EN, ZH
 
     phases = {v for k, v in vars(engine_types).items() if k.startswith("PHASE_")}
@@ -336,7 +336,7 @@ def test_every_phase_and_journal_kind_has_a_label():
 )
 async def test_the_page_and_the_api_select_the_same_rows(site, params):
     """The script pages through /api/sessions with ``api_params()``: same rows, same total."""
-    from proactive_chat.web.session_query import SessionQuery
+    from proactive_chat.web.api.session_query import SessionQuery
 
     seed_sessions(site.engine, 90, NOW)
     site.engine.on_user_message(ALICE, "Alice")

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from proactive_chat.core.engine_types import ScheduleSettings
-from proactive_chat.core.planning import (
+from proactive_chat.core.engine.models import ScheduleSettings
+from proactive_chat.core.engine.planning import (
     is_capped,
     plan_after,
     random_interval_seconds,
@@ -16,7 +16,7 @@ from proactive_chat.core.planning import (
     shift_out_of_quiet,
     spread_missed,
 )
-from proactive_chat.core.quiet_hours import parse_quiet_hours
+from proactive_chat.core.engine.quiet_hours import parse_quiet_hours
 
 NO_QUIET = parse_quiet_hours("")
 

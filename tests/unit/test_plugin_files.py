@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from proactive_chat.core.config import WebAdminSettings, parse_web_admin
 from proactive_chat.core.constants import PLUGIN_NAME, PLUGIN_VERSION
+from proactive_chat.web.settings import WebAdminSettings, parse_web_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from proactive_chat.core.prompt_template import (
+from proactive_chat.core.engine.prompt_template import (
     DEFAULT_FRIEND_PROMPT,
     DEFAULT_GROUP_PROMPT,
     PLACEHOLDERS,

@@ -1,4 +1,4 @@
-"""Properties of the config checks (core/config.py, core/engine_config.py) over
+"""Properties of the config checks (web/settings.py, core/engine/config.py) over
 generated configs: whatever AstrBot hands the plugin, or a client sends the panel.
 
 What they promise: reading a config never raises and always yields settings in the
@@ -18,8 +18,7 @@ from typing import Any
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from proactive_chat.core.config import WebAdminSettings, is_valid_host, parse_web_admin
-from proactive_chat.core.engine_config import (
+from proactive_chat.core.engine.config import (
     MAX_MINUTES,
     engine_defaults,
     int_ranges,
@@ -30,8 +29,9 @@ from proactive_chat.core.engine_config import (
     validate_config_update,
     validate_override,
 )
-from proactive_chat.core.quiet_hours import parse_quiet_hours
+from proactive_chat.core.engine.quiet_hours import parse_quiet_hours
 from proactive_chat.core.umo import parse_umo
+from proactive_chat.web.settings import WebAdminSettings, is_valid_host, parse_web_admin
 
 GROUPS = {"friend_settings": "friend", "group_settings": "group"}
 GROUP_OF = {kind: group for group, kind in GROUPS.items()}

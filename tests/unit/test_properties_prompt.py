@@ -1,4 +1,4 @@
-"""Properties of ``fill_prompt`` (core/prompt_template.py) over generated templates.
+"""Properties of ``fill_prompt`` (core/engine/prompt_template.py) over generated templates.
 
 What it promises: only the known ``{{ name }}`` forms are replaced; ``str.format`` is
 never used, so ``{``, ``}``, ``{0}``, ``{__class__}`` and unknown names stay as written
@@ -13,7 +13,7 @@ import math
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from proactive_chat.core.prompt_template import PLACEHOLDERS, describe_elapsed, fill_prompt
+from proactive_chat.core.engine.prompt_template import PLACEHOLDERS, describe_elapsed, fill_prompt
 
 PIECES = st.one_of(
     st.text(max_size=3),

@@ -1,5 +1,5 @@
-"""Properties of quiet hours (core/quiet_hours.py) and of moving a time out of them
-(``shift_out_of_quiet``, core/planning.py), over generated windows, text and times.
+"""Properties of quiet hours (core/engine/quiet_hours.py) and of moving a time out of them
+(``shift_out_of_quiet``, core/engine/planning.py), over generated windows, text and times.
 
 What they promise: ``HH:MM-HH:MM`` and ``H-H`` are accepted (a window may wrap
 midnight; equal ends mean none; ``24`` only as an end; the whole day is refused),
@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from proactive_chat.core.planning import MAX_QUIET_JITTER_SECONDS, shift_out_of_quiet
-from proactive_chat.core.quiet_hours import QuietHours, parse_quiet_hours
+from proactive_chat.core.engine.planning import MAX_QUIET_JITTER_SECONDS, shift_out_of_quiet
+from proactive_chat.core.engine.quiet_hours import QuietHours, parse_quiet_hours
 
 DAY = 24 * 60
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Shanghai", "Australia/Lord_Howe")

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from proactive_chat.core.quiet_hours import QuietHours, parse_quiet_hours
+from proactive_chat.core.engine.quiet_hours import QuietHours, parse_quiet_hours
 
 
 def at(hour: int, minute: int = 0, day: int = 10) -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proactive_chat.web.rate_limit import LoginRateLimiter
+from proactive_chat.web.auth.rate_limit import LoginRateLimiter
 
 
 @pytest.fixture

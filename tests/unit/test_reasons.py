@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from harness.engine_rig import Rig
-from proactive_chat.core.composer import ComposeError
+from proactive_chat.core.adapters.composer import ComposeError
 from proactive_chat.web.i18n import EN, JS_KEYS, ZH, translator
 from proactive_chat.web.reasons import REASONS, browser_table, reason_text
 
@@ -67,7 +67,7 @@ def test_known_reasons_are_translated_and_unknown_ones_kept():
 
 async def test_every_reason_a_real_engine_writes_is_translated(tmp_path, clock):
     """Drive the engine through its paths and read back what it journaled: a reason
-    added to core/engine.py without a translation fails here."""
+    added to core/engine/engine.py without a translation fails here."""
     clock.now = START
     rig = Rig(tmp_path, clock, scenario_config())
     try:

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from proactive_chat.core.engine_types import SegmentSettings
-from proactive_chat.core.segmenting import MAX_SEGMENTS, pause_before_next, split_reply
+from proactive_chat.core.adapters.segmenting import MAX_SEGMENTS, pause_before_next, split_reply
+from proactive_chat.core.engine.models import SegmentSettings
 
 ON = SegmentSettings(enable=True)
 

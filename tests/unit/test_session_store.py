@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from proactive_chat.core import session_store as store_module
-from proactive_chat.core import store_sqlite
-from proactive_chat.core.engine_types import JournalEntry, SessionState
-from proactive_chat.core.session_store import (
+from proactive_chat.core.engine.models import JournalEntry, SessionState
+from proactive_chat.core.store import session_store as store_module
+from proactive_chat.core.store import sqlite as store_sqlite
+from proactive_chat.core.store.session_store import (
     APPLICATION_ID,
     SCHEMA_VERSION,
     SESSION_COLUMNS,
@@ -840,8 +840,8 @@ from pathlib import Path
 sys.path.insert(0, {tests!r})
 from harness.plugin_package import import_plugin_package
 import_plugin_package()
-from proactive_chat.core.engine_types import JournalEntry, SessionState
-from proactive_chat.core.session_store import SessionStore
+from proactive_chat.core.engine.models import JournalEntry, SessionState
+from proactive_chat.core.store.session_store import SessionStore
 
 async def main():
     store = SessionStore(Path({path!r}))

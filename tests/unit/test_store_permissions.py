@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from proactive_chat.core.engine_types import JournalEntry, SessionState
-from proactive_chat.core.session_store import SessionStore
+from proactive_chat.core.engine.models import JournalEntry, SessionState
+from proactive_chat.core.store.session_store import SessionStore
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="Unix file modes")
 

@@ -6,7 +6,7 @@ import asyncio
 import random
 import time
 
-from proactive_chat.core.trigger_scheduler import TriggerScheduler
+from proactive_chat.core.engine.scheduler import TriggerScheduler
 
 
 def test_due_keys_come_out_in_time_order(clock):

@@ -14,8 +14,8 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from proactive_chat.core.listener_handover import ListenerHandover
-from proactive_chat.core.web_admin_server import ServerState, WebAdminServer
+from proactive_chat.core.server.listener_handover import ListenerHandover
+from proactive_chat.core.server.web_admin_server import ServerState, WebAdminServer
 
 
 def tiny_app() -> Starlette:

@@ -16,18 +16,18 @@ from websockets.exceptions import ConnectionClosed
 from harness.engine_rig import RecordingSender, ScriptedComposer
 from harness.panel_app import start_service
 from harness.waiting import async_wait_for
-from proactive_chat.core.config import WebAdminSettings
-from proactive_chat.core.credentials import PanelSecrets
-from proactive_chat.core.embedded_uvicorn import EmbeddedUvicorn
-from proactive_chat.core.engine import ProactiveEngine
-from proactive_chat.core.event_hub import QUEUE_SIZE
-from proactive_chat.core.log_redaction import Redactor
-from proactive_chat.core.log_ring import LogRing
-from proactive_chat.core.log_stream import LogStream
+from proactive_chat.core.engine.engine import ProactiveEngine
+from proactive_chat.core.engine.event_hub import QUEUE_SIZE
+from proactive_chat.core.logs.redaction import Redactor
+from proactive_chat.core.logs.ring import LogRing
+from proactive_chat.core.logs.stream import LogStream
+from proactive_chat.core.server.embedded_uvicorn import EmbeddedUvicorn
 from proactive_chat.core.service import ProactiveService
 from proactive_chat.web.app import AppDeps, create_app
-from proactive_chat.web.auth import PanelAuth
-from proactive_chat.web.connections import FLOOD_BURST
+from proactive_chat.web.auth.credentials import PanelSecrets
+from proactive_chat.web.auth.tokens import PanelAuth
+from proactive_chat.web.settings import WebAdminSettings
+from proactive_chat.web.ws.connections import FLOOD_BURST
 
 PASSWORD = "Events-Passw0rd"
 ALICE = "test:FriendMessage:alice"

@@ -11,14 +11,14 @@ import uvicorn
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from proactive_chat.core.config import WebAdminSettings
-from proactive_chat.core.credentials import PanelSecrets
-from proactive_chat.core.log_redaction import Redactor
-from proactive_chat.core.log_ring import LogRing
-from proactive_chat.core.log_stream import LogStream
+from proactive_chat.core.logs.redaction import Redactor
+from proactive_chat.core.logs.ring import LogRing
+from proactive_chat.core.logs.stream import LogStream
 from proactive_chat.web.app import AppDeps, create_app
-from proactive_chat.web.auth import COOKIE_NAME, PanelAuth
-from proactive_chat.web.connections import FLOOD_BURST
+from proactive_chat.web.auth.credentials import PanelSecrets
+from proactive_chat.web.auth.tokens import COOKIE_NAME, PanelAuth
+from proactive_chat.web.settings import WebAdminSettings
+from proactive_chat.web.ws.connections import FLOOD_BURST
 
 PASSWORD = "Ws-Passw0rd"
 

@@ -1,0 +1,267 @@
+"""Writing the proactive message with the session's own model, persona and history.
+
+Everything is resolved the way AstrBot resolves it for a normal reply in that
+session: the chat provider chosen for the UMO, the persona from
+``persona_manager.resolve_selected_persona`` (per-session rules included), and the
+current conversation's history. The exchange is then added to that conversation so
+the bot remembers what it said.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..constants import LOG_PREFIX
+from ..engine.models import SessionSettings
+from ..umo import platform_of
+
+logger = logging.getLogger("astrbot")
+
+# What the conversation history shows as the "user" turn of a proactive exchange.
+HISTORY_USER_NOTE = "[主动消息：这次是你主动找对方聊天 / You started this conversation]"
+
+
+class ComposeError(Exception):
+    """Why no message could be written; ``kind`` is a journal kind, ``advice`` what
+    the user can do about it."""
+
+    def __init__(self, kind: str, reason: str, *, provider_id: str = "", advice: str = "") -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+        self.provider_id = provider_id
+        self.advice = advice
+
+
+@dataclass(slots=True)
+class ComposeResult:
+    text: str
+    provider_id: str
+    persona_id: str | None
+    conversation_id: str | None
+    attempts: int
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class MessageComposer:
+    def __init__(self, context: Any, *, timeout_seconds: float = 60.0, retries: int = 1) -> None:
+        self._context = context
+        self.timeout_seconds = timeout_seconds
+        self.retries = retries
+
+    async def compose(self, umo: str, settings: SessionSettings, prompt: str) -> ComposeResult:
+        provider = await self._provider(umo)
+        provider_id = provider.meta().id
+        conversation = await self._conversation(umo)
+        persona_id, system_prompt, begin_dialogs = await self._persona(umo, settings, conversation)
+        contexts = begin_dialogs + _recent_turns(conversation, settings.history_turns)
+        last_error = "no answer"
+        for attempt in range(1, self.retries + 2):
+            try:
+                response = await asyncio.wait_for(
+                    self._context.llm_generate(
+                        chat_provider_id=provider_id,
+                        prompt=prompt,
+                        system_prompt=system_prompt or None,
+                        contexts=contexts,
+                    ),
+                    self.timeout_seconds,
+                )
+            except TimeoutError:
+                last_error = f"timed out after {self.timeout_seconds:g} s"
+                kind = "llm_failed"
+                advice = (
+                    f"make sure the chat model {provider_id} is reachable and answers in "
+                    "time, or raise llm_timeout_seconds in the plugin's engine settings"
+                )
+            except Exception as exc:  # a provider may raise anything
+                last_error = f"{type(exc).__name__}: {exc}"[:300]
+                kind = "llm_failed"
+                advice = (
+                    f"check the chat model {provider_id} in AstrBot's dashboard "
+                    "(API key, endpoint, model name, quota)"
+                )
+            else:
+                text = _answer_text(response)
+                if text:
+                    return ComposeResult(
+                        text=text,
+                        provider_id=provider_id,
+                        persona_id=persona_id,
+                        conversation_id=getattr(conversation, "cid", None),
+                        attempts=attempt,
+                    )
+                last_error = "the model answered nothing usable"
+                kind = "llm_empty"
+                advice = (
+                    f"check the chat model {provider_id} in AstrBot's dashboard and try the "
+                    "proactive prompt in a normal chat (a content filter or a very low "
+                    "max tokens setting gives empty answers)"
+                )
+            # The engine logs the outcome once per cause; each attempt is detail.
+            logger.debug(
+                "%s Model %s failed for %s (attempt %d): %s",
+                LOG_PREFIX,
+                provider_id,
+                umo,
+                attempt,
+                last_error,
+            )
+        raise ComposeError(
+            kind, f"{provider_id}: {last_error}", provider_id=provider_id, advice=advice
+        )
+
+    async def remember(self, umo: str, conversation_id: str | None, text: str) -> None:
+        """Add the exchange to the session's conversation (best effort, logged)."""
+        manager = self._context.conversation_manager
+        try:
+            cid = conversation_id or await manager.get_curr_conversation_id(umo)
+            if not cid:
+                cid = await manager.new_conversation(umo, platform_of(umo))
+            await manager.add_message_pair(
+                cid,
+                {"role": "user", "content": HISTORY_USER_NOTE},
+                {"role": "assistant", "content": text},
+            )
+        except Exception as exc:
+            logger.warning(
+                "%s Could not add the message to %s's conversation history: %s",
+                LOG_PREFIX,
+                umo,
+                exc,
+            )
+
+    # -- pieces ----------------------------------------------------------------------
+    async def _provider(self, umo: str) -> Any:
+        try:
+            provider = await self._context.get_using_provider_async(umo)
+        except Exception as exc:
+            raise ComposeError("no_provider", f"no usable chat model: {exc}") from exc
+        if provider is None:
+            raise ComposeError(
+                "no_provider",
+                "no chat model is set for this session (AstrBot dashboard > model providers)",
+                advice="choose a chat model in AstrBot's dashboard (model providers)",
+            )
+        return provider
+
+    async def _conversation(self, umo: str) -> Any:
+        manager = self._context.conversation_manager
+        try:
+            cid = await manager.get_curr_conversation_id(umo)
+            if not cid:
+                return None
+            return await manager.get_conversation(umo, cid)
+        except Exception as exc:
+            logger.warning("%s Could not read %s's conversation: %s", LOG_PREFIX, umo, exc)
+            return None
+
+    async def _persona(
+        self, umo: str, settings: SessionSettings, conversation: Any
+    ) -> tuple[str | None, str, list[dict]]:
+        """(persona id, system prompt, begin dialogs) as the settings ask."""
+        persona_settings = settings.persona
+        if persona_settings.mode == "custom" and persona_settings.custom_prompt.strip():
+            return None, _persona_block(persona_settings.custom_prompt), []
+        manager = self._context.persona_manager
+        if persona_settings.mode == "select" and persona_settings.persona_id:
+            persona = next(
+                (p for p in manager.personas_v3 if p.get("name") == persona_settings.persona_id),
+                None,
+            )
+            if persona is not None:
+                return persona_settings.persona_id, *_persona_parts(persona)
+            logger.warning(
+                "%s Persona %r (persona_settings.select_persona) does not exist; "
+                "using the session's own persona for %s",
+                LOG_PREFIX,
+                persona_settings.persona_id,
+                umo,
+            )
+        try:
+            config = self._context.get_config(umo)
+            persona_id, persona, _forced, webchat_default = await manager.resolve_selected_persona(
+                umo=umo,
+                conversation_persona_id=getattr(conversation, "persona_id", None),
+                platform_name=self._platform_name(umo),
+                provider_settings=config.get("provider_settings", {}),
+            )
+        except Exception as exc:
+            logger.warning("%s Could not resolve the persona for %s: %s", LOG_PREFIX, umo, exc)
+            return None, "", []
+        if persona:
+            return persona_id, *_persona_parts(persona)
+        if webchat_default:
+            try:
+                from astrbot.core.astr_main_agent_resources import (
+                    CHATUI_SPECIAL_DEFAULT_PERSONA_PROMPT,
+                )
+            except ImportError:
+                return persona_id, "", []
+            return persona_id, CHATUI_SPECIAL_DEFAULT_PERSONA_PROMPT, []
+        return persona_id, "", []
+
+    def _platform_name(self, umo: str) -> str:
+        platform_id = platform_of(umo)
+        manager = getattr(self._context, "platform_manager", None)
+        for platform in getattr(manager, "platform_insts", []) or []:
+            try:
+                meta = platform.meta()
+            except Exception:
+                continue
+            if meta.id == platform_id:
+                return meta.name
+        return platform_id
+
+
+def _persona_block(prompt: str) -> str:
+    return f"\n# Persona Instructions\n\n{prompt}\n"
+
+
+def _persona_parts(persona: Any) -> tuple[str, list[dict]]:
+    prompt = persona.get("prompt") or ""
+    dialogs = persona.get("_begin_dialogs_processed") or []
+    return (_persona_block(prompt) if prompt else ""), [dict(d) for d in dialogs]
+
+
+def _recent_turns(conversation: Any, turns: int) -> list[dict]:
+    """The last ``turns`` user/assistant turns of the conversation, text only."""
+    if conversation is None or turns <= 0:
+        return []
+    raw = getattr(conversation, "history", "") or "[]"
+    try:
+        history = json.loads(raw) if isinstance(raw, str) else list(raw)
+    except (ValueError, TypeError):
+        return []
+    messages: list[dict] = []
+    for item in history if isinstance(history, list) else []:
+        if not isinstance(item, dict) or item.get("role") not in ("user", "assistant"):
+            continue
+        text = _text_of(item.get("content"))
+        if text:
+            messages.append({"role": item["role"], "content": text})
+    return messages[-2 * turns :]
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content.strip()
+    if isinstance(content, list):
+        texts = [
+            part.get("text", "")
+            for part in content
+            if isinstance(part, dict) and part.get("type") == "text"
+        ]
+        return "\n".join(t for t in texts if t).strip()
+    return ""
+
+
+def _answer_text(response: Any) -> str:
+    if response is None or getattr(response, "role", "assistant") == "err":
+        return ""
+    text = getattr(response, "completion_text", "") or ""
+    return text.strip()

@@ -1,0 +1,167 @@
+"""Delivering a written message: TTS when the session has it, segments with pauses.
+
+``context.send_message`` returns False when no platform matches the session; that,
+a platform that cannot push messages, and an exception are all reported as a result
+(with a journal kind), never raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from ..constants import LOG_PREFIX
+from ..engine.models import SessionSettings
+from ..umo import platform_of
+from .segmenting import pause_before_next, split_reply
+
+logger = logging.getLogger("astrbot")
+
+TTS_TIMEOUT_SECONDS = 60.0
+SEND_TIMEOUT_SECONDS = 30.0
+NO_PLATFORM_FOR_SESSION = "AstrBot found no platform for this session"
+
+
+def platform_advice(umo: str) -> str:
+    """What to do when the session's platform is missing or cannot push messages."""
+    platform_id = platform_of(umo)
+    return (
+        f"enable the platform {platform_id} in AstrBot's dashboard, or take the session off "
+        "the list if that platform cannot start conversations"
+    )
+
+
+def send_advice(umo: str, reason: str) -> str:
+    platform_id = platform_of(umo)
+    if reason == NO_PLATFORM_FOR_SESSION:  # it went away while the message was written
+        return platform_advice(umo)
+    return (
+        f"check that the platform {platform_id} is connected and logged in "
+        "(AstrBot's dashboard and its log say why it refused)"
+    )
+
+
+@dataclass(slots=True)
+class SendResult:
+    ok: bool
+    kind: str  # "sent" | "platform_skipped" | "send_failed"
+    reason: str = ""
+    parts: int = 0
+    tts: bool = False
+    advice: str = ""  # what the user can do about a failure
+
+
+class MessageSender:
+    def __init__(self, context: Any, *, rng: random.Random | None = None) -> None:
+        self._context = context
+        self._rng = rng or random.Random()
+
+    def platform_problem(self, umo: str) -> str | None:
+        """Why this session cannot receive a proactive message now, or None."""
+        platform_id = platform_of(umo)
+        manager = getattr(self._context, "platform_manager", None)
+        for platform in getattr(manager, "platform_insts", []) or []:
+            try:
+                meta = platform.meta()
+            except Exception:
+                continue
+            if meta.id != platform_id:
+                continue
+            if not getattr(meta, "support_proactive_message", True):
+                return f"platform {platform_id} ({meta.name}) cannot send proactive messages"
+            return None
+        return f"no running platform has the id {platform_id!r}"
+
+    async def send(
+        self,
+        umo: str,
+        text: str,
+        settings: SessionSettings,
+        *,
+        hurry: asyncio.Event | None = None,
+    ) -> SendResult:
+        """Send ``text``; ``hurry`` set (plugin stopping) skips the pauses."""
+        problem = self.platform_problem(umo)
+        if problem is not None:
+            return SendResult(False, "platform_skipped", problem, advice=platform_advice(umo))
+        spoke = False
+        if settings.tts.enable_tts:
+            spoke = await self._try_tts(umo, text)
+        if spoke and not settings.tts.always_send_text:
+            return SendResult(True, "sent", "voice", parts=1, tts=True)
+        parts = split_reply(text, settings.segmented)
+        sent = 0
+        for index, part in enumerate(parts):
+            if index:
+                await _pause(
+                    pause_before_next(parts[index - 1], settings.segmented, self._rng), hurry
+                )
+            ok, reason = await self._send_text(umo, part)
+            if not ok:
+                if sent == 0 and not spoke:
+                    return SendResult(False, "send_failed", reason, advice=send_advice(umo, reason))
+                logger.warning(
+                    "%s Part %d/%d to %s was not sent: %s",
+                    LOG_PREFIX,
+                    index + 1,
+                    len(parts),
+                    umo,
+                    reason,
+                )
+                break
+            sent += 1
+        return SendResult(True, "sent", "", parts=sent, tts=spoke)
+
+    async def _send_text(self, umo: str, text: str) -> tuple[bool, str]:
+        from astrbot.api.event import MessageChain
+
+        try:
+            delivered = await asyncio.wait_for(
+                self._context.send_message(umo, MessageChain().message(text)),
+                SEND_TIMEOUT_SECONDS,
+            )
+        except TimeoutError:
+            return False, f"the platform did not answer within {SEND_TIMEOUT_SECONDS:g} s"
+        except Exception as exc:
+            return False, f"{type(exc).__name__}: {exc}"[:300]
+        if delivered is False:
+            return False, NO_PLATFORM_FOR_SESSION
+        return True, ""
+
+    async def _try_tts(self, umo: str, text: str) -> bool:
+        try:
+            config = self._context.get_config(umo)
+            if not config.get("provider_tts_settings", {}).get("enable", False):
+                return False
+            provider = await self._context.get_using_tts_provider_async(umo)
+            if provider is None:
+                return False
+            audio = await asyncio.wait_for(provider.get_audio(text), TTS_TIMEOUT_SECONDS)
+            if not audio:
+                return False
+            from astrbot.api.event import MessageChain
+            from astrbot.api.message_components import Record
+
+            chain = MessageChain([Record(file=audio, url=audio)])
+            sent = await asyncio.wait_for(
+                self._context.send_message(umo, chain), SEND_TIMEOUT_SECONDS
+            )
+            return sent is not False
+        except Exception as exc:
+            logger.warning("%s Voice for %s failed, sending text instead: %s", LOG_PREFIX, umo, exc)
+            return False
+
+
+async def _pause(seconds: float, hurry: asyncio.Event | None) -> None:
+    if seconds <= 0:
+        return
+    if hurry is None:
+        await asyncio.sleep(seconds)
+        return
+    try:
+        await asyncio.wait_for(hurry.wait(), seconds)
+    except TimeoutError:
+        pass

@@ -1,0 +1,2 @@
+"""The live-log pipeline: AstrBot's LogBroker subscription, the ring buffer and
+redaction. Must not import the engine, the server or ``web``."""

@@ -1,0 +1,202 @@
+"""``AdminPanel``: the panel's whole life, start to stop, for one plugin instance.
+
+Wires the live-log stream, the login secrets, the FastAPI app and the hardened
+server together. ``start()`` and ``stop()`` never raise: the panel is an extra,
+and nothing it does may take AstrBot down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from .core.constants import LOG_PREFIX
+from .core.logs.redaction import Redactor
+from .core.logs.ring import LogRing
+from .core.logs.stream import LogStream
+from .core.server.listener_handover import ListenerHandover
+from .core.server.process_stash import process_stash
+from .core.server.web_admin_server import WebAdminServer, retire_stale_server
+from .web.app import STATIC_DIR, TEMPLATES_DIR, AppDeps, create_app
+from .web.auth.credentials import (
+    AUTH_FILE_NAME,
+    PanelSecrets,
+    generate_password,
+    hash_password,
+    load_or_create_secrets,
+)
+from .web.auth.rate_limit import LoginRateLimiter
+from .web.auth.tokens import PanelAuth
+from .web.fastapi_caches import release_fastapi_caches
+from .web.pages.templating import build_templates
+from .web.settings import WebAdminSettings
+
+logger = logging.getLogger("astrbot")
+
+STOP_BUDGET_SECONDS = 2.8
+# Live-log history waits this long for the next instance; then it is dropped, so a
+# disabled or uninstalled plugin leaves nothing behind in the AstrBot process.
+HISTORY_LINGER_SECONDS = 10.0
+
+
+class AdminPanel:
+    def __init__(
+        self,
+        settings: WebAdminSettings,
+        data_dir: Path,
+        version: str,
+        astrbot_version: str,
+        *,
+        service: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.service = service  # core.service.ProactiveService, or None (panel only)
+        self.data_dir = data_dir
+        self.version = version
+        self.astrbot_version = astrbot_version
+        self.server: WebAdminServer | None = None
+        self.log_stream: LogStream | None = None
+        self.deps: AppDeps | None = None
+        self._stash: dict[str, Any] = process_stash()
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except Exception:
+            logger.exception(
+                "%s The admin panel could not start; the plugin keeps running.", LOG_PREFIX
+            )
+
+    async def stop(self) -> None:
+        """Bounded: returns within about three seconds whatever the clients do."""
+        try:
+            async with asyncio.timeout(STOP_BUDGET_SECONDS):
+                if self.server is not None:
+                    await self.server.stop()
+        except TimeoutError:
+            logger.error(
+                "%s The admin panel did not stop in time; the next start will finish it.",
+                LOG_PREFIX,
+            )
+        except Exception:
+            logger.exception("%s Error while stopping the admin panel", LOG_PREFIX)
+        if self.log_stream is not None:
+            try:
+                await self.log_stream.stop()
+            except Exception:
+                logger.exception("%s Error while detaching the live-log stream", LOG_PREFIX)
+            self._stash["history_timer"] = asyncio.get_running_loop().call_later(
+                HISTORY_LINGER_SECONDS, _drop_unclaimed_history, self._stash
+            )
+        self.server = None
+        self.log_stream = None
+        self.deps = None
+        release_fastapi_caches()
+
+    async def _start(self) -> None:
+        settings = self.settings
+        handover = ListenerHandover(self._stash)
+        if not settings.enabled:
+            handover.discard_all_except(None)
+            await retire_stale_server(self._stash, STOP_BUDGET_SECONDS)
+            logger.info("%s Admin panel is disabled (web_admin.enabled = false).", LOG_PREFIX)
+            return
+
+        timer = self._stash.pop("history_timer", None)
+        if timer is not None:
+            timer.cancel()  # the history is claimed (and the old module can go)
+        redactor = Redactor()
+        redactor.add_secret(settings.password)
+        ring = LogRing(settings.log_buffer_size, self._stash.setdefault("log_ring", {}))
+        self.log_stream = LogStream(ring, redactor, self._stash.setdefault("log_state", {}))
+        self.log_stream.start()
+
+        panel_secrets, new_password = await self._load_secrets()
+        if new_password:
+            # Memory only, until the announcing line shows it (the port may be busy now).
+            self._stash["unannounced_password"] = new_password
+        pending = self._stash.get("unannounced_password")
+        if pending:
+            redactor.add_secret(pending)
+
+        auth = PanelAuth(panel_secrets, settings.password, settings.session_hours * 3600.0)
+        templates = await asyncio.to_thread(build_templates, TEMPLATES_DIR, STATIC_DIR)
+        self.deps = deps = AppDeps(
+            settings=settings,
+            auth=auth,
+            log_stream=self.log_stream,
+            version=self.version,
+            astrbot_version=self.astrbot_version,
+            templates=templates,
+            service=self.service,
+            rate_limiter=LoginRateLimiter(
+                storage=self._stash.setdefault("login_failures", OrderedDict())
+            ),
+        )
+        self.server = WebAdminServer(
+            host=settings.host,
+            port=settings.port,
+            app_factory=lambda: create_app(deps),
+            handover=handover,
+            stash=self._stash,
+            before_stop=deps.connections.close_all,
+            on_serving=self._announce,
+        )
+        await self.server.start()
+
+    async def _load_secrets(self) -> tuple[PanelSecrets, str | None]:
+        need_generated = not self.settings.password
+        try:
+            return await asyncio.to_thread(load_or_create_secrets, self.data_dir, need_generated)
+        except OSError as exc:
+            logger.error(
+                "%s Cannot write %s in %s (%s); logins will not survive a restart.",
+                LOG_PREFIX,
+                AUTH_FILE_NAME,
+                self.data_dir,
+                exc,
+            )
+            password = generate_password() if need_generated else None
+            hashed = await asyncio.to_thread(hash_password, password) if password else None
+            return PanelSecrets(secrets.token_bytes(32), hashed), password
+
+    def _announce(self) -> None:
+        url = self.settings.url
+        password = self._stash.pop("unannounced_password", None)
+        if password:
+            logger.info(
+                "%s 管理面板已启动 Admin panel: %s  自动生成的登录密码 / generated password: %s"
+                "  (只显示这一次，请保存；可在插件配置 web_admin.password 设置自己的密码 / "
+                "shown only this once; set web_admin.password to choose your own)",
+                LOG_PREFIX,
+                url,
+                password,
+            )
+        elif self.settings.password:
+            logger.info(
+                "%s 管理面板已启动 Admin panel: %s (登录密码为 web_admin.password / "
+                "log in with the password set in web_admin.password)",
+                LOG_PREFIX,
+                url,
+            )
+        else:
+            logger.info(
+                "%s 管理面板已启动 Admin panel: %s (使用首次启动时日志中显示的密码；忘记时删除 %s 并重载插件 / "
+                "log in with the generated password shown at first start; forgot it? delete %s "
+                "and reload the plugin)",
+                LOG_PREFIX,
+                url,
+                self.data_dir / AUTH_FILE_NAME,
+                AUTH_FILE_NAME,
+            )
+
+
+def _drop_unclaimed_history(stash: dict[str, Any]) -> None:
+    # Module-level on purpose: it may run after AstrBot purged this module. A new
+    # instance cancels this timer when it starts, so running means nobody claimed it.
+    for key in ("history_timer", "log_ring", "log_state", "unannounced_password"):
+        stash.pop(key, None)

@@ -1,0 +1,93 @@
+"""``/ws/logs``: the live-log stream, one cursor per client.
+
+Protocol (server -> client, JSON text frames):
+``{"type": "hello", "first_seq", "next_seq", "resumed", "stream"}`` once, then
+``{"type": "lines", "lines": [...]}`` batches and ``{"type": "gap", "missed": n}``
+when this client lost lines. ``?since=<seq>`` resumes after the last line the
+client received. Close 1012 means the plugin is reloading: reconnect. Close 1008
+"too many messages" ends a client that floods frames (it has nothing to say).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from fastapi import APIRouter, WebSocket
+
+from ...core.logs.ring import LogFilter
+from .connections import flood_close, read_until_flood, serve_socket
+
+REPLAY_LINES = 1000
+READ_BATCH = 1000
+SEND_TIMEOUT = 10.0
+
+
+def build_ws_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.websocket("/ws/logs")
+    async def logs_socket(websocket: WebSocket) -> None:
+        deps = websocket.app.state.deps
+
+        async def talk(websocket: WebSocket, reader: asyncio.Task) -> tuple[int, str] | None:
+            await _stream(websocket, deps.log_stream.ring, reader)
+            return flood_close(reader)
+
+        await serve_socket(websocket, deps.connections, read_until_flood, talk)
+
+    return router
+
+
+async def _stream(websocket: WebSocket, ring, reader: asyncio.Task) -> None:
+    params = websocket.query_params
+    line_filter = LogFilter.from_params(params.get("level"), params.get("scope"), params.get("q"))
+    since = _parse_int(params.get("since"))
+    if since is not None and ring.first_seq - 1 <= since < ring.next_seq:
+        cursor, resumed = since + 1, True
+    else:
+        cursor, resumed = max(ring.first_seq, ring.next_seq - REPLAY_LINES), False
+    await _send(
+        websocket,
+        json.dumps(
+            {
+                "type": "hello",
+                "first_seq": ring.first_seq,
+                "next_seq": ring.next_seq,
+                "resumed": resumed,
+                "stream": ring.stream_id,
+            }
+        ),
+    )
+    if since is not None and not resumed and since < ring.first_seq - 1:
+        await _send(websocket, json.dumps({"type": "gap", "missed": ring.first_seq - 1 - since}))
+
+    while True:
+        result = ring.read(cursor, READ_BATCH)
+        cursor = result.cursor
+        if result.missed:
+            await _send(websocket, json.dumps({"type": "gap", "missed": result.missed}))
+        chunks = [line.json for line in result.lines if line_filter.matches(line)]
+        if chunks:
+            await _send(websocket, '{"type":"lines","lines":[' + ",".join(chunks) + "]}")
+        if cursor < ring.next_seq:
+            continue
+        waiter = asyncio.ensure_future(ring.wait_beyond(cursor))
+        try:
+            await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        if reader.done():
+            return
+
+
+async def _send(websocket: WebSocket, text: str) -> None:
+    # A client that stopped reading must not hold this handler forever.
+    async with asyncio.timeout(SEND_TIMEOUT):
+        await websocket.send_text(text)
+
+
+def _parse_int(value: str | None) -> int | None:
+    if value is None or not value.strip().lstrip("-").isdigit():
+        return None
+    return int(value)
