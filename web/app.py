@@ -18,7 +18,14 @@ from .auth.guard import PUBLIC_API, PanelGuard
 from .auth.host_guard import HostPolicy
 from .auth.rate_limit import LoginRateLimiter
 from .auth.tokens import COOKIE_NAME, PanelAuth
-from .errors import PanelError, http_error_handler, panel_error_handler, validation_error_handler
+from .errors import (
+    DOMAIN_STATUS,
+    PanelError,
+    domain_error_handler,
+    http_error_handler,
+    panel_error_handler,
+    validation_error_handler,
+)
 from .settings import WebAdminSettings
 from .ws.connections import ConnectionRegistry
 
@@ -72,6 +79,8 @@ def create_app(deps: AppDeps) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_exception_handler(PanelError, panel_error_handler)
+    for domain_error in DOMAIN_STATUS:
+        app.add_exception_handler(domain_error, domain_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
 

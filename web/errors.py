@@ -1,4 +1,5 @@
-"""One error type for the API, rendered by one handler as ``{"error", "message"}``."""
+"""Errors of the panel, rendered as ``{"error", "message"}``: the one place where the
+engine's and the store's domain errors become HTTP status codes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,27 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..core.engine.errors import (
+    EngineError,
+    EngineStopped,
+    InvalidRequest,
+    SessionBusy,
+    SessionNotFound,
+    SessionPaused,
+)
+from ..core.store.session_store import StoreUnavailable
+
+# Domain error -> (status, code). The most specific class wins (looked up along the MRO).
+DOMAIN_STATUS: dict[type[Exception], tuple[int, str]] = {
+    InvalidRequest: (400, "bad_request"),
+    SessionNotFound: (404, "not_found"),
+    SessionBusy: (409, "conflict"),
+    SessionPaused: (409, "conflict"),
+    EngineStopped: (503, "unavailable"),
+    EngineError: (400, "engine_error"),
+    StoreUnavailable: (503, "store_unavailable"),
+}
 
 
 class PanelError(Exception):
@@ -39,6 +61,19 @@ def error_response(
 async def panel_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PanelError)
     return error_response(exc.status, exc.code, exc.message, exc.headers, **exc.extra)
+
+
+def domain_status(exc: Exception) -> tuple[int, str]:
+    """The status and code for a domain error (500 for anything unknown)."""
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_STATUS:
+            return DOMAIN_STATUS[cls]
+    return 500, "internal_error"
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    status, code = domain_status(exc)
+    return error_response(status, code, str(exc))
 
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -27,6 +27,7 @@ from ..adapters.sender import platform_advice
 from ..constants import LOG_PREFIX
 from ..umo import GROUP, kind_of, parse_umo, platform_of
 from .config import effective_settings
+from .errors import EngineStopped, InvalidRequest, SessionBusy, SessionPaused
 from .event_hub import EventHub
 from .failure_log import FailureLog, model_source, platform_source
 from .models import (
@@ -66,14 +67,6 @@ STORE_NOT_SAVED = (
     "not sent: the plugin's store could not save the plan first (see the warning in "
     "the log), and sending without it could send the message twice"
 )
-
-
-class EngineError(Exception):
-    """A request the engine refuses, with a message for the person who asked."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class Composer(Protocol):
@@ -822,7 +815,7 @@ class ProactiveEngine:
         try:
             parsed = parse_umo(umo)
         except ValueError as exc:
-            raise EngineError(str(exc)) from exc
+            raise InvalidRequest(str(exc)) from exc
         state = self.sessions.get(umo)
         if state is None:
             state = self._new_state(umo, parsed.kind)
@@ -832,10 +825,10 @@ class ProactiveEngine:
         """Queue "send now" for the workers (returns at once; the journal tells the
         outcome). Raises EngineError for a bad UMO or a message already underway."""
         if not self.running:
-            raise EngineError("the engine is not running", 503)
+            raise EngineStopped("the engine is not running")
         self._require(umo)
         if umo in self._deliveries or umo in self._manual:
-            raise EngineError("a message for this session is already being written", 409)
+            raise SessionBusy("a message for this session is already being written")
         self.journal(umo, "manual", "send now")
         self._manual.add(umo)
         if umo not in self._due_set:
@@ -846,7 +839,7 @@ class ProactiveEngine:
     def reschedule(self, umo: str) -> SessionState:
         state = self._require(umo)
         if state.paused:
-            raise EngineError("this session is paused: resume it first", 409)
+            raise SessionPaused("this session is paused: resume it first")
         settings = self.settings_for(umo, state.kind)
         self.journal(umo, "manual", "re-plan")
         self._plan(state, settings, self.clock(), "manual")
@@ -857,10 +850,10 @@ class ProactiveEngine:
         """Move this session's next message to ``at`` (admin action; quiet hours are
         the admin's call here, so they are not applied)."""
         if at != at or at in (float("inf"), float("-inf")):
-            raise EngineError("the time must be a number of seconds since 1970")
+            raise InvalidRequest("the time must be a number of seconds since 1970")
         state = self._require(umo)
         if state.paused:
-            raise EngineError("this session is paused: resume it first", 409)
+            raise SessionPaused("this session is paused: resume it first")
         self.journal(umo, "manual", "moved", at=at)
         self._set_planned(state, max(at, self.clock()), "manual", journal=False)
         self._touch(state)

@@ -420,7 +420,7 @@ async def test_stop_does_not_wait_when_nothing_is_being_sent(rig):
 
 
 async def test_a_paused_session_cannot_be_replanned_and_a_failed_manual_send_is_not_retried(rig):
-    from proactive_chat.core.engine.engine import EngineError
+    from proactive_chat.core.engine.errors import EngineError
 
     engine = await rig.start()
     engine.pause(FRIEND)

@@ -26,9 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...core.constants import PLUGIN_ROOT
 from ...core.engine.config import merge_override, normalize_kind_dict, validate_override
-from ...core.engine.engine import EngineError
 from ...core.engine.models import SessionState
-from ...core.store.session_store import StoreUnavailable
 from ..errors import PanelError
 from .checks import refuse_lone_surrogates, umo_kind
 from .journal_query import JournalFilterParam, journal_page
@@ -43,7 +41,6 @@ WEB_ADMIN_NOTE = (
     "web_admin is read-only here: change it in AstrBot's dashboard (plugin config). "
     "/ 管理面板设置只能在 AstrBot 管理面板的插件配置中修改。"
 )
-_ENGINE_ERROR_CODES = {400: "bad_request", 404: "not_found", 409: "conflict", 503: "unavailable"}
 
 
 # --- response and body shapes (they are the OpenAPI schema) ---------------------------
@@ -339,7 +336,7 @@ def build_engine_router() -> APIRouter:
         cleaned, errors = validate_override(body, kind)
         if errors:
             raise PanelError(400, "invalid_settings", "; ".join(errors[:5]), errors=errors)
-        await _run(engine.set_override(umo, cleaned))
+        await engine.set_override(umo, cleaned)
         return override_view(engine, umo, kind)
 
     @router.delete(
@@ -352,7 +349,7 @@ def build_engine_router() -> APIRouter:
         engine = require_engine(request)
         kind = umo_kind(umo)
         if umo in engine.overrides:  # nothing to reset otherwise: no journal, no session
-            await _run(engine.set_override(umo, {}))
+            await engine.set_override(umo, {})
         return override_view(engine, umo, kind)
 
     @router.post(
@@ -366,7 +363,7 @@ def build_engine_router() -> APIRouter:
         """Queue "send now"; the outcome shows in the journal (and on /ws/events)."""
         engine = require_engine(request)
         umo_kind(umo)
-        _call(engine.request_trigger, umo)
+        engine.request_trigger(umo)
         return {"accepted": True, "umo": umo}
 
     for action, method_name in (
@@ -403,10 +400,7 @@ def build_engine_router() -> APIRouter:
         limit: int = Query(50, ge=1, le=MAX_JOURNAL_LIMIT),
     ) -> dict[str, Any]:
         store = require_service(request).store
-        try:
-            return await journal_page(store, flt, before_id=before_id, limit=limit)
-        except StoreUnavailable as exc:
-            raise PanelError(503, "store_unavailable", str(exc)) from None
+        return await journal_page(store, flt, before_id=before_id, limit=limit)
 
     @router.get("/config", response_model=ConfigView, responses=error_responses(503))
     async def get_config(request: Request) -> dict[str, Any]:
@@ -461,7 +455,7 @@ def _add_action(router: APIRouter, action: str, method_name: str) -> None:
     async def act(request: Request, umo: str) -> dict[str, Any]:
         engine = require_engine(request)
         umo_kind(umo)
-        state = _call(getattr(engine, method_name), umo)
+        state = getattr(engine, method_name)(umo)
         return engine.session_view(state)
 
     act.__name__ = f"session_{action}"
@@ -499,27 +493,6 @@ def engine_problem(service: Any) -> str:
     if service is None:
         return "the proactive engine is not loaded in this panel"
     return service.problem or "the proactive engine is not running (starting or stopped)"
-
-
-def _call(method: Callable[[str], Any], umo: str) -> Any:
-    try:
-        return method(umo)
-    except EngineError as exc:
-        raise _engine_error(exc) from None
-
-
-async def _run(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except EngineError as exc:
-        raise _engine_error(exc) from None
-    except StoreUnavailable as exc:
-        raise PanelError(503, "store_unavailable", str(exc)) from None
-
-
-def _engine_error(exc: EngineError) -> PanelError:
-    status = exc.status if 400 <= exc.status <= 599 else 400
-    return PanelError(status, _ENGINE_ERROR_CODES.get(status, "engine_error"), str(exc))
 
 
 async def filter_sessions(

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Request
 from starlette.responses import StreamingResponse
 
 from ...core.store.session_store import StoreUnavailable
-from ..errors import PanelError
 from ..timefmt import local_datetime, panel_timezone
 from .engine import error_responses, require_service
 from .journal_query import (
@@ -163,10 +162,8 @@ def build_export_router() -> APIRouter:
         """The journal as a CSV file, with the filters of ``GET /api/journal``."""
         deps = request.app.state.deps
         store = require_service(request).store
-        try:  # the first page before the headers: a broken store is still a clean 503
-            first = await journal_page(store, flt, limit=CSV_PAGE_ROWS, count=False)
-        except StoreUnavailable as exc:
-            raise PanelError(503, "store_unavailable", str(exc)) from None
+        # The first page before the headers: a broken store is still a clean 503.
+        first = await journal_page(store, flt, limit=CSV_PAGE_ROWS, count=False)
         tz = panel_timezone(deps)
         body = stream_csv(store, flt, first, session_names(deps), tz)
         filename = export_filename(tz, engine_now(deps))

@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field
 
 from ...core.store.session_store import StoreUnavailable
 from ...core.umo import kind_of
-from ..errors import PanelError
 from ..timefmt import panel_timezone, zone_label
 from .engine import (
     EngineSummary,
@@ -94,10 +93,7 @@ def build_stats_router() -> APIRouter:
         today, zero-filled."""
         deps = request.app.state.deps
         engine = require_engine(request)
-        try:
-            series = await daily_series(deps.service.store, engine, days)
-        except StoreUnavailable as exc:
-            raise PanelError(503, "store_unavailable", str(exc)) from None
+        series = await daily_series(deps.service.store, engine, days)
         return {"zone": zone_label(engine.timezone), "days": series}
 
     @router.get("/overview", response_model=OverviewOut, responses=error_responses(503))
