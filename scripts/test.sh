@@ -3,9 +3,9 @@
 #
 #   bash scripts/test.sh                       # everything: ruff + all test layers
 #   bash scripts/test.sh tests/unit -k quiet   # a subset
-#   SKIP_LINT=1 bash scripts/test.sh tests/unit   # skip ruff
+#   SKIP_LINT=1 bash scripts/test.sh tests/unit   # skip ruff and mypy
 #
-# Exit code: pytest's (5 = no tests collected counts as a failure); 1 if only ruff failed.
+# Exit code: pytest's (5 = no tests collected counts as a failure); 1 if only ruff or mypy failed.
 #
 # Browser tests use Debian's Chromium (/usr/bin/chromium), installed here if missing.
 # Screenshots and other artifacts go to test-artifacts/ (git-ignored).
@@ -58,6 +58,11 @@ if [[ "${SKIP_LINT:-}" != "1" ]]; then
         pc_warn "ruff format --check failed (fix: .venv/bin/ruff format .)"
         lint_failed=1
     fi
+    pc_say "mypy main.py panel.py core web"
+    if ! "$PC_VENV/bin/mypy" --python-executable "$PC_VENV_PY" main.py panel.py core web; then
+        pc_warn "mypy found type errors (see above)"
+        lint_failed=1
+    fi
 fi
 
 pc_say "pytest $*"
@@ -67,7 +72,7 @@ if [[ "$status" -eq 5 ]]; then
     printf 'error: pytest collected no tests (exit 5); check the paths and -k/-m filters\n' >&2
 fi
 if [[ "$status" -eq 0 && "$lint_failed" -eq 1 ]]; then
-    printf 'error: tests passed but ruff failed (see above)\n' >&2
+    printf 'error: tests passed but ruff or mypy failed (see above)\n' >&2
     status=1
 fi
 exit "$status"
