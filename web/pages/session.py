@@ -17,7 +17,7 @@ script). ``status_code`` is 404 for an unknown or malformed session id.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -26,16 +26,21 @@ from ...core.engine.config import GROUP_OF_KIND
 from ...core.engine.engine import journal_dict
 from ...core.store.session_store import StoreUnavailable
 from ...core.umo import parse_umo
-from ..api.engine import cached_schema, override_view
-from ..api.session_query import running_engine
+from ..api.access import app_deps, running_engine
+from ..api.config import cached_schema
+from ..api.overrides import override_view
 from ..i18n import pick_language, translator
+
+if TYPE_CHECKING:
+    from ...core.store.session_store import SessionStore
+    from ..app import AppDeps
 
 JOURNAL_LIMIT = 20
 SCHEMA_STATE = "session_page_labels"  # app.state cache: {lang: {kind: {dotted key: label}}}
 
 
 async def context(request: Request) -> dict[str, Any]:
-    deps = request.app.state.deps
+    deps = app_deps(request)
     umo = request.query_params.get("umo", "")
     base: dict[str, Any] = {
         "umo": umo,
@@ -143,7 +148,7 @@ def show_value(value: Any, t: Any, choices: dict[str, str] | None = None) -> str
     return str(value)
 
 
-async def _journal(store: Any, umo: str) -> tuple[list[dict], str | None]:
+async def _journal(store: SessionStore, umo: str) -> tuple[list[dict], str | None]:
     try:
         entries = await store.query_journal(umo=umo, limit=JOURNAL_LIMIT)
     except StoreUnavailable as exc:
@@ -211,7 +216,7 @@ def _walk_labels(items: dict, prefix: str, parent: str, index: int) -> dict[str,
     return out
 
 
-def _static_or_none(deps: Any, path: str) -> str | None:
+def _static_or_none(deps: AppDeps, path: str) -> str | None:
     try:
         return deps.templates.env.globals["static"](path)
     except LookupError:
