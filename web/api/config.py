@@ -80,7 +80,7 @@ async def cached_schema(request: Request) -> dict[str, Any]:
     """``read_schema`` once per app (off the loop), shared by the API and the pages.
     Raises ``OSError`` / ``ValueError`` when the file cannot be read; the next call retries."""
     state = request.app.state
-    cached = getattr(state, "conf_schema", None)
+    cached: dict[str, Any] | None = getattr(state, "conf_schema", None)
     if cached is None:
         cached = await asyncio.to_thread(read_schema, SCHEMA_FILE)
         state.conf_schema = cached

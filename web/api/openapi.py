@@ -47,10 +47,11 @@ def error_responses(*codes: int, json_only: bool = False) -> dict[int | str, dic
     ``json_only`` is for a route whose own answer is not JSON (the CSV export): FastAPI
     documents an error ``model`` in the route's media type, so the schema is spelled out.
     """
+    answers: tuple[int | str, ...] = (401, 403, *codes, "4XX")
     if json_only:
         content = {"application/json": {"schema": ErrorOut.model_json_schema()}}
-        return {code: {"content": content} for code in (401, 403, *codes, "4XX")}
-    return {code: {"model": ErrorOut} for code in (401, 403, *codes, "4XX")}
+        return {code: {"content": content} for code in answers}
+    return {code: {"model": ErrorOut} for code in answers}
 
 
 def session_links(pointer: str, status: int = 200) -> dict[int | str, dict[str, Any]]:

@@ -26,14 +26,15 @@ from ...core.engine.config import GROUP_OF_KIND
 from ...core.engine.engine import journal_dict
 from ...core.store.session_store import StoreUnavailable
 from ...core.umo import parse_umo
-from ..api.access import app_deps, running_engine
+from ..api.access import app_deps, current_service, running_engine
 from ..api.config import cached_schema
 from ..api.overrides import override_view
 from ..i18n import pick_language, translator
 
 if TYPE_CHECKING:
+    from starlette.templating import Jinja2Templates
+
     from ...core.store.session_store import SessionStore
-    from ..app import AppDeps
 
 JOURNAL_LIMIT = 20
 SCHEMA_STATE = "session_page_labels"  # app.state cache: {lang: {kind: {dotted key: label}}}
@@ -66,7 +67,9 @@ async def context(request: Request) -> dict[str, Any]:
     labels = texts.get(kind, {})
     options = texts.get(f"{kind}:options", {})
     rows = effective_rows(override, labels, t, options)
-    journal, journal_problem = await _journal(deps.service.store, umo)
+    service = current_service(deps)
+    assert service is not None  # an engine is always some service's
+    journal, journal_problem = await _journal(service.store, umo)
     return {
         **base,
         "mode": "ok",
@@ -75,7 +78,7 @@ async def context(request: Request) -> dict[str, Any]:
         "overridden_count": sum(1 for row in rows if row["overridden"]),
         "journal": journal,
         "journal_problem": journal_problem,
-        "schema_form_url": _static_or_none(deps, "js/schema_form.js"),
+        "schema_form_url": _static_or_none(deps.templates, "js/schema_form.js"),
         "session_data": {
             "mode": "ok",
             "umo": umo,
@@ -216,8 +219,10 @@ def _walk_labels(items: dict, prefix: str, parent: str, index: int) -> dict[str,
     return out
 
 
-def _static_or_none(deps: AppDeps, path: str) -> str | None:
+def _static_or_none(templates: Jinja2Templates | None, path: str) -> str | None:
+    if templates is None:  # create_app always builds them; only a bare AppDeps lacks them
+        return None
     try:
-        return deps.templates.env.globals["static"](path)
+        return templates.env.globals["static"](path)  # type: ignore[operator]
     except LookupError:
         return None

@@ -143,7 +143,8 @@ def render(
     Names and texts from IM platforms may hold lone surrogates (half an emoji), which
     UTF-8 cannot carry: they become ``?`` instead of failing the whole page with a 500
     (JSON blocks are ``\\u``-escaped and keep them)."""
-    templates: Jinja2Templates = app_deps(request).templates
+    templates = app_deps(request).templates
+    assert templates is not None  # create_app builds them before any route runs
     full = base_context(request)
     full.update(context or {})
     html = templates.get_template(name).render(full)
