@@ -4,7 +4,7 @@ AstrBot deletes this module on every hot reload."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +29,11 @@ from .errors import (
 from .settings import WebAdminSettings
 from .ws.connections import ConnectionRegistry
 
+if TYPE_CHECKING:
+    from starlette.templating import Jinja2Templates
+
+    from ..core.service import ProactiveService
+
 TEMPLATES_DIR = PLUGIN_ROOT / "templates"
 STATIC_DIR = PLUGIN_ROOT / "static"
 
@@ -44,8 +49,8 @@ class AppDeps:
     astrbot_version: str
     connections: ConnectionRegistry = field(default_factory=ConnectionRegistry)
     rate_limiter: LoginRateLimiter = field(default_factory=LoginRateLimiter)
-    templates: Any = None
-    service: Any = None  # core.service.ProactiveService (engine API), None when absent
+    templates: Jinja2Templates | None = None  # built by create_app when not given
+    service: ProactiveService | None = None  # the engine's API; None when the panel runs alone
 
 
 def create_app(deps: AppDeps) -> FastAPI:

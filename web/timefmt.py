@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .api.access import current_engine
+
+if TYPE_CHECKING:
+    from .app import AppDeps
 
 
-def panel_timezone(deps: Any) -> tzinfo | None:
+def panel_timezone(deps: AppDeps) -> tzinfo | None:
     """The engine's timezone (None = server local); None too while the engine is down."""
-    engine = getattr(getattr(deps, "service", None), "engine", None)
-    return getattr(engine, "timezone", None)
+    engine = current_engine(deps)
+    return engine.timezone if engine is not None else None
 
 
 def zone_name(tz: tzinfo | None) -> str | None:

@@ -11,14 +11,14 @@ import json
 import time
 from collections.abc import AsyncIterator, Mapping
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import StreamingResponse
 
 from ...core.store.session_store import StoreUnavailable
 from ..timefmt import local_datetime, panel_timezone
-from .engine import error_responses, require_service
+from .access import app_deps, current_engine, require_service
 from .journal_query import (
     JournalFilter,
     JournalFilterParam,
@@ -26,6 +26,12 @@ from .journal_query import (
     name_of,
     session_names,
 )
+from .openapi import error_responses
+
+if TYPE_CHECKING:
+    from ...core.engine.models import SessionState
+    from ...core.store.session_store import SessionStore
+    from ..app import AppDeps
 
 CSV_PAGE_ROWS = 1000
 MAX_EXPORT_ROWS = 100_000
@@ -61,7 +67,7 @@ def iso_in_zone(ts: float, tz: tzinfo | None) -> str:
 
 
 def csv_rows(
-    items: list[dict[str, Any]], sessions: Mapping[str, Any], tz: tzinfo | None
+    items: list[dict[str, Any]], sessions: Mapping[str, SessionState], tz: tzinfo | None
 ) -> list[list[Any]]:
     return [
         [
@@ -85,10 +91,10 @@ def csv_text(rows: list[list[Any]]) -> bytes:
 
 
 async def stream_csv(
-    store: Any,
+    store: SessionStore,
     flt: JournalFilter,
     first: dict[str, Any],
-    sessions: Mapping[str, Any],
+    sessions: Mapping[str, SessionState],
     tz: tzinfo | None,
     max_rows: int | None = None,
 ) -> AsyncIterator[bytes]:
@@ -129,51 +135,53 @@ def export_filename(tz: tzinfo | None, now: float) -> str:
     return f"proactive-journal-{local_datetime(now, tz):%Y%m%d-%H%M}.csv"
 
 
-def engine_now(deps: Any) -> float:
+def engine_now(deps: AppDeps) -> float:
     """The engine's clock (its journal's time), else the wall clock."""
-    engine = getattr(getattr(deps, "service", None), "engine", None)
+    engine = current_engine(deps)
     return engine.clock() if engine is not None else time.time()
+
+
+async def journal_csv(request: Request, flt: JournalFilterParam) -> CsvResponse:
+    """The journal as a CSV file, with the filters of ``GET /api/journal``."""
+    deps = app_deps(request)
+    store = require_service(request).store
+    # The first page before the headers: a broken store is still a clean 503.
+    first = await journal_page(store, flt, limit=CSV_PAGE_ROWS, count=False)
+    tz = panel_timezone(deps)
+    body = stream_csv(store, flt, first, session_names(deps), tz)
+    filename = export_filename(tz, engine_now(deps))
+    return CsvResponse(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Export-Limit": str(MAX_EXPORT_ROWS),
+        },
+    )
+
+
+def csv_responses() -> dict[int | str, dict[str, Any]]:
+    """The export's answers for the OpenAPI schema: the CSV, or a JSON error."""
+    csv_answer = {
+        "description": (
+            "UTF-8 CSV with a BOM, newest first, streamed. Columns: "
+            f"{', '.join(CSV_COLUMNS)}; time in AstrBot's zone (ISO 8601), detail "
+            "as JSON. Cells a spreadsheet would read as a formula start with "
+            f"``'``. At most {MAX_EXPORT_ROWS} rows: a last row starting with ``#`` "
+            "says when the export stopped there."
+        ),
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+    return {200: csv_answer, **error_responses(400, 503, json_only=True)}
 
 
 def build_export_router() -> APIRouter:
     router = APIRouter(prefix="/api", tags=["export"])
-
-    @router.get(
+    router.add_api_route(
         "/journal.csv",
+        journal_csv,
+        methods=["GET"],
         response_class=CsvResponse,
-        responses={
-            200: {
-                "description": (
-                    "UTF-8 CSV with a BOM, newest first, streamed. Columns: "
-                    f"{', '.join(CSV_COLUMNS)}; time in AstrBot's zone (ISO 8601), detail "
-                    "as JSON. Cells a spreadsheet would read as a formula start with "
-                    f"``'``. At most {MAX_EXPORT_ROWS} rows: a last row starting with ``#`` "
-                    "says when the export stopped there."
-                ),
-                "content": {"text/csv": {"schema": {"type": "string"}}},
-            },
-            **error_responses(400, 503, json_only=True),
-        },
+        responses=csv_responses(),
     )
-    async def journal_csv(
-        request: Request,
-        flt: JournalFilterParam,
-    ) -> CsvResponse:
-        """The journal as a CSV file, with the filters of ``GET /api/journal``."""
-        deps = request.app.state.deps
-        store = require_service(request).store
-        # The first page before the headers: a broken store is still a clean 503.
-        first = await journal_page(store, flt, limit=CSV_PAGE_ROWS, count=False)
-        tz = panel_timezone(deps)
-        body = stream_csv(store, flt, first, session_names(deps), tz)
-        filename = export_filename(tz, engine_now(deps))
-        return CsvResponse(
-            body,
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="{filename}"',
-                "X-Export-Limit": str(MAX_EXPORT_ROWS),
-            },
-        )
-
     return router

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Query
 
 from ...core.engine.engine import journal_dict
 from ...core.umo import MAX_UMO_LENGTH
+from .access import current_engine
 from .checks import journal_kinds, umo_kind
+
+if TYPE_CHECKING:
+    from ...core.engine.models import SessionState
+    from ...core.store.session_store import SessionStore
+    from ..app import AppDeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +77,7 @@ JournalFilterParam = Annotated[JournalFilter, Depends(journal_filter_query)]
 
 
 async def journal_page(
-    store: Any,
+    store: SessionStore,
     flt: JournalFilter,
     *,
     before_id: int | None = None,
@@ -89,13 +95,13 @@ async def journal_page(
     return {"items": items, "next_before_id": next_before_id, "total": total}
 
 
-def session_names(deps: Any) -> Mapping[str, Any]:
+def session_names(deps: AppDeps) -> Mapping[str, SessionState]:
     """The engine's sessions by UMO (for names); empty while the engine is down."""
-    engine = getattr(getattr(deps, "service", None), "engine", None)
-    return getattr(engine, "sessions", None) or {}
+    engine = current_engine(deps)
+    return engine.sessions if engine is not None else {}
 
 
-def name_of(sessions: Mapping[str, Any], umo: str) -> str:
+def name_of(sessions: Mapping[str, SessionState], umo: str) -> str:
     state = sessions.get(umo)
     return str(getattr(state, "name", "") or "") if state is not None else ""
 

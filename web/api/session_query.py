@@ -11,16 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from .engine import (
-    MAX_QUERY_CHARS,
-    SORT_FIELDS,
-    engine_problem,
-    filter_sessions,
-    sorted_sessions,
-)
+from .session_filter import MAX_QUERY_CHARS, SORT_FIELDS, filter_sessions, sorted_sessions
+
+if TYPE_CHECKING:
+    from ...core.engine.engine import ProactiveEngine
 
 PAGE_SIZES = (25, 50, 100)
 DEFAULT_SIZE = 50
@@ -120,7 +117,7 @@ class SessionQuery:
         return out
 
 
-async def session_page(engine: Any, query: SessionQuery) -> dict[str, Any]:
+async def session_page(engine: ProactiveEngine, query: SessionQuery) -> dict[str, Any]:
     """``{items, total, page, pages, size}``: the page of views the query selects.
 
     A page past the end shows the last one (a link kept from a longer list)."""
@@ -134,13 +131,6 @@ async def session_page(engine: Any, query: SessionQuery) -> dict[str, Any]:
     start = (page - 1) * query.size
     items = [engine.session_view(s) for s in ordered[start : start + query.size]]
     return {"items": items, "total": total, "page": page, "pages": pages, "size": query.size}
-
-
-def running_engine(deps: Any) -> tuple[Any, str | None]:
-    """``(engine, None)``, or ``(None, why there is none)`` for the page's banner."""
-    service = getattr(deps, "service", None)
-    engine = getattr(service, "engine", None)
-    return (engine, None) if engine is not None else (None, engine_problem(service))
 
 
 def _last(params: Any, name: str) -> str:

@@ -12,22 +12,24 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
 
 from ...core.store.session_store import StoreUnavailable
 from ...core.umo import kind_of
 from ..timefmt import panel_timezone, zone_label
-from .engine import (
-    EngineSummary,
-    SafeJSONResponse,
-    error_responses,
-    require_engine,
-    status_body,
-)
+from .access import app_deps, current_engine, current_service, require_engine, require_service
+from .models import DailyOut, OverviewOut, SafeJSONResponse
+from .openapi import error_responses
+from .status import status_body
+
+if TYPE_CHECKING:
+    from ...core.engine.engine import ProactiveEngine
+    from ...core.service import ProactiveService
+    from ...core.store.session_store import SessionStore
+    from ..app import AppDeps
 
 DAILY_KINDS = ("sent", "answered", "capped")
 DEFAULT_DAYS = 30
@@ -36,73 +38,43 @@ MAX_TEXT = 200
 PROVIDER_LOOKUP_SECONDS = 2.0  # provider ids and model names from AstrBot's config, shown in a card
 
 
-# --- response shapes (they are the OpenAPI schema) ---------------------------------------
+# --- the routes -------------------------------------------------------------------------------
 
 
-class DayOut(BaseModel):
-    date: str
-    sent: int = 0
-    answered: int = 0
-    capped: int = 0
+async def daily(
+    request: Request,
+    days: int = Query(DEFAULT_DAYS, ge=1, le=MAX_DAYS, description="days, ending today"),
+) -> dict[str, Any]:
+    """Sent, answered and caps reached per day in AstrBot's zone, oldest first, ending
+    today, zero-filled."""
+    engine = require_engine(request)
+    series = await daily_series(require_service(request).store, engine, days)
+    return {"zone": zone_label(engine.timezone), "days": series}
 
 
-class DailyOut(BaseModel):
-    zone: str
-    days: list[DayOut]
-
-
-class TimelineItem(BaseModel):
-    umo: str
-    name: str
-    kind: Literal["friend", "group", ""]
-    at: float
-    href: str
-
-
-class ProviderOut(BaseModel):
-    """AstrBot's default chat model: ``ok`` (with its id and model), ``none`` configured,
-    or ``unknown`` (AstrBot could not say; ``detail`` tells why)."""
-
-    state: Literal["ok", "none", "unknown"]
-    id: str | None = None
-    model: str | None = None
-    detail: str | None = None
-
-
-class OverviewOut(EngineSummary):
-    zone: str
-    store_error: str | None = None
-    today: DayOut | None = None
-    stats_error: str | None = None
-    timeline: list[TimelineItem] = Field(default_factory=list)
-    provider: ProviderOut
-
-
-# --- the router -------------------------------------------------------------------------------
+async def overview(request: Request) -> dict[str, Any]:
+    """The overview page's cards and timeline (what its script refreshes)."""
+    require_engine(request)
+    return await overview_body(app_deps(request))
 
 
 def build_stats_router() -> APIRouter:
+    """The statistics routes, in matching order."""
     router = APIRouter(prefix="/api/stats", tags=["stats"], default_response_class=SafeJSONResponse)
-
-    @router.get("/daily", response_model=DailyOut, responses=error_responses(400, 503))
-    async def daily(
-        request: Request,
-        days: int = Query(DEFAULT_DAYS, ge=1, le=MAX_DAYS, description="days, ending today"),
-    ) -> dict[str, Any]:
-        """Sent, answered and caps reached per day in AstrBot's zone, oldest first, ending
-        today, zero-filled."""
-        deps = request.app.state.deps
-        engine = require_engine(request)
-        series = await daily_series(deps.service.store, engine, days)
-        return {"zone": zone_label(engine.timezone), "days": series}
-
-    @router.get("/overview", response_model=OverviewOut, responses=error_responses(503))
-    async def overview(request: Request) -> dict[str, Any]:
-        """The overview page's cards and timeline (what its script refreshes)."""
-        deps = request.app.state.deps
-        require_engine(request)
-        return await overview_body(deps)
-
+    router.add_api_route(
+        "/daily",
+        daily,
+        methods=["GET"],
+        response_model=DailyOut,
+        responses=error_responses(400, 503),
+    )
+    router.add_api_route(
+        "/overview",
+        overview,
+        methods=["GET"],
+        response_model=OverviewOut,
+        responses=error_responses(503),
+    )
     return router
 
 
@@ -119,7 +91,9 @@ def local_midnight(day: date, tz: tzinfo | None) -> float:
     return datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
 
 
-async def daily_series(store: Any, engine: Any, days: int) -> list[dict[str, Any]]:
+async def daily_series(
+    store: SessionStore, engine: ProactiveEngine, days: int
+) -> list[dict[str, Any]]:
     """``[{date, sent, answered, capped}]`` for the last ``days`` days in the engine's zone,
     oldest first, zero-filled. Raises ``StoreUnavailable``."""
     tz = engine.timezone
@@ -138,7 +112,7 @@ async def daily_series(store: Any, engine: Any, days: int) -> list[dict[str, Any
     return series
 
 
-async def chat_provider(service: Any) -> dict[str, Any]:
+async def chat_provider(service: ProactiveService | None) -> dict[str, Any]:
     """AstrBot's default chat model (``ProviderOut``); never raises and never waits long:
     a broken provider must not break the page."""
     out: dict[str, Any] = {"state": "unknown", "id": None, "model": None, "detail": None}
@@ -176,7 +150,7 @@ def _text(value: Any) -> str:
     return text[:MAX_TEXT]
 
 
-def timeline(engine: Any, upcoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def timeline(engine: ProactiveEngine, upcoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The next planned messages (``status()["next"]``) with the sessions' names."""
     items = []
     for plan in upcoming:
@@ -194,12 +168,12 @@ def timeline(engine: Any, upcoming: list[dict[str, Any]]) -> list[dict[str, Any]
     return items
 
 
-async def overview_body(deps: Any, *, chart_days: int = 0) -> dict[str, Any]:
+async def overview_body(deps: AppDeps, *, chart_days: int = 0) -> dict[str, Any]:
     """What the overview shows; with ``chart_days``, also ``days`` (the chart's series,
     None when it cannot be read). Always answers: without an engine, ``running`` is
     false and ``engine_problem`` says why."""
-    service = getattr(deps, "service", None)
-    engine = getattr(service, "engine", None)
+    service = current_service(deps)
+    engine = current_engine(deps)
     status = await status_body(deps, engine)
     store = status.get("store") or {}
     out: dict[str, Any] = {
@@ -226,7 +200,7 @@ async def overview_body(deps: Any, *, chart_days: int = 0) -> dict[str, Any]:
     out["provider"] = await chat_provider(service)
     if chart_days:
         out["days"] = None
-    if engine is None:
+    if service is None or engine is None:
         out["running"] = False
         return out
     out["timeline"] = timeline(engine, status.get("next") or [])

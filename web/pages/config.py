@@ -19,7 +19,8 @@ from markupsafe import Markup
 from starlette.requests import Request
 
 from ...core.engine.config import SCHEMA_GROUPS, int_ranges
-from ..api.engine import SCHEMA_FILE, cached_schema, config_view_body
+from ..api.access import app_deps
+from ..api.config import SCHEMA_FILE, cached_schema, config_view_body
 from ..errors import PanelError
 from ..i18n import pick_language, translator
 
@@ -111,7 +112,7 @@ def _web_admin_rows(schema: dict[str, Any], view: dict[str, Any], lang: str) -> 
 
 
 async def context(request: Request) -> dict[str, Any]:
-    deps = request.app.state.deps
+    deps = app_deps(request)
     lang = pick_language(request)
     out: dict[str, Any] = {"problem": None, "engine_problem": None, "groups": [], "web_admin": []}
     service = deps.service

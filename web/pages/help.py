@@ -3,18 +3,20 @@ templates/_help_zh.html and _help_en.html).
 
 How pages are built: docs/panel-pages.md.
 
-The placeholder table is built from ``core.prompt_template.PLACEHOLDERS``, with examples
+The placeholder table is built from ``core.engine.prompt_template.PLACEHOLDERS``, with examples
 made by the same functions that fill a real prompt, so the page cannot drift from them.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import tzinfo
 from typing import Any
 
 from starlette.requests import Request
 
 from ...core.engine.prompt_template import PLACEHOLDERS, describe_elapsed, format_local_time
+from ..api.access import app_deps
 from ..i18n import pick_language, translator
 from ..timefmt import panel_timezone
 
@@ -22,7 +24,7 @@ EXAMPLE_UNANSWERED = 2
 EXAMPLE_ELAPSED_SECONDS = 3 * 3600 + 20 * 60
 
 
-def placeholder_rows(lang: str, tz: Any, now: float) -> list[dict[str, str]]:
+def placeholder_rows(lang: str, tz: tzinfo | None, now: float) -> list[dict[str, str]]:
     """``[{name, meaning, example}]``, one per placeholder the prompt may use."""
     t = translator(lang)
     examples = {
@@ -39,5 +41,5 @@ def placeholder_rows(lang: str, tz: Any, now: float) -> list[dict[str, str]]:
 
 async def context(request: Request) -> dict[str, Any]:
     lang = pick_language(request)
-    tz = panel_timezone(request.app.state.deps)
+    tz = panel_timezone(app_deps(request))
     return {"placeholders": placeholder_rows(lang, tz, time.time())}

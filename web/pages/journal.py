@@ -14,20 +14,24 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 
 from ...core.engine.models import JOURNAL_KINDS
 from ...core.store.session_store import StoreUnavailable
-from ..api.engine import MAX_SQLITE_INT, engine_problem
+from ..api.access import app_deps, current_engine, current_service, engine_problem
 from ..api.export import MAX_EXPORT_ROWS, engine_now
+from ..api.journal import MAX_SQLITE_INT
 from ..api.journal_query import JournalFilter, journal_filter, journal_page, name_of, session_names
 from ..errors import PanelError
 from ..i18n import pick_language, translator
 from ..texts import shell
 from ..timefmt import local_datetime, panel_timezone
+
+if TYPE_CHECKING:
+    from ...core.engine.models import SessionState
 
 PAGE_SIZE = 50
 MAX_LIVE_ROWS = 500  # rows the script keeps while entries stream in
@@ -70,9 +74,9 @@ MAX_INPUT_CHARS = 40
 
 
 async def context(request: Request) -> dict[str, Any]:
-    deps = request.app.state.deps
-    service = getattr(deps, "service", None)
-    engine = getattr(service, "engine", None)
+    deps = app_deps(request)
+    service = current_service(deps)
+    engine = current_engine(deps)
     tz = panel_timezone(deps)
     now = engine_now(deps)
     t = translator(pick_language(request))
@@ -221,7 +225,7 @@ def _query(params: Mapping[str, str]) -> str:
 # --- the rows -----------------------------------------------------------------------------
 
 
-def entry_view(item: dict[str, Any], sessions: Mapping[str, Any]) -> dict[str, Any]:
+def entry_view(item: dict[str, Any], sessions: Mapping[str, SessionState]) -> dict[str, Any]:
     """A journal entry (``journal_dict``) as the table shows it."""
     umo = item["umo"]
     return {

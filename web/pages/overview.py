@@ -2,7 +2,7 @@
 
 How pages are built: docs/panel-pages.md.
 
-Context: ``ov`` (``web/api_stats.overview_body`` with ``days``: the chart's series or
+Context: ``ov`` (``overview_body`` of web/api/stats.py with ``days``: the chart's series or
 None), ``chart`` (the bar chart's geometry, or None without data), ``chart_days``
 (how many days it shows), ``page_state``
 (JSON for static/js/overview.js: the same body plus the chart's layout constants, so
@@ -16,6 +16,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ..api.access import app_deps
 from ..api.stats import DEFAULT_DAYS, overview_body
 
 # The chart's layout in SVG user units (viewBox); overview.js reads it from page_state.
@@ -34,7 +35,7 @@ CHART_LAYOUT = {
 
 
 async def context(request: Request) -> dict[str, Any]:
-    body = await overview_body(request.app.state.deps, chart_days=DEFAULT_DAYS)
+    body = await overview_body(app_deps(request), chart_days=DEFAULT_DAYS)
     days = body.get("days")
     return {
         "ov": body,

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from starlette.responses import RedirectResponse, Response
 
+from ..api.access import app_deps
 from ..i18n import LANG_COOKIE, normalize
 from . import config as page_config
 from . import help as page_help
@@ -62,7 +63,7 @@ def safe_next(value: str | None, default: str = HOME_PATH) -> str:
 
 
 def _is_logged_in(request: Request) -> bool:
-    return bool(request.app.state.deps.auth.is_authenticated(request))
+    return bool(app_deps(request).auth.is_authenticated(request))
 
 
 def _redirect(url: str) -> RedirectResponse:

@@ -17,7 +17,7 @@ script). ``status_code`` is 404 for an unknown or malformed session id.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -26,16 +26,22 @@ from ...core.engine.config import GROUP_OF_KIND
 from ...core.engine.engine import journal_dict
 from ...core.store.session_store import StoreUnavailable
 from ...core.umo import parse_umo
-from ..api.engine import cached_schema, override_view
-from ..api.session_query import running_engine
+from ..api.access import app_deps, current_service, running_engine
+from ..api.config import cached_schema
+from ..api.overrides import override_view
 from ..i18n import pick_language, translator
+
+if TYPE_CHECKING:
+    from starlette.templating import Jinja2Templates
+
+    from ...core.store.session_store import SessionStore
 
 JOURNAL_LIMIT = 20
 SCHEMA_STATE = "session_page_labels"  # app.state cache: {lang: {kind: {dotted key: label}}}
 
 
 async def context(request: Request) -> dict[str, Any]:
-    deps = request.app.state.deps
+    deps = app_deps(request)
     umo = request.query_params.get("umo", "")
     base: dict[str, Any] = {
         "umo": umo,
@@ -61,7 +67,9 @@ async def context(request: Request) -> dict[str, Any]:
     labels = texts.get(kind, {})
     options = texts.get(f"{kind}:options", {})
     rows = effective_rows(override, labels, t, options)
-    journal, journal_problem = await _journal(deps.service.store, umo)
+    service = current_service(deps)
+    assert service is not None  # an engine is always some service's
+    journal, journal_problem = await _journal(service.store, umo)
     return {
         **base,
         "mode": "ok",
@@ -70,7 +78,7 @@ async def context(request: Request) -> dict[str, Any]:
         "overridden_count": sum(1 for row in rows if row["overridden"]),
         "journal": journal,
         "journal_problem": journal_problem,
-        "schema_form_url": _static_or_none(deps, "js/schema_form.js"),
+        "schema_form_url": _static_or_none(deps.templates, "js/schema_form.js"),
         "session_data": {
             "mode": "ok",
             "umo": umo,
@@ -143,7 +151,7 @@ def show_value(value: Any, t: Any, choices: dict[str, str] | None = None) -> str
     return str(value)
 
 
-async def _journal(store: Any, umo: str) -> tuple[list[dict], str | None]:
+async def _journal(store: SessionStore, umo: str) -> tuple[list[dict], str | None]:
     try:
         entries = await store.query_journal(umo=umo, limit=JOURNAL_LIMIT)
     except StoreUnavailable as exc:
@@ -211,8 +219,10 @@ def _walk_labels(items: dict, prefix: str, parent: str, index: int) -> dict[str,
     return out
 
 
-def _static_or_none(deps: Any, path: str) -> str | None:
+def _static_or_none(templates: Jinja2Templates | None, path: str) -> str | None:
+    if templates is None:  # create_app always builds them; only a bare AppDeps lacks them
+        return None
     try:
-        return deps.templates.env.globals["static"](path)
+        return templates.env.globals["static"](path)  # type: ignore[operator]
     except LookupError:
         return None

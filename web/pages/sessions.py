@@ -18,13 +18,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from ..api.session_query import (
-    DESCENDING_FIRST,
-    PAGE_SIZES,
-    SessionQuery,
-    running_engine,
-    session_page,
-)
+from ..api.access import app_deps, running_engine
+from ..api.session_query import DESCENDING_FIRST, PAGE_SIZES, SessionQuery, session_page
 
 # (sort field or None, header text key, cell class)
 COLUMNS: tuple[tuple[str | None, str, str], ...] = (
@@ -41,7 +36,7 @@ COLUMNS: tuple[tuple[str | None, str, str], ...] = (
 
 async def context(request: Request) -> dict[str, Any]:
     query = SessionQuery.from_params(request.query_params)
-    engine, problem = running_engine(request.app.state.deps)
+    engine, problem = running_engine(app_deps(request))
     result = None
     if engine is not None:
         result = await session_page(engine, query)

@@ -37,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
+from ..api.access import app_deps
 from ..i18n import HTML_LANG, js_strings, pick_language, translator
 from ..reasons import browser_table, reason_text
 from ..timefmt import browser_env, format_ts, iso_ts, panel_timezone, zone_label
@@ -102,7 +103,7 @@ def current_path(request: Request) -> str:
 
 
 def base_context(request: Request) -> dict[str, Any]:
-    deps = request.app.state.deps
+    deps = app_deps(request)
     lang = pick_language(request)
     tz = panel_timezone(deps)
     path = request.url.path
@@ -142,7 +143,8 @@ def render(
     Names and texts from IM platforms may hold lone surrogates (half an emoji), which
     UTF-8 cannot carry: they become ``?`` instead of failing the whole page with a 500
     (JSON blocks are ``\\u``-escaped and keep them)."""
-    templates: Jinja2Templates = request.app.state.deps.templates
+    templates = app_deps(request).templates
+    assert templates is not None  # create_app builds them before any route runs
     full = base_context(request)
     full.update(context or {})
     html = templates.get_template(name).render(full)

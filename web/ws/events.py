@@ -23,12 +23,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, WebSocket
 
-from ..api.engine import status_body
+from ..api.access import app_deps, current_engine
+from ..api.status import status_body
 from .connections import CLOSE_RELOADING, Talk, flood_close, read_until_flood, serve_socket
+
+if TYPE_CHECKING:
+    from ...core.engine.event_hub import Subscription
+    from ..app import AppDeps
 
 SEND_TIMEOUT = 10.0
 
@@ -38,15 +43,15 @@ def build_events_router() -> APIRouter:
 
     @router.websocket("/ws/events")
     async def events_socket(websocket: WebSocket) -> None:
-        deps = websocket.app.state.deps
+        deps = app_deps(websocket)
         await serve_socket(websocket, deps.connections, read_until_flood, _talk_for(deps))
 
     return router
 
 
-def _talk_for(deps: Any) -> Talk:
+def _talk_for(deps: AppDeps) -> Talk:
     async def talk(websocket: WebSocket, reader: asyncio.Task) -> tuple[int, str] | None:
-        engine = getattr(deps.service, "engine", None)
+        engine = current_engine(deps)
         subscription = None
         if engine is not None and not engine.events.closed:
             # Subscribe before the status is taken: nothing falls between the two.
@@ -69,7 +74,7 @@ def _talk_for(deps: Any) -> Talk:
     return talk
 
 
-async def _forward(websocket: WebSocket, subscription: Any, reader: asyncio.Task) -> None:
+async def _forward(websocket: WebSocket, subscription: Subscription, reader: asyncio.Task) -> None:
     """Send each event until the client leaves or floods, or the engine says ``closed``."""
     while True:
         getter = asyncio.ensure_future(subscription.get())

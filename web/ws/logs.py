@@ -16,6 +16,7 @@ import json
 from fastapi import APIRouter, WebSocket
 
 from ...core.logs.ring import LogFilter
+from ..api.access import app_deps
 from .connections import flood_close, read_until_flood, serve_socket
 
 REPLAY_LINES = 1000
@@ -28,7 +29,7 @@ def build_ws_router() -> APIRouter:
 
     @router.websocket("/ws/logs")
     async def logs_socket(websocket: WebSocket) -> None:
-        deps = websocket.app.state.deps
+        deps = app_deps(websocket)
 
         async def talk(websocket: WebSocket, reader: asyncio.Task) -> tuple[int, str] | None:
             await _stream(websocket, deps.log_stream.ring, reader)

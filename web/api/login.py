@@ -1,0 +1,91 @@
+"""Logging in to the panel: ``POST /api/login``, ``POST /api/logout``, ``GET /api/me``.
+Their paths and OpenAPI entries are in the route table, web/api/panel.py.
+
+Guarantees: a rate-limited client is refused before its body is read; a wrong password
+is logged with the client's address, never with the password; the token goes out once,
+in the answer and as an ``HttpOnly``, ``SameSite=Strict`` cookie.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+
+from ...core.constants import LOG_PREFIX
+from ..auth.tokens import COOKIE_NAME
+from ..errors import PanelError
+from .access import app_deps
+
+logger = logging.getLogger("astrbot")
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def login(request: Request) -> JSONResponse:
+    deps = app_deps(request)
+    client = client_address(request)
+    wait = deps.rate_limiter.retry_after(client)
+    if wait > 0:
+        raise _rate_limited(wait)
+    password = await _read_password(request)
+    if not await deps.auth.check_password(password):
+        deps.rate_limiter.record_failure(client)
+        logger.warning("%s Panel login failed from %s (wrong password).", LOG_PREFIX, client)
+        wait = deps.rate_limiter.retry_after(client)
+        if wait > 0:
+            raise _rate_limited(wait)
+        raise PanelError(401, "bad_password", "Wrong password. / 密码错误。")
+    deps.rate_limiter.record_success(client)
+    token = deps.auth.issue_token()
+    response = JSONResponse({"token": token, "expires_in": int(deps.auth.token_lifetime)})
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=int(deps.auth.token_lifetime),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    logger.info("%s Panel login from %s.", LOG_PREFIX, client)
+    return response
+
+
+async def logout() -> Response:
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
+    return response
+
+
+async def me(request: Request) -> dict[str, Any]:
+    deps = app_deps(request)
+    token, source = deps.auth.token_from(request)
+    return {"authenticated": True, "expires_at": deps.auth.token_expiry(token), "via": source}
+
+
+def _rate_limited(wait: float) -> PanelError:
+    seconds = max(1, math.ceil(wait))
+    return PanelError(
+        429,
+        "rate_limited",
+        f"Too many wrong passwords; try again in {seconds} s. / 密码错误次数过多，请 {seconds} 秒后再试。",
+        headers={"Retry-After": str(seconds)},
+        retry_after=seconds,
+    )
+
+
+async def _read_password(request: Request) -> str:
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise PanelError(400, "bad_request", 'Send JSON: {"password": "..."}') from None
+    password = body.get("password") if isinstance(body, dict) else None
+    if not isinstance(password, str) or not password:
+        raise PanelError(400, "bad_request", 'Send JSON: {"password": "..."}')
+    return password
