@@ -23,7 +23,7 @@ from typing import Any
 _NO_NEAREST = object()
 
 
-class BadValue(ValueError):
+class BadValue(Exception):
     """A value a check refuses. ``why`` says why ("is outside 1-100"); ``nearest`` is
     the closest value the check would take (a range's bound), when there is one."""
 
