@@ -1,17 +1,28 @@
 """Reads the ``web_admin`` config group into a checked, immutable settings object.
 
-Every value is validated on its own: a bad one is reported (key, value, what was
-used instead) and replaced by its default (a size out of its range: by the nearest
-bound), so no config can stop the plugin.
+Every value is validated on its own, with the checks every config reader shares
+(``core/config_checks.py``): a bad one is reported (key, value, what was used
+instead) and replaced by its default (a size out of its range: by the nearest
+bound), so no config can stop the plugin. The password never shows in a message.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..core.config_checks import (
+    BadValue,
+    Voice,
+    check_bool,
+    check_int,
+    check_text,
+    settle,
+    settle_list,
+)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4100
@@ -20,6 +31,14 @@ DEFAULT_SESSION_HOURS = 24
 
 _HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*\.?$"
+)
+
+# "web_admin.port='http' is not a port number (1-65535); using 4100"
+_VOICE = Voice(
+    value_line="web_admin.{key}={value} {why}",
+    item_line="web_admin.{key} entry {value} {why}",
+    show=lambda value: repr(value)[:80],
+    show_used=repr,
 )
 
 
@@ -59,122 +78,73 @@ def is_valid_host(value: str) -> bool:
         return bool(_HOSTNAME_RE.match(value.lower()))
 
 
-def _as_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on"):
-        return True
-    if isinstance(value, str) and value.strip().lower() in ("false", "0", "no", "off"):
-        return False
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    return None
+def _host(value: Any) -> str:
+    host = check_text(value, strip=True, allow_empty=False)
+    if not is_valid_host(host):
+        raise BadValue("is not an IP address or host name")
+    return host
 
 
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]{1,9}", value.strip()):
-        return int(value.strip())
-    return None
+def _host_name(item: Any) -> str:
+    """An ``allowed_hosts`` entry as the Host header guard compares it."""
+    name = item.strip().lower().rstrip(".") if isinstance(item, str) else ""
+    if not (name and is_valid_host(name)):
+        raise BadValue("is not a host name")
+    return name
+
+
+def _password(value: Any) -> str:
+    return "" if value is None else check_text(value, strip=True)  # null: none set
+
+
+def _whole(low: int, high: int) -> Callable[[Any], int]:
+    # The panel never read "8080.0" or more than 9 digits as a number: kept so.
+    return lambda value: check_int(value, low, high, max_digits=9, point_zeros=False)
 
 
 def parse_web_admin(raw: Any) -> tuple[WebAdminSettings, list[str]]:
     """Return the settings and one human-readable problem per rejected value."""
     defaults = WebAdminSettings()
-    problems: list[str] = []
     if raw is None:
-        return defaults, problems
+        return defaults, []
     if not isinstance(raw, Mapping):
-        problems.append(f"web_admin should be an object, got {type(raw).__name__}; using defaults")
-        return defaults, problems
+        return defaults, [
+            f"web_admin should be an object, got {type(raw).__name__}; using defaults"
+        ]
+    problems: list[str] = []
 
-    def reject(key: str, value: Any, used: Any, why: str) -> None:
-        shown = "<hidden>" if key == "password" else repr(value)[:80]
-        problems.append(f"web_admin.{key}={shown} {why}; using {used!r}")
+    def read(key: str, check: Callable[[Any], Any], **how: Any) -> Any:
+        if key not in raw:
+            return getattr(defaults, key)
+        value, problem = settle(_VOICE, key, raw[key], check, getattr(defaults, key), **how)
+        if problem is not None:
+            problems.append(problem)
+        return value
 
-    enabled = defaults.enabled
-    if "enabled" in raw:
-        parsed = _as_bool(raw["enabled"])
-        if parsed is None:
-            reject("enabled", raw["enabled"], enabled, "is not true/false")
-        else:
-            enabled = parsed
-
-    host = defaults.host
-    if "host" in raw:
-        value = raw["host"]
-        if isinstance(value, str) and value.strip() and is_valid_host(value.strip()):
-            host = value.strip()
-        else:
-            reject("host", value, host, "is not an IP address or host name")
-
-    port = defaults.port
-    if "port" in raw:
-        parsed = _as_int(raw["port"])
-        if parsed is None or not 1 <= parsed <= 65535:
-            reject("port", raw["port"], port, "is not a port number (1-65535)")
-        else:
-            port = parsed
-
-    password = defaults.password
-    if "password" in raw:
-        value = raw["password"]
-        if value is None:
-            pass
-        elif not isinstance(value, str):
-            reject("password", value, "", "is not text")
-        else:
-            password = value.strip()
-
+    enabled = read("enabled", check_bool, why="is not true/false")
+    host = read("host", _host, why="is not an IP address or host name")
+    port = read("port", _whole(1, 65535), why="is not a port number (1-65535)")
+    password = read("password", _password, secret=True)
     allowed: list[str] = []
     if "allowed_hosts" in raw:
-        value = raw["allowed_hosts"]
-        if isinstance(value, str):
-            value = [part for part in re.split(r"[,\s]+", value) if part]
-        if not isinstance(value, list):
-            reject("allowed_hosts", value, [], "is not a list of host names")
-        else:
-            for item in value:
-                name = item.strip().lower().rstrip(".") if isinstance(item, str) else ""
-                if name and is_valid_host(name):
-                    if name not in allowed:
-                        allowed.append(name)
-                else:
-                    problems.append(
-                        f"web_admin.allowed_hosts entry {item!r:.80} is not a host name; ignored"
-                    )
-
-    log_buffer_size = _bounded_int(
-        raw, "log_buffer_size", defaults.log_buffer_size, 200, 50_000, reject
-    )
-    session_hours = _bounded_int(raw, "session_hours", defaults.session_hours, 1, 720, reject)
-
+        kept, found = settle_list(
+            _VOICE,
+            "allowed_hosts",
+            raw["allowed_hosts"],
+            _host_name,
+            [],
+            split=r"[,\s]+",
+            why_not_list="is not a list of host names",
+        )
+        allowed = kept or []
+        problems.extend(found)
     settings = WebAdminSettings(
         enabled=enabled,
         host=host,
         port=port,
         password=password,
         allowed_hosts=tuple(allowed),
-        log_buffer_size=log_buffer_size,
-        session_hours=session_hours,
+        log_buffer_size=read("log_buffer_size", _whole(200, 50_000), nearest=True),
+        session_hours=read("session_hours", _whole(1, 720), nearest=True),
     )
     return settings, problems
-
-
-def _bounded_int(raw: Mapping, key: str, default: int, low: int, high: int, reject) -> int:
-    if key not in raw:
-        return default
-    parsed = _as_int(raw[key])
-    if parsed is None:
-        reject(key, raw[key], default, "is not a whole number")
-        return default
-    if not low <= parsed <= high:
-        used = min(max(parsed, low), high)
-        reject(key, raw[key], used, f"is outside {low}-{high}")
-        return used
-    return parsed

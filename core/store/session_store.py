@@ -30,17 +30,11 @@ from typing import Any, TypeVar
 
 from ..constants import LOG_PREFIX
 from ..engine.models import JournalEntry, SessionState
-from .sqlite import (
-    APPLICATION_ID,
-    COUNTED_KINDS,
-    SCHEMA_VERSION,
-    SESSION_COLUMNS,
-    StoreUnavailable,
-    _advice,
-    _Db,
-    _error_key,
-    _row_of,
-)
+from .batch import give_back_journal, give_back_sessions, snapshot
+from .errors import StoreUnavailable, advice, error_key
+from .journal_filter import JournalFilter, kind_list_of
+from .schema import APPLICATION_ID, COUNTED_KINDS, SCHEMA_VERSION, SESSION_COLUMNS
+from .sqlite import _Db
 
 logger = logging.getLogger("astrbot")
 
@@ -59,24 +53,6 @@ MAX_BACKOFF = 30.0
 MAX_QUERY_LIMIT = 1000
 THREAD_NAME = "proactive-store"
 T = TypeVar("T")
-
-# --- the loop side ---------------------------------------------------------------------
-
-SNAPSHOT_CHUNK = 2000  # rows copied per loop turn: 100,000 dirty sessions never block it
-
-
-async def _snapshot(sessions: dict[str, SessionState | None]) -> tuple[list[tuple], list[str]]:
-    """Rows to write and UMOs to delete, copied on the loop a chunk at a time."""
-    rows: list[tuple] = []
-    deletes: list[str] = []
-    for index, (umo, state) in enumerate(sessions.items()):
-        if state is None:
-            deletes.append(umo)
-        else:
-            rows.append(_row_of(state))
-        if index % SNAPSHOT_CHUNK == SNAPSHOT_CHUNK - 1:
-            await asyncio.sleep(0)
-    return rows, deletes
 
 
 class SessionStore:
@@ -215,7 +191,7 @@ class SessionStore:
             return await self._in_thread(func, *args)
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailable(
-                f"the store {self.path} failed: {exc}; {_advice(exc, self.path)}"
+                f"the store {self.path} failed: {exc}; {advice(exc, self.path)}"
             ) from exc
 
     # the per-message path: O(1), no I/O ---------------------------------------------------
@@ -261,7 +237,7 @@ class SessionStore:
             journal = list(self._journal)
             self._journal.clear()
             try:
-                rows, deletes = await _snapshot(sessions)
+                rows, deletes = await snapshot(sessions)
                 written = await self._in_thread(self._db.write, rows, deletes, journal)
             except asyncio.CancelledError:
                 self._give_back(sessions, journal)  # unknown outcome: writing again is safe
@@ -279,19 +255,13 @@ class SessionStore:
             return True
 
     def _give_back(self, sessions: dict[str, SessionState | None], journal: list) -> None:
-        for umo, state in sessions.items():
-            self._pending.setdefault(umo, state)  # a newer put or delete wins
+        give_back_sessions(self._pending, sessions)
         if journal:
-            merged = journal + list(self._journal)
-            limit = self._journal.maxlen or len(merged)
-            overflow = len(merged) - limit
-            if overflow > 0:
-                self._dropped += overflow
-                merged = merged[overflow:]
-            self._journal = deque(merged, maxlen=limit)
+            self._journal, dropped = give_back_journal(journal, self._journal)
+            self._dropped += dropped
 
     def _note_failure(self, exc: BaseException) -> None:
-        key = _error_key(exc)
+        key = error_key(exc)
         self._last_error = f"{exc}"
         if key in self._warned:
             return
@@ -303,7 +273,7 @@ class SessionStore:
             LOG_PREFIX,
             self.path,
             exc,
-            _advice(exc, self.path),
+            advice(exc, self.path),
             exc_info=unexpected,
         )
 
@@ -356,7 +326,8 @@ class SessionStore:
         ``since`` is inclusive, ``until`` exclusive; ``kinds=()`` matches nothing.
         Entries that could not be saved yet (a full or read-only disk) are included.
         """
-        where = _journal_where(umo, kinds, since, until, before_id)
+        wanted = JournalFilter(umo, kinds, since, until, before_id)
+        where = wanted.where()
         if where is None:
             return []
         saved = await self.flush()
@@ -364,7 +335,7 @@ class SessionStore:
         stored = await self._checked(self._db.query, where[0], where[1], limit)
         if saved:
             return stored
-        unsaved = self._unsaved(umo, kinds, since, until, before_id)
+        unsaved = self._unsaved(wanted)
         return (unsaved + stored)[:limit]  # every unsaved id is newer than the stored ones
 
     async def count_journal(
@@ -376,39 +347,24 @@ class SessionStore:
         until: float | None = None,
         before_id: int | None = None,
     ) -> int:
-        where = _journal_where(umo, kinds, since, until, before_id)
+        wanted = JournalFilter(umo, kinds, since, until, before_id)
+        where = wanted.where()
         if where is None:
             return 0
         saved = await self.flush()
         stored = await self._checked(self._db.count, where[0], where[1])
-        return stored if saved else stored + len(self._unsaved(umo, kinds, since, until, before_id))
+        return stored if saved else stored + len(self._unsaved(wanted))
 
-    def _unsaved(
-        self,
-        umo: str | None,
-        kinds: Collection[str] | None,
-        since: float | None,
-        until: float | None,
-        before_id: int | None,
-    ) -> list[JournalEntry]:
+    def _unsaved(self, wanted: JournalFilter) -> list[JournalEntry]:
         """Buffered entries matching the filter, newest first: while writes fail they
         are the ones that say why messages are held back, so the panel must see them."""
-        wanted = None if kinds is None else set(_kind_list(kinds))
-        return [
-            e
-            for e in reversed(self._journal)
-            if (umo is None or e.umo == umo)
-            and (wanted is None or e.kind in wanted)
-            and (since is None or e.at >= since)
-            and (until is None or e.at < until)
-            and (before_id is None or (e.id or 0) < before_id)
-        ]
+        return wanted.newest_first(self._journal)
 
     async def journal_daily_counts(
         self, *, since: float, utc_offset_seconds: int, kinds: Collection[str]
     ) -> list[tuple[str, str, int]]:
         """``("YYYY-MM-DD", kind, count)`` per local day (by ``utc_offset_seconds``)."""
-        kinds = _kind_list(kinds)
+        kinds = kind_list_of(kinds)
         if not kinds:
             return []
         await self.flush()
@@ -436,38 +392,3 @@ class SessionStore:
         deleted = await self._checked(self._db.prune, int(keep_days), int(max_entries))
         self._transactions += 1
         return deleted
-
-
-def _journal_where(
-    umo: str | None,
-    kinds: Collection[str] | None,
-    since: float | None,
-    until: float | None,
-    before_id: int | None,
-) -> tuple[str, list] | None:
-    """(`` WHERE ...``, params), or None when the filter matches nothing."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if umo is not None:
-        clauses.append("umo = ?")
-        params.append(umo)
-    if kinds is not None:
-        kind_list = _kind_list(kinds)
-        if not kind_list:
-            return None
-        clauses.append(f"kind IN ({', '.join('?' * len(kind_list))})")
-        params.extend(kind_list)
-    if since is not None:
-        clauses.append("at >= ?")
-        params.append(float(since))
-    if until is not None:
-        clauses.append("at < ?")
-        params.append(float(until))
-    if before_id is not None:
-        clauses.append("id < ?")
-        params.append(int(before_id))
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
-
-
-def _kind_list(kinds: Collection[str]) -> list[str]:
-    return [kinds] if isinstance(kinds, str) else sorted({str(k) for k in kinds})

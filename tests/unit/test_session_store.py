@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from proactive_chat.core.engine.models import JournalEntry, SessionState
+from proactive_chat.core.store import schema as store_schema
 from proactive_chat.core.store import session_store as store_module
 from proactive_chat.core.store import sqlite as store_sqlite
 from proactive_chat.core.store.session_store import (
@@ -1028,7 +1029,7 @@ async def test_counted_kinds_are_counted_per_day_in_the_same_transaction(store, 
         "2026-11-29": {"sent": 1},
     }
     kinds = {row[0] for row in raw(db_path, "SELECT DISTINCT kind FROM counters")}
-    assert kinds <= store_sqlite.COUNTED_KINDS
+    assert kinds <= store_schema.COUNTED_KINDS
     # [since, until): the second day alone, and nothing before the first.
     assert await totals(store, base + DAY, base + 2 * DAY) == {"2026-11-29": {"sent": 1}}
     assert await totals(store, base - DAY, base) == {}
@@ -1071,8 +1072,8 @@ async def test_counters_older_than_the_keep_limit_are_pruned(db_path, clock):
     clock.now = UTC_2026_11_28
     s = await reopened(db_path, clock)
     try:
-        old = UTC_2026_11_28 - (store_sqlite.COUNTER_KEEP_DAYS + 2) * DAY
-        recent = UTC_2026_11_28 - (store_sqlite.COUNTER_KEEP_DAYS - 2) * DAY
+        old = UTC_2026_11_28 - (store_schema.COUNTER_KEEP_DAYS + 2) * DAY
+        recent = UTC_2026_11_28 - (store_schema.COUNTER_KEEP_DAYS - 2) * DAY
         s.append_journal(entry(old, kind="sent"))
         s.append_journal(entry(recent, kind="sent"))
         await s.flush()

@@ -1,0 +1,115 @@
+"""The store's tables and how a file is brought up to them (worker thread only).
+
+The file is marked as ours (``APPLICATION_ID``) and versioned (``SCHEMA_VERSION`` in
+``user_version``); a file from a newer version is never written (recovery.py moves it
+aside). The counters table came after schema 1 without a version bump, so a file that
+has it still opens in older versions of the plugin; it is created once, counted from
+the journal rows already there, in one transaction: counted once or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from operator import attrgetter
+from pathlib import Path
+
+from ..constants import LOG_PREFIX
+from .transaction import immediate
+
+logger = logging.getLogger("astrbot")
+
+APPLICATION_ID = 0x50434854  # "PCHT": marks the file as this plugin's store
+SCHEMA_VERSION = 1
+# Durable per-day statistics: the journal is pruned by age and by count (50,000 entries
+# can be less than a day on a busy bot), so these kinds are also counted per 15-minute
+# UTC bucket. Every zone offset in use (+05:30, +05:45, DST) is a whole number of
+# quarter hours, so each bucket falls in exactly one local day of any zone.
+COUNTED_KINDS = frozenset({"sent", "answered", "capped", "send_failed", "llm_failed"})
+BUCKET_SECONDS = 900
+COUNTER_KEEP_DAYS = 400
+
+SESSION_COLUMNS = (
+    "umo",
+    "kind",
+    "name",
+    "last_user_at",
+    "last_bot_at",
+    "last_activity_at",
+    "unanswered",
+    "next_at",
+    "phase",
+    "next_reason",
+    "paused",
+    "created_at",
+    "sent_total",
+)
+row_of = attrgetter(*SESSION_COLUMNS)  # one C call per dirty session at flush time
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS sessions (
+        umo TEXT PRIMARY KEY NOT NULL, kind TEXT, name TEXT,
+        last_user_at REAL, last_bot_at REAL, last_activity_at REAL,
+        unanswered INTEGER, next_at REAL, phase TEXT, next_reason TEXT,
+        paused INTEGER, created_at REAL, sent_total INTEGER)""",
+    """CREATE TABLE IF NOT EXISTS overrides (
+        umo TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL, updated_at REAL)""",
+    """CREATE TABLE IF NOT EXISTS journal (
+        id INTEGER PRIMARY KEY, at REAL, umo TEXT, kind TEXT, reason TEXT, detail TEXT)""",
+    "CREATE INDEX IF NOT EXISTS journal_at ON journal (at)",
+    "CREATE INDEX IF NOT EXISTS journal_umo_at ON journal (umo, at)",
+    "CREATE INDEX IF NOT EXISTS journal_kind_at ON journal (kind, at)",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)",
+)
+# Added after schema 1 without a version bump: a file that has it still opens in older
+# versions of the plugin (they ignore the table) instead of being moved aside as "newer".
+_COUNTERS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS counters (bucket INTEGER NOT NULL, kind TEXT NOT NULL, "
+    "n INTEGER NOT NULL, PRIMARY KEY (bucket, kind)) WITHOUT ROWID"
+)
+
+
+def prepare(conn: sqlite3.Connection, path: Path) -> None:
+    """WAL, ``synchronous=NORMAL`` and every table, on a file that is ours or empty."""
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        with immediate(conn):
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    _ensure_counters(conn, path)
+
+
+def _ensure_counters(conn: sqlite3.Connection, path: Path) -> None:
+    """Create the counters table once, counted from the journal rows already there
+    (a store from before it existed), in one transaction: counted once or not at all."""
+    if has_table(conn, "counters"):
+        return
+    with immediate(conn):
+        if has_table(conn, "counters"):  # created meanwhile by another connection
+            return
+        conn.execute(_COUNTERS_TABLE)
+        kinds = sorted(COUNTED_KINDS)
+        before = conn.total_changes
+        conn.execute(
+            "INSERT INTO counters (bucket, kind, n) "
+            f"SELECT CAST(at / {BUCKET_SECONDS} AS INTEGER) AS b, kind, count(*) "
+            "FROM journal WHERE typeof(at) IN ('real', 'integer') AND at >= 0 "
+            f"AND kind IN ({', '.join('?' * len(kinds))}) "
+            "GROUP BY b, kind",
+            kinds,
+        )
+        backfilled = conn.total_changes - before
+    if backfilled:
+        logger.info(
+            "%s Daily statistics: counted the journal entries already in %s.",
+            LOG_PREFIX,
+            path,
+        )
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return conn.execute(query, (name,)).fetchone() is not None
