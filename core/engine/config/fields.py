@@ -1,4 +1,4 @@
-"""The kinds of field in the engine's config table (config_table.py): each checks one
+"""The kinds of field in the engine's config table (table.py): each checks one
 value with the shared checks (``core/config_checks.py``) and returns it normalized.
 
 ``Field.collect`` is where a refused value becomes a note: leniently (what AstrBot
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..config_checks import (
+from ...config_checks import (
     BadValue,
     Voice,
     check_bool,
@@ -23,8 +23,8 @@ from ..config_checks import (
     settle,
     settle_list,
 )
-from ..umo import FRIEND, MAX_UMO_LENGTH, parse_umo
-from .quiet_hours import parse_quiet_hours
+from ...umo import FRIEND, MAX_UMO_LENGTH, parse_umo
+from ..quiet_hours import parse_quiet_hours
 
 MAX_REGEX_CHARS = 500
 MAX_PAUSE_SECONDS = 60.0

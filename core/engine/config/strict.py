@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..config_checks import short_repr
-from ..umo import FRIEND, GROUP
-from .config_fields import MISSING, interval_bounds
-from .config_lenient import merge_override, normalize_engine_dict, normalize_kind_dict
-from .config_table import ENGINE_SPEC, KIND_SPECS, OVERRIDE_SPECS, SCHEMA_GROUPS, check_kind
+from ...config_checks import short_repr
+from ...umo import FRIEND, GROUP
+from .fields import MISSING, interval_bounds
+from .lenient import merge_override, normalize_engine_dict, normalize_kind_dict
+from .table import ENGINE_SPEC, KIND_SPECS, OVERRIDE_SPECS, SCHEMA_GROUPS, check_kind
 
 WEB_ADMIN_REFUSED = (
     "web_admin: can only be changed in AstrBot's dashboard "

@@ -13,19 +13,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from ..config_checks import short_repr
-from ..umo import FRIEND, GROUP
-from .config_fields import interval_bounds, number_text
-from .config_table import (
-    ENGINE_SPEC,
-    GROUP_OF_KIND,
-    KIND_SPECS,
-    OVERRIDE_SPECS,
-    check_kind,
-    defaults_of,
-    kind_defaults,
-)
-from .models import (
+from ...config_checks import short_repr
+from ...umo import FRIEND, GROUP
+from ..models import (
     EngineSettings,
     PersonaSettings,
     PluginSettings,
@@ -35,7 +25,17 @@ from .models import (
     SessionSettings,
     TtsSettings,
 )
-from .quiet_hours import parse_quiet_hours
+from ..quiet_hours import parse_quiet_hours
+from .fields import interval_bounds, number_text
+from .table import (
+    ENGINE_SPEC,
+    GROUP_OF_KIND,
+    KIND_SPECS,
+    OVERRIDE_SPECS,
+    check_kind,
+    defaults_of,
+    kind_defaults,
+)
 
 
 def _lenient(spec: dict[str, Any], raw: Any, path: str, problems: list[str]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ unit test holds ``_conf_schema.json`` to it).
 ``KIND_SPECS`` holds ``friend_settings`` / ``group_settings``, ``OVERRIDE_SPECS`` what
 a per-session override may hold (all but the session list), ``ENGINE_SPEC`` holds
 ``engine_settings``. A nested dict is a nested config group; anything else is a
-``Field`` (config_fields.py). Key names follow the 1.2.x config of the reference
+``Field`` (fields.py). Key names follow the 1.2.x config of the reference
 plugin, so its configs carry over.
 """
 
@@ -13,8 +13,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..umo import FRIEND, GROUP
-from .config_fields import (
+from ...umo import FRIEND, GROUP
+from ..prompt_template import DEFAULT_FRIEND_PROMPT, DEFAULT_GROUP_PROMPT
+from .fields import (
     BoolField,
     ChoiceField,
     IntervalField,
@@ -26,7 +27,6 @@ from .config_fields import (
     TextField,
     WordsField,
 )
-from .prompt_template import DEFAULT_FRIEND_PROMPT, DEFAULT_GROUP_PROMPT
 
 SCHEMA_GROUPS = ("friend_settings", "group_settings", "engine_settings")
 GROUP_OF_KIND = {FRIEND: "friend_settings", GROUP: "group_settings"}
