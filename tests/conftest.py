@@ -51,8 +51,9 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 from harness.dummy_plugin import make_dummy_plugin  # noqa: E402
 from harness.inprocess import InProcessHost, prepare_process_root  # noqa: E402
+from harness.ports import free_port  # noqa: E402
 from harness.process import AstrBotProcess  # noqa: E402
-from harness.roots import REPO_ROOT, free_port, make_astrbot_root  # noqa: E402
+from harness.roots import REPO_ROOT, make_astrbot_root  # noqa: E402
 
 HARNESS_PASSWORD = "Harness-Passw0rd-42"
 

@@ -3,7 +3,7 @@
 Import as ``harness`` (tests/ is on sys.path via tests/conftest.py). Nothing in this
 package imports astrbot at import time: see inprocess.py for why.
 
-- roots.py: ``make_astrbot_root``, ``free_port``, plugin config file helpers,
+- roots.py: ``make_astrbot_root``, plugin config file helpers,
   ``place_plugin`` / ``copy_plugin`` (a copy in the root, for uninstall and update).
 - inprocess.py: ``InProcessHost``, the core booted inside the test process.
 - process.py: ``AstrBotProcess``, ``astrbot run`` as a subprocess + dashboard API.
@@ -22,7 +22,8 @@ package imports astrbot at import time: see inprocess.py for why.
   soak_clients.py, its report and trigger accounting in soak_report.py.
 """
 
-from .roots import PLUGIN_NAME, REPO_ROOT, free_port, make_astrbot_root, read_plugin_config
+from .ports import free_port
+from .roots import PLUGIN_NAME, REPO_ROOT, make_astrbot_root, read_plugin_config
 from .waiting import WaitTimeout, async_wait_for, wait_for
 
 __all__ = [

@@ -38,7 +38,8 @@ from typing import Any
 
 import httpx
 
-from .roots import OFFLINE_ENV, PLUGIN_NAME, free_port
+from .ports import free_port
+from .roots import OFFLINE_ENV, PLUGIN_NAME
 from .waiting import WaitTimeout, wait_for
 
 VENV_BIN = Path(sys.executable).parent

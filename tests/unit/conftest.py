@@ -7,11 +7,10 @@ as a package under a short name. ``main.py`` is never imported: it needs the hos
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from harness.plugin_package import import_plugin_package
+from harness.ports import free_port as harness_free_port
 
 import_plugin_package()
 
@@ -34,13 +33,7 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def free_port():
     """``free_port()`` -> a TCP port on 127.0.0.1 that was free a moment ago."""
-    return _free_port
+    return harness_free_port
