@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from .plugin_package import import_plugin_package
 
@@ -27,6 +27,43 @@ from proactive_chat.core.engine.config import parse_plugin_config  # noqa: E402
 from proactive_chat.core.engine.engine import ProactiveEngine  # noqa: E402
 from proactive_chat.core.service import ProactiveService  # noqa: E402
 from proactive_chat.core.store.session_store import SessionStore  # noqa: E402
+
+FRIEND = "test:FriendMessage:alice"
+OTHER_FRIEND = "test:FriendMessage:bob"
+GROUP = "test:GroupMessage:g1"
+START = datetime(2026, 11, 28, 12, 0, tzinfo=UTC).timestamp()  # a Saturday, 12:00 UTC
+
+
+def engine_config(*, friends: tuple[str, ...] = (FRIEND,), **friend_schedule: object) -> dict:
+    """The engine tests' plugin config: ``friends`` planned every 30-60 min (3 unanswered
+    at most, no quiet hours; ``friend_schedule`` overrides those keys), and ``GROUP``
+    woken after 10 idle minutes, then every 20-40 min (2 unanswered at most)."""
+    schedule = {
+        "min_interval_minutes": 30,
+        "max_interval_minutes": 60,
+        "quiet_hours": "",
+        "max_unanswered_times": 3,
+        **friend_schedule,
+    }
+    return {
+        "friend_settings": {
+            "enable": True,
+            "session_list": list(friends),
+            "proactive_prompt": "count={{unanswered_count}} name={{session_name}}",
+            "schedule_settings": schedule,
+        },
+        "group_settings": {
+            "enable": True,
+            "session_list": [GROUP],
+            "group_idle_trigger_minutes": 10,
+            "schedule_settings": {
+                "min_interval_minutes": 20,
+                "max_interval_minutes": 40,
+                "quiet_hours": "",
+                "max_unanswered_times": 2,
+            },
+        },
+    }
 
 
 class ScriptedComposer:
@@ -109,10 +146,12 @@ async def start_engine(
 
 
 class Rig:
-    def __init__(self, tmp_path, clock, raw_config: dict, tz: tzinfo | None = UTC) -> None:
+    def __init__(
+        self, tmp_path, clock, raw_config: dict | None = None, tz: tzinfo | None = UTC
+    ) -> None:
         self.tmp_path = tmp_path
         self.clock = clock
-        self.raw_config = raw_config
+        self.raw_config = engine_config() if raw_config is None else raw_config
         self.tz = tz
         self.composer = ScriptedComposer()
         self.sender = RecordingSender()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.engine_rig import START, Rig
 from harness.plugin_package import import_plugin_package
 from harness.ports import free_port as harness_free_port
 
@@ -37,3 +38,13 @@ def clock() -> FakeClock:
 def free_port():
     """``free_port()`` -> a TCP port on 127.0.0.1 that was free a moment ago."""
     return harness_free_port
+
+
+@pytest.fixture
+async def rig(tmp_path, clock):
+    """An engine ``Rig`` on ``engine_config()``, the clock at ``START``; ``await
+    rig.start()`` gives the engine. Stopped at teardown."""
+    clock.now = START
+    r = Rig(tmp_path, clock)
+    yield r
+    await r.stop()
