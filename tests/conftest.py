@@ -250,10 +250,7 @@ def process_host(tmp_path: Path, plugin_src: Path):
         proc = AstrBotProcess(root, **kwargs)
         procs.append(proc)
         if start:
-            proc.start()
-            proc.wait_ready(ready_timeout)
-            if login:
-                proc.login()
+            proc.launch(ready_timeout, login=login)
         return proc
 
     yield make

@@ -66,10 +66,7 @@ def llm_process_host(
         if core_config:
             add_core_config(proc.root, core_config)
         if start:
-            proc.start()
-            proc.wait_ready(ready_timeout)
-            if login:
-                proc.login()
+            proc.launch(ready_timeout, login=login)
         return proc
 
     return make

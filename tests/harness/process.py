@@ -130,6 +130,14 @@ class AstrBotProcess:
         weakref.finalize(self, _kill_group, self.popen)
         return self
 
+    def launch(self, ready_timeout: float = 60.0, *, login: bool = True) -> AstrBotProcess:
+        """``start()``, ``wait_ready()``, then (unless ``login=False``) ``login()``."""
+        self.start()
+        self.wait_ready(ready_timeout)
+        if login:
+            self.login()
+        return self
+
     def wait_ready(self, timeout: float = 60.0) -> float:
         """Wait until the dashboard answers HTTP; returns seconds since start()."""
         assert self.popen is not None, "start() first"

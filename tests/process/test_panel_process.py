@@ -103,9 +103,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory, plugin_src: Path) -> Iterat
     )
     proc = AstrBotProcess(root)
     try:
-        proc.start()
-        proc.wait_ready(60.0)
-        proc.login()
+        proc.launch(60.0)
         wait_healthz(group["port"], 10.0, proc)
         yield PanelState(proc, dict(group))
     finally:
