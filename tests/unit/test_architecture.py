@@ -29,7 +29,8 @@ from harness.roots import REPO_ROOT
 HTTP = ("fastapi", "starlette", "pydantic")
 WEB_ONLY = (*HTTP, "uvicorn", "jinja2", "markupsafe")
 
-# The engine's public modules: what web (and the adapters, for their ports) may name.
+# The engine's public modules: all that web and main.py may name of the engine. Its
+# inner workings (planning, scheduler, event_hub, failure_log) stay private.
 ENGINE_PUBLIC = (
     "core.engine.engine",
     "core.engine.errors",
