@@ -51,8 +51,9 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 from harness.dummy_plugin import make_dummy_plugin  # noqa: E402
 from harness.inprocess import InProcessHost, prepare_process_root  # noqa: E402
+from harness.ports import free_port  # noqa: E402
 from harness.process import AstrBotProcess  # noqa: E402
-from harness.roots import REPO_ROOT, free_port, make_astrbot_root  # noqa: E402
+from harness.roots import REPO_ROOT, make_astrbot_root  # noqa: E402
 
 HARNESS_PASSWORD = "Harness-Passw0rd-42"
 
@@ -103,16 +104,27 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(_SESSION_DIR, ignore_errors=True)
 
 
+LAYERS = ("unit", "host", "process", "browser")
+
+
+def _layer(item: pytest.Item) -> int:
+    """Where a test runs: its folder's layer, or (tests/harness_tests) its costliest marker."""
+    folder = Path(str(item.path)).parent.name
+    if folder in LAYERS:
+        return LAYERS.index(folder)
+    marked = [LAYERS.index(m.name) for m in item.iter_markers() if m.name in LAYERS]
+    return max(marked, default=0)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Fast layers first: unit, then in-process host, then processes, then the browser.
-    order = {"unit": 0, "host": 1, "process": 2, "browser": 3}
-    items.sort(key=lambda item: order.get(Path(str(item.path)).parent.name, 1))
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         if names & {"host", "host_factory", "chat_host", "chat_host_factory", "inprocess_root"}:
             item.add_marker(pytest.mark.host)
         if "process_host" in names:
             item.add_marker(pytest.mark.process)
+    # Fast layers first: unit, then in-process host, then processes, then the browser.
+    items.sort(key=_layer)
 
 
 def default_plugin_config() -> dict:
@@ -238,10 +250,7 @@ def process_host(tmp_path: Path, plugin_src: Path):
         proc = AstrBotProcess(root, **kwargs)
         procs.append(proc)
         if start:
-            proc.start()
-            proc.wait_ready(ready_timeout)
-            if login:
-                proc.login()
+            proc.launch(ready_timeout, login=login)
         return proc
 
     yield make

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from harness.roots import free_port
+from harness.ports import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
 

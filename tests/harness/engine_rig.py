@@ -1,19 +1,21 @@
 """A real ``ProactiveEngine`` over a real ``SessionStore`` with a fake clock, for unit
 tests. The composer and sender are our own protocols (core/engine/engine.py), scripted: the
-host tests run the real AstrBot adapters.
+host tests run the real AstrBot adapters. The one family of engine stand-ins: panel_app.py
+and panel_server.py build their engines with ``start_engine`` and these stand-ins too.
 
     rig = Rig(tmp_path, clock, raw_config)
     engine = await rig.start()
     engine.on_user_message(umo)
     await rig.advance(3601)          # move the clock, fire what is due, let it finish
     assert rig.sender.sent == [(umo, "hello #1")]
+    service = rig.service()          # a ProactiveService over them, for the panel's app
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from .plugin_package import import_plugin_package
 
@@ -23,7 +25,45 @@ from proactive_chat.core.adapters.composer import ComposeResult  # noqa: E402
 from proactive_chat.core.adapters.sender import SendResult  # noqa: E402
 from proactive_chat.core.engine.config import parse_plugin_config  # noqa: E402
 from proactive_chat.core.engine.engine import ProactiveEngine  # noqa: E402
+from proactive_chat.core.service import ProactiveService  # noqa: E402
 from proactive_chat.core.store.session_store import SessionStore  # noqa: E402
+
+FRIEND = "test:FriendMessage:alice"
+OTHER_FRIEND = "test:FriendMessage:bob"
+GROUP = "test:GroupMessage:g1"
+START = datetime(2026, 11, 28, 12, 0, tzinfo=UTC).timestamp()  # a Saturday, 12:00 UTC
+
+
+def engine_config(*, friends: tuple[str, ...] = (FRIEND,), **friend_schedule: object) -> dict:
+    """The engine tests' plugin config: ``friends`` planned every 30-60 min (3 unanswered
+    at most, no quiet hours; ``friend_schedule`` overrides those keys), and ``GROUP``
+    woken after 10 idle minutes, then every 20-40 min (2 unanswered at most)."""
+    schedule = {
+        "min_interval_minutes": 30,
+        "max_interval_minutes": 60,
+        "quiet_hours": "",
+        "max_unanswered_times": 3,
+        **friend_schedule,
+    }
+    return {
+        "friend_settings": {
+            "enable": True,
+            "session_list": list(friends),
+            "proactive_prompt": "count={{unanswered_count}} name={{session_name}}",
+            "schedule_settings": schedule,
+        },
+        "group_settings": {
+            "enable": True,
+            "session_list": [GROUP],
+            "group_idle_trigger_minutes": 10,
+            "schedule_settings": {
+                "min_interval_minutes": 20,
+                "max_interval_minutes": 40,
+                "quiet_hours": "",
+                "max_unanswered_times": 2,
+            },
+        },
+    }
 
 
 class ScriptedComposer:
@@ -81,11 +121,37 @@ class RecordingSender:
         return SendResult(True, "sent", parts=1)
 
 
+async def start_engine(
+    raw_config: dict, store: SessionStore, composer: object, sender: object, **kwargs: object
+) -> ProactiveEngine:
+    """A started engine on ``raw_config`` (which must parse cleanly), ready (restored).
+
+    ``kwargs`` go to ``ProactiveEngine`` (``clock``, ``rng``, ``timezone``...)."""
+    settings, problems = parse_plugin_config(raw_config)
+    assert not problems, problems
+    engine = ProactiveEngine(
+        settings=settings,
+        store=store,
+        composer=composer,
+        sender=sender,
+        is_ready=lambda: True,
+        **kwargs,
+    )
+    await engine.start()
+    for _ in range(1000):
+        if engine.ready_at is not None:
+            return engine
+        await asyncio.sleep(0.005)
+    raise AssertionError("the engine did not become ready")
+
+
 class Rig:
-    def __init__(self, tmp_path, clock, raw_config: dict, tz: tzinfo | None = UTC) -> None:
+    def __init__(
+        self, tmp_path, clock, raw_config: dict | None = None, tz: tzinfo | None = UTC
+    ) -> None:
         self.tmp_path = tmp_path
         self.clock = clock
-        self.raw_config = raw_config
+        self.raw_config = engine_config() if raw_config is None else raw_config
         self.tz = tz
         self.composer = ScriptedComposer()
         self.sender = RecordingSender()
@@ -93,27 +159,29 @@ class Rig:
         self.engine: ProactiveEngine | None = None
 
     async def start(self) -> ProactiveEngine:
-        settings, problems = parse_plugin_config(self.raw_config)
-        assert not problems, problems
         self.store = SessionStore(self.tmp_path / "store.db", clock=self.clock)
         await self.store.open()
-        self.engine = ProactiveEngine(
-            settings=settings,
-            store=self.store,
-            composer=self.composer,
-            sender=self.sender,
+        self.engine = await start_engine(
+            self.raw_config,
+            self.store,
+            self.composer,
+            self.sender,
             clock=self.clock,
             rng=random.Random(7),
             timezone=self.tz,
-            is_ready=lambda: True,
         )
-        await self.engine.start()
-        for _ in range(100):
-            if self.engine.ready_at is not None:
-                break
-            await asyncio.sleep(0.005)
-        assert self.engine.ready_at is not None
         return self.engine
+
+    def service(self, *, context: object = None, config: dict | None = None) -> ProactiveService:
+        """The real service minus AstrBot over this rig's store and started engine (for
+        the panel's app): ``context`` stands for AstrBot's, ``config`` for the saved one."""
+        service = ProactiveService(
+            context=object() if context is None else context,
+            config=self.raw_config if config is None else config,
+            data_dir=self.tmp_path / "svc",
+        )
+        service.store, service.engine = self.store, self.engine
+        return service
 
     async def stop(self) -> None:
         if self.engine is not None:

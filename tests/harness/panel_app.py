@@ -13,13 +13,11 @@ from typing import Any
 
 import httpx
 
+from .engine_rig import start_engine
 from .plugin_package import import_plugin_package
-from .waiting import async_wait_for
 
 import_plugin_package()
 
-from proactive_chat.core.engine.config import parse_plugin_config  # noqa: E402
-from proactive_chat.core.engine.engine import ProactiveEngine  # noqa: E402
 from proactive_chat.core.engine.models import PHASE_PLANNED, SessionState  # noqa: E402
 from proactive_chat.core.logs.redaction import Redactor  # noqa: E402
 from proactive_chat.core.logs.ring import LogRing  # noqa: E402
@@ -33,6 +31,15 @@ from proactive_chat.web.settings import WebAdminSettings  # noqa: E402
 BASE_URL = "http://127.0.0.1:4100"
 VERSION = "0.4.0"
 ASTRBOT_VERSION = "4.29.3"
+
+
+class SavedConfig(dict):
+    """What AstrBot hands the plugin: a dict with ``save_config()``."""
+
+    saves = 0
+
+    def save_config(self) -> None:
+        self.saves += 1
 
 
 def panel_deps(service: Any, password: str, *, secret: bytes = b"k" * 32) -> AppDeps:
@@ -74,18 +81,7 @@ async def start_service(
     service = ProactiveService(context=object(), config=config, data_dir=tmp_path)
     await service.store.open()
     service.store.start()
-    settings, problems = parse_plugin_config(config)
-    assert problems == [], problems
-    engine = ProactiveEngine(
-        settings=settings,
-        store=service.store,
-        composer=composer,
-        sender=sender,
-        is_ready=lambda: True,
-    )
-    await engine.start()
-    await async_wait_for(lambda: engine.ready_at is not None, timeout=5, interval=0.01)
-    service.engine = engine
+    service.engine = await start_engine(config, service.store, composer, sender)
     return service
 
 

@@ -489,7 +489,7 @@ async def open_panel_rig(chat_host_factory: Any) -> AsyncIterator[PanelRig]:
     from playwright.async_api import async_playwright
 
     from harness import stand_ins
-    from harness.roots import free_port
+    from harness.ports import free_port
     from harness.waiting import async_wait_for
 
     platform_id = stand_ins.PLATFORM_ID

@@ -1,5 +1,6 @@
 """The plugin's admin panel seen from outside a process: a logged-in REST client and
-the port checks that lifecycle tests make (served, refused, free to bind).
+the WebSockets of an open page. Port checks are in ports.py, ``/healthz`` and the bare
+login in panel_probes.py.
 
 Synchronous (httpx.Client), like harness.process: the panel under test lives in an
 ``astrbot run`` child. The panel's routes are in web/api/panel.py and web/api/engine.py.
@@ -8,7 +9,6 @@ Synchronous (httpx.Client), like harness.process: the panel under test lives in 
 from __future__ import annotations
 
 import contextlib
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -58,6 +58,12 @@ class PanelClient:
         r.raise_for_status()
         return r.json()["items"]
 
+    def journal_kinds(self, umo: str, limit: int = 100) -> list[str]:
+        """The kinds of ``umo``'s journal entries (up to ``limit``), as the API lists them."""
+        r = self.call("GET", "/api/journal", params={"umo": umo, "limit": limit})
+        assert r.status_code == 200, r.text
+        return [item["kind"] for item in r.json()["items"]]
+
     def status(self) -> dict:
         r = self.call("GET", "/api/status")
         r.raise_for_status()
@@ -102,31 +108,3 @@ def closed_with(ws: ClientConnection, timeout: float = 5.0) -> int | None:
             ws.recv(timeout=max(0.0, deadline - time.monotonic()))
         except ConnectionClosed:
             return ws.close_code
-
-
-def panel_answers(port: int, timeout: float = 1.0) -> bool:
-    """``GET /healthz`` on 127.0.0.1:port answers 200."""
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=timeout).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def port_refuses(port: int) -> bool:
-    """Nothing listens on 127.0.0.1:port (a connect is refused)."""
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-def port_bindable(port: int) -> bool:
-    """Another program could listen on 127.0.0.1:port now (bound and closed at once).
-
-    With SO_REUSEADDR, as servers set it: connections of the old listener left in
-    TIME_WAIT do not count, a socket still listening does."""
-    with socket.socket() as stranger:
-        stranger.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            stranger.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True

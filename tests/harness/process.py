@@ -38,7 +38,8 @@ from typing import Any
 
 import httpx
 
-from .roots import OFFLINE_ENV, PLUGIN_NAME, free_port
+from .ports import free_port
+from .roots import OFFLINE_ENV, PLUGIN_NAME
 from .waiting import WaitTimeout, wait_for
 
 VENV_BIN = Path(sys.executable).parent
@@ -127,6 +128,14 @@ class AstrBotProcess:
         self.started_at = time.monotonic()
         _live.add(self)
         weakref.finalize(self, _kill_group, self.popen)
+        return self
+
+    def launch(self, ready_timeout: float = 60.0, *, login: bool = True) -> AstrBotProcess:
+        """``start()``, ``wait_ready()``, then (unless ``login=False``) ``login()``."""
+        self.start()
+        self.wait_ready(ready_timeout)
+        if login:
+            self.login()
         return self
 
     def wait_ready(self, timeout: float = 60.0) -> float:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +83,6 @@ def copy_plugin(dest: Path, src: Path | None = None) -> Path:
 
     shutil.copytree(src, dest, ignore=ignore, symlinks=False)
     return Path(dest).resolve()
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def plugin_data_dir(root: Path) -> Path:

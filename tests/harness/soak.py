@@ -161,12 +161,12 @@ class _Soak:
     async def run(self) -> SoakReport:
         import httpx
 
+        from .panel_probes import login_with
+
         s, report = self.settings, self.report
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}", timeout=30) as http:
             self.http = http
-            login = await http.post("/api/login", json={"password": SOAK_PASSWORD})
-            login.raise_for_status()
-            token = login.json()["token"]
+            token = await login_with(http, SOAK_PASSWORD)
             self.actors = Actors(self.port, token, asyncio.Event(), asyncio.Event(), self.rng)
             # The reader opens this session's page: make it known first.
             await self.platform.inject_and_wait("soak hello", sender_id=self.sessions.friends[0])

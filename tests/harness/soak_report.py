@@ -1,6 +1,6 @@
 """The soak's report: what it counted, what must be zero, how trigger outcomes are
 matched. Pure data and logic (no astrbot, no I/O), shared by ``harness.soak`` and the
-bench, and testable on its own (tests/unit/test_soak_report.py).
+bench, and testable on its own (tests/harness_tests/test_soak_report.py).
 
 Trigger accounting (``match_triggers``). Every accepted "send now" is journaled as
 ``manual``/"send now"; its outcome is the first entry of an ``OUTCOME_KINDS`` kind for

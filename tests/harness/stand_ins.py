@@ -65,7 +65,7 @@ and raise to the caller). ``inject()`` commits a real event into AstrBot's queue
 Use fresh sender/group ids per test (``unique_id()``): the database (conversations,
 preferences, personas) is shared by every host of the pytest process.
 
-What AstrBot does with them (seen in tests/host/test_stand_ins.py):
+What AstrBot does with them (seen in tests/harness_tests/test_stand_ins.py):
     - UMOs: ``test_im:FriendMessage:<sender_id>``, ``test_im:GroupMessage:<group_id>``.
       ``context.send_message`` returns True once ``send_by_session`` returned, False if
       no platform has that id, and lets the platform's exception through.

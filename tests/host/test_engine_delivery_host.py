@@ -8,7 +8,7 @@ import asyncio
 import itertools
 import time
 
-from harness.roots import free_port
+from harness.ports import free_port
 from harness.waiting import async_wait_for
 
 PASSWORD = "Delivery-Host-Passw0rd"

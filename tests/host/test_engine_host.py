@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from harness.roots import free_port
+from harness.panel_probes import login_with
+from harness.ports import free_port
 from harness.waiting import async_wait_for
 
 PASSWORD = "Engine-Host-Passw0rd"
@@ -321,7 +322,7 @@ async def test_config_saved_from_the_panel_applies_live_without_a_reload(chat_ho
         engine = engine_of(host)
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-            token = (await client.post("/api/login", json={"password": PASSWORD})).json()["token"]
+            token = await login_with(client, PASSWORD)
             headers = {"Authorization": f"Bearer {token}"}
             async with websockets.connect(
                 f"ws://127.0.0.1:{port}/ws/events",

@@ -3,7 +3,7 @@ named after the group, never after whoever spoke last (found in review)."""
 
 from __future__ import annotations
 
-from harness.roots import free_port
+from harness.ports import free_port
 
 PROMPT = "PROACTIVE-TASK name={{session_name}}"
 

@@ -35,7 +35,7 @@ from harness.faults import (
     sqlite_full,
     sqlite_read_only,
 )
-from harness.roots import free_port
+from harness.ports import free_port
 from harness.waiting import async_wait_for
 
 PASSWORD = "Faults-Host-Passw0rd"

@@ -13,8 +13,9 @@ import httpx
 import psutil
 import pytest
 
+from harness.panel_probes import healthz, login
+from harness.ports import free_port, listeners, port_refuses
 from harness.probes import HealthProber, LogFollowers
-from harness.roots import free_port
 from harness.waiting import async_wait_for
 
 pytestmark = pytest.mark.host
@@ -26,43 +27,15 @@ def panel_port(host) -> int:
     return int(host.plugin_config()["web_admin"]["port"])
 
 
-def port_refuses(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-def listening_sockets(port: int) -> int:
-    return sum(
-        1
-        for c in psutil.Process().net_connections(kind="tcp")
-        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
-    )
-
-
 def plugin_tasks() -> list[str]:
     return sorted(
         t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("proactive-chat")
     )
 
 
-async def healthz(port: int) -> int:
-    async with httpx.AsyncClient(timeout=5) as client:
-        response = await client.get(f"http://127.0.0.1:{port}/healthz")
-        return response.status_code
-
-
-async def login(port: int, password: str = PASSWORD) -> str:
-    async with httpx.AsyncClient(timeout=10) as client:
-        response = await client.post(
-            f"http://127.0.0.1:{port}/api/login", json={"password": password}
-        )
-        assert response.status_code == 200, response.text
-        return response.json()["token"]
-
-
 async def test_fifty_reloads_with_ten_clients_lose_nothing(host):
     port = panel_port(host)
-    token = await login(port)
+    token = await login(port, PASSWORD)
     prober = await asyncio.to_thread(HealthProber(port).start)
     followers = await asyncio.to_thread(LogFollowers(port, token, clients=10).start)
     broker = host.log_broker
@@ -98,13 +71,13 @@ async def test_fifty_reloads_with_ten_clients_lose_nothing(host):
     assert fds <= baseline["fds"] + 4, (fds, baseline)
     assert tasks <= baseline["tasks"] + 2, (tasks, baseline)
     assert plugin_tasks() == ["proactive-chat-admin:" + str(port), "proactive-chat-log-pump"]
-    assert listening_sockets(port) == 1
+    assert listeners(port) == 1
     assert max(durations) < 3.0, durations
 
 
 async def test_terminate_is_bounded_with_clients_that_never_read(host):
     port = panel_port(host)
-    token = await login(port)
+    token = await login(port, PASSWORD)
     stalled = []
     for _ in range(3):
         sock = socket.create_connection(("127.0.0.1", port))
@@ -187,7 +160,7 @@ async def test_disable_frees_port_and_enable_restores_it(host):
 
 async def test_login_survives_reload(host):
     port = panel_port(host)
-    token = await login(port)
+    token = await login(port, PASSWORD)
     assert await host.reload_plugin() == (True, None)
     async with httpx.AsyncClient(timeout=5) as client:
         me = await client.get(
@@ -221,7 +194,7 @@ async def test_half_failed_cleanup_is_finished_by_the_next_instance(host):
     assert new_server.state == "running"
     assert await healthz(port) == 200
     assert host.logs.select(since=mark, contains="earlier admin server was still running")
-    assert listening_sockets(port) == 1
+    assert listeners(port) == 1
 
 
 async def test_hundred_reloads_leak_nothing(host):
@@ -253,7 +226,7 @@ async def test_hundred_reloads_leak_nothing(host):
     assert after["tasks"] <= before["tasks"] + 1, (before, after)
     assert after["fds"] <= before["fds"] + 3, (before, after)
     assert after["tcp"] <= before["tcp"] + 2, (before, after)
-    assert listening_sockets(port) == 1
+    assert listeners(port) == 1
     # Old instances' modules are released: one of each of our classes lives, not 106.
     # AstrBot logs its plugin metadata object itself (``logger.info(metadata)``), and
     # the harness and pytest keep log records: freeze those records to text first.

@@ -26,11 +26,11 @@ import psutil
 import pytest
 import websockets
 
-from harness.panel_client import port_bindable, port_refuses
+from harness.panel_probes import login
 from harness.plugin_market import LocalPluginMarket
+from harness.ports import free_port, listeners, port_is_free
 from harness.roots import (
     PLUGIN_NAME,
-    free_port,
     place_plugin,
     plugin_config_path,
     plugin_data_dir,
@@ -89,23 +89,11 @@ def store_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith(STORE_THREAD_PREFIX)]
 
 
-def listeners(port: int) -> int:
-    return sum(
-        1
-        for c in psutil.Process().net_connections(kind="tcp")
-        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
-    )
-
-
 def held_files(folder: Path) -> list[str]:
     prefix = str(folder)
     opened = [f.path for f in psutil.Process().open_files() if f.path.startswith(prefix)]
     maps = Path(f"/proc/{os.getpid()}/maps").read_text(encoding="utf-8", errors="replace")
     return sorted(set(opened) | {ln.split()[-1] for ln in maps.splitlines() if prefix in ln})
-
-
-def port_is_free(port: int) -> bool:
-    return port_refuses(port) and port_bindable(port)
 
 
 def uvicorn_filters() -> list[str]:
@@ -135,16 +123,9 @@ def alive_plugin_modules() -> list[str]:
     )
 
 
-async def login(port: int) -> str:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-        r = await client.post("/api/login", json={"password": PASSWORD})
-        assert r.status_code == 200, r.text
-        return r.json()["token"]
-
-
 async def panel_plan(port: int) -> float:
     """Serve UMO from the panel (an override), returns its planned time."""
-    headers = {"Authorization": f"Bearer {await login(port)}"}
+    headers = {"Authorization": f"Bearer {await login(port, PASSWORD)}"}
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=10
     ) as client:
@@ -157,7 +138,7 @@ async def panel_plan(port: int) -> float:
 @contextlib.asynccontextmanager
 async def open_panel_page(port: int):
     """What an open panel page holds: the live-log and the event WebSocket."""
-    token = await login(port)
+    token = await login(port, PASSWORD)
     origin = {"Origin": f"http://127.0.0.1:{port}"}
     async with contextlib.AsyncExitStack() as stack:
         sockets = [

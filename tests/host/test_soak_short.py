@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 import pytest
 
-from harness.roots import free_port
+from harness.panel_probes import login_with
+from harness.ports import free_port
 from harness.soak import (
     SOAK_PASSWORD,
     SoakSessions,
@@ -75,8 +76,8 @@ async def test_send_now_accepted_before_a_reload_is_journaled_as_not_sent(chat_h
         llm, im = stand_ins.provider(host), stand_ins.platform(host)
         llm.hang().hang()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            login = await client.post("/api/login", json={"password": SOAK_PASSWORD})
-            client.headers["Authorization"] = f"Bearer {login.json()['token']}"
+            token = await login_with(client, SOAK_PASSWORD)
+            client.headers["Authorization"] = f"Bearer {token}"
             for umo in sessions.umos:
                 response = await client.post(f"/api/sessions/{quote(umo, safe='')}/trigger")
                 assert response.status_code == 202, response.text

@@ -14,11 +14,11 @@ import asyncio
 import logging
 import time
 
-import httpx
 import psutil
 import pytest
 
 from harness.panel_browser import write_artifact
+from harness.panel_probes import login
 from harness.probes import HealthProber
 from harness.waiting import async_wait_for
 from harness.ws_abuse import GoodClients, produce_probes, run_abuse
@@ -30,15 +30,6 @@ LOG_CLIENTS, EVENT_CLIENTS = 3, 2
 GOOD = LOG_CLIENTS + EVENT_CLIENTS
 # Enough to matter, small enough for the default run (about 3,500 connection attempts).
 COUNTS = {"flood": 3000, "sequential": 600, "batches": 24, "batch": 100, "slow": 200}
-
-
-async def login(port: int) -> str:
-    async with httpx.AsyncClient(timeout=10) as client:
-        response = await client.post(
-            f"http://127.0.0.1:{port}/api/login", json={"password": PASSWORD}
-        )
-        assert response.status_code == 200, response.text
-        return response.json()["token"]
 
 
 class UvicornLines(logging.Handler):
@@ -79,7 +70,7 @@ def server_books(instance) -> dict[str, int]:
 async def test_ws_abuse_leaves_good_clients_and_the_server_unharmed(host):
     instance = host.plugin_instance()
     port = int(host.plugin_config()["web_admin"]["port"])
-    token = await login(port)
+    token = await login(port, PASSWORD)
     engine = instance.service.engine
     process = psutil.Process()
 

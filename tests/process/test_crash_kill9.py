@@ -35,9 +35,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.panel_client import PanelClient, panel_answers
+from harness.panel_client import PanelClient
+from harness.panel_probes import panel_answers
+from harness.ports import free_port
 from harness.process import AstrBotProcess
-from harness.roots import REPO_ROOT, free_port, plugin_data_dir
+from harness.roots import REPO_ROOT, plugin_data_dir
 from harness.waiting import wait_for
 from harness.webchat import WebChatSession
 

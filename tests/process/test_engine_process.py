@@ -7,43 +7,18 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 
+from harness.panel_client import PanelClient
+from harness.panel_probes import panel_answers
+from harness.ports import free_port
 from harness.process import AstrBotProcess
-from harness.roots import free_port
 from harness.waiting import wait_for
 from harness.webchat import WebChatSession
 
 pytestmark = pytest.mark.process
 
 PASSWORD = "Engine-Process-Pw-5521"
-
-
-class Panel:
-    """The plugin's admin API, logged in."""
-
-    def __init__(self, port: int) -> None:
-        self.base = f"http://127.0.0.1:{port}"
-        self.client = httpx.Client(base_url=self.base, timeout=10)
-        r = self.client.post("/api/login", json={"password": PASSWORD})
-        assert r.status_code == 200, r.text
-        self.client.headers["Authorization"] = f"Bearer {r.json()['token']}"
-
-    def call(self, method: str, path: str, **kwargs) -> httpx.Response:
-        return self.client.request(method, path, **kwargs)
-
-    def journal_kinds(self, umo: str) -> list[str]:
-        r = self.call("GET", "/api/journal", params={"umo": umo, "limit": 100})
-        assert r.status_code == 200, r.text
-        return [item["kind"] for item in r.json()["items"]]
-
-
-def panel_ready(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def test_a_trigger_from_the_admin_api_lands_in_the_webchat_history(llm_process_host, fake_llm):
@@ -53,8 +28,8 @@ def test_a_trigger_from_the_admin_api_lands_in_the_webchat_history(llm_process_h
         "friend_settings": {"enable": True, "session_list": []},
     }
     proc: AstrBotProcess = llm_process_host(plugin_config)
-    wait_for(lambda: panel_ready(port), 20, 0.1, lambda: proc.log_tail(30))
-    panel = Panel(port)
+    wait_for(lambda: panel_answers(port), 20, 0.1, lambda: proc.log_tail(30))
+    panel = PanelClient(port, PASSWORD)
 
     chat = WebChatSession.create(proc)
     fake_llm.script("Nice to meet you, I am the test bot.")

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from harness.roots import free_port
+from harness.ports import free_port
 
 PASSWORD = "Clean-Passw0rd-3"
 

@@ -22,9 +22,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.panel_probes import login_response, login_sync, panel_answers
+from harness.ports import free_port, port_refuses
 from harness.probes import HealthProber, LogFollowers
 from harness.process import AstrBotProcess
-from harness.roots import PLUGIN_NAME, free_port, make_astrbot_root
+from harness.roots import PLUGIN_NAME, make_astrbot_root
 from harness.waiting import wait_for
 
 pytestmark = pytest.mark.process
@@ -39,42 +41,11 @@ GENERATED_RE = re.compile(r"generated password:\s*(\S+)")
 # ----------------------------------------------------------------------- helpers
 
 
-def healthz(port: int, timeout: float = 2.0) -> bool:
-    try:
-        r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=timeout)
-    except httpx.HTTPError:
-        return False
-    return r.status_code == 200 and r.json().get("status") == "ok"
-
-
 def wait_healthz(port: int, timeout: float, proc: AstrBotProcess) -> float:
     """Seconds until /healthz answered on ``port``; fails with the log tail."""
     began = time.monotonic()
-    wait_for(lambda: healthz(port, 1.0), timeout, 0.05, lambda: proc.log_tail(30))
+    wait_for(lambda: panel_answers(port, 1.0), timeout, 0.05, lambda: proc.log_tail(30))
     return time.monotonic() - began
-
-
-def refuses(port: int) -> bool:
-    """True if nothing listens on 127.0.0.1:port (connection refused at once)."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
-            return False
-    except ConnectionRefusedError:
-        return True
-    except OSError:
-        return False
-
-
-def panel_login(port: int, password: str) -> httpx.Response:
-    return httpx.post(
-        f"http://127.0.0.1:{port}/api/login", json={"password": password}, timeout=10.0
-    )
-
-
-def panel_token(port: int, password: str) -> str:
-    r = panel_login(port, password)
-    assert r.status_code == 200, f"panel login failed: HTTP {r.status_code} {r.text[:300]}"
-    return r.json()["token"]
 
 
 def panel_me(port: int, token: str) -> httpx.Response:
@@ -132,9 +103,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory, plugin_src: Path) -> Iterat
     )
     proc = AstrBotProcess(root)
     try:
-        proc.start()
-        proc.wait_ready(60.0)
-        proc.login()
+        proc.launch(60.0)
         wait_healthz(group["port"], 10.0, proc)
         yield PanelState(proc, dict(group))
     finally:
@@ -146,7 +115,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory, plugin_src: Path) -> Iterat
 def panel(shared: PanelState) -> PanelState:
     """The shared process, checked alive and with its panel up before each test."""
     assert_alive(shared.proc, "before the test")
-    if not healthz(shared.port):
+    if not panel_answers(shared.port):
         shared.proc.enable_plugin()
         wait_healthz(shared.port, 10.0, shared.proc)
     return shared
@@ -157,7 +126,7 @@ def panel(shared: PanelState) -> PanelState:
 
 def test_ten_saves_with_clients_and_prober(panel: PanelState) -> None:
     proc, port = panel.proc, panel.port
-    token = panel_token(port, PANEL_PASSWORD)
+    token = login_sync(port, PANEL_PASSWORD)
     assert panel_me(port, token).status_code == 200
 
     prober = HealthProber(port, interval=0.002).start()
@@ -172,7 +141,7 @@ def test_ten_saves_with_clients_and_prober(panel: PanelState) -> None:
         for i in range(SAVES):
             save_times.append(panel.save(log_buffer_size=2000 + i + 1))
             assert_alive(proc, f"after save {i + 1}")
-            between.append(healthz(port))
+            between.append(panel_answers(port))
         # Let every follower get through its last reconnect (each waits 50 ms, then
         # the handshake) before the count is taken.
         time.sleep(1.0)
@@ -239,7 +208,7 @@ def test_port_held_by_stranger(process_host) -> None:
             f"expected exactly one 'port taken' line after 4.5 s of retries, got {len(full)}:\n"
             + "\n".join(full)
         )
-        assert not healthz(port, 0.5), "something answered /healthz on the stranger's port"
+        assert not panel_answers(port, 0.5), "something answered /healthz on the stranger's port"
     finally:
         stranger.close()
 
@@ -255,8 +224,8 @@ def test_port_change_moves_panel(panel: PanelState) -> None:
     proc, old = panel.proc, panel.port
     new = free_port()
     took = panel.save(port=new)
-    old_refuses = refuses(old)  # immediately: the old socket must be closed, not lingering
-    new_answers = healthz(new)
+    old_refuses = port_refuses(old)  # immediately: the old socket must be closed, not lingering
+    new_answers = panel_answers(new)
     assert_alive(proc, "after the port change")
     assert new_answers, (
         f"new port {new} does not answer /healthz right after the save ({took:.2f} s)"
@@ -274,7 +243,7 @@ def test_disable_frees_port_and_enable_restores(panel: PanelState) -> None:
     began = time.monotonic()
     assert proc.plugin_info()["activated"] is False
     wait_for(
-        lambda: refuses(port), 7.0, 0.1, lambda: f"port {port} still open; {proc.log_tail(15)}"
+        lambda: port_refuses(port), 7.0, 0.1, lambda: f"port {port} still open; {proc.log_tail(15)}"
     )
     freed_after = time.monotonic() - began
     assert_alive(proc, "after disabling")
@@ -305,8 +274,8 @@ def test_disable_frees_port_and_enable_restores(panel: PanelState) -> None:
 def test_no_secret_in_log(panel: PanelState) -> None:
     proc, port = panel.proc, panel.port
     password = panel.group["password"]
-    token = panel_token(port, password)
-    wrong = panel_login(port, "Wrong-" + password[::-1])
+    token = login_sync(port, password)
+    wrong = login_response(port, "Wrong-" + password[::-1])
     assert wrong.status_code == 401, f"wrong password: HTTP {wrong.status_code} {wrong.text}"
 
     from websockets.sync.client import connect
@@ -339,13 +308,13 @@ def test_generated_password_shown_once(process_host) -> None:
 
     shown = [line for line in proc.log_text().splitlines() if GENERATED_RE.search(line)]
     assert len(shown) == 1, "expected one line with the generated password:\n" + "\n".join(shown)
-    token = panel_token(port, password)
+    token = login_sync(port, password)
     assert panel_me(port, token).status_code == 200
 
     proc.save_plugin_config({"web_admin": {**group, "log_buffer_size": 2500}})
     wait_healthz(port, 5.0, proc)
     assert panel_me(port, token).status_code == 200, "the login did not survive the reload"
-    assert panel_login(port, password).status_code == 200, "generated password lost on reload"
+    assert login_response(port, password).status_code == 200, "generated password lost on reload"
     time.sleep(0.3)
     log = proc.log_text()
     shown = [line for line in log.splitlines() if GENERATED_RE.search(line)]

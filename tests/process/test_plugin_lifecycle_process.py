@@ -18,18 +18,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from harness.panel_client import (
-    PanelClient,
-    closed_with,
-    panel_answers,
-    port_bindable,
-    port_refuses,
-)
+from harness.panel_client import PanelClient, closed_with
+from harness.panel_probes import panel_answers
 from harness.plugin_market import LocalPluginMarket
+from harness.ports import free_port, listeners, port_is_free
 from harness.process import AstrBotProcess, DashboardError
 from harness.roots import (
     REPO_ROOT,
-    free_port,
     place_plugin,
     plugin_config_path,
     plugin_data_dir,
@@ -46,14 +41,6 @@ STORE_FILE = "proactive_chat.db"
 CLOSE_RELOADING = 1012  # web/ws/connections.py: what an open page gets when the panel stops
 
 
-def listeners(pid: int, port: int) -> int:
-    return sum(
-        1
-        for c in psutil.Process(pid).net_connections(kind="tcp")
-        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
-    )
-
-
 def held_files(pid: int, folder: Path) -> list[str]:
     """Files under ``folder`` the process has open or mapped."""
     prefix = str(folder)
@@ -61,10 +48,6 @@ def held_files(pid: int, folder: Path) -> list[str]:
     maps = Path(f"/proc/{pid}/maps").read_text(encoding="utf-8", errors="replace")
     mapped = {line.split(maxsplit=5)[-1] for line in maps.splitlines() if prefix in line}
     return sorted(set(opened) | mapped)
-
-
-def port_is_free(port: int) -> bool:
-    return port_refuses(port) and port_bindable(port)
 
 
 def stays(predicate: Callable[[], object], seconds: float, what: str) -> None:
@@ -96,9 +79,7 @@ def test_update_disable_enable_uninstall_leave_nothing_behind(llm_process_host, 
     )
     plugin_dir = place_plugin(proc.root, copy=True)
     assert not plugin_dir.is_symlink()
-    proc.start()
-    proc.wait_ready(60)
-    proc.login()
+    proc.launch(60)
     data_dir = plugin_data_dir(proc.root)
     config_file = plugin_config_path(proc.root)
     wait_for(lambda: panel_answers(port), 30, 0.05, lambda: proc.log_tail(30))
@@ -130,7 +111,7 @@ def test_update_disable_enable_uninstall_leave_nothing_behind(llm_process_host, 
     with PanelClient(port, PASSWORD) as panel:
         assert panel.status()["started_at"] > started  # served by the newest instance
         assert plan_of(panel, chat.umo) == plan
-    assert listeners(proc.pid, port) == 1
+    assert listeners(port, proc.pid) == 1
     db_handles = [p for p in psutil.Process(proc.pid).open_files() if p.path.endswith(STORE_FILE)]
     assert len(db_handles) == 1, db_handles  # the old instances' connections are closed
 
@@ -146,7 +127,7 @@ def test_update_disable_enable_uninstall_leave_nothing_behind(llm_process_host, 
     # -- enable --------------------------------------------------------------------------
     proc.enable_plugin()
     wait_for(lambda: panel_answers(port), 10, 0.05, lambda: proc.log_tail(30))
-    assert listeners(proc.pid, port) == 1
+    assert listeners(port, proc.pid) == 1
     with PanelClient(port, PASSWORD) as panel:
         assert plan_of(panel, chat.umo) == plan  # restored from the store
 

@@ -7,11 +7,11 @@ as a package under a short name. ``main.py`` is never imported: it needs the hos
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
+from harness.engine_rig import START, Rig
 from harness.plugin_package import import_plugin_package
+from harness.ports import free_port as harness_free_port
 
 import_plugin_package()
 
@@ -34,13 +34,17 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def free_port():
     """``free_port()`` -> a TCP port on 127.0.0.1 that was free a moment ago."""
-    return _free_port
+    return harness_free_port
+
+
+@pytest.fixture
+async def rig(tmp_path, clock):
+    """An engine ``Rig`` on ``engine_config()``, the clock at ``START``; ``await
+    rig.start()`` gives the engine. Stopped at teardown."""
+    clock.now = START
+    r = Rig(tmp_path, clock)
+    yield r
+    await r.stop()

@@ -13,6 +13,7 @@ import pytest
 
 from harness.engine_rig import RecordingSender, ScriptedComposer
 from harness.panel_app import (
+    SavedConfig,
     panel_client,
     panel_deps,
     seed_sessions,
@@ -33,15 +34,6 @@ STRANGER = "test:FriendMessage:stranger"
 
 
 REPLY = "Long time no see! How was the trip?"
-
-
-class SavedConfig(dict):
-    """What AstrBot hands the plugin: a dict with ``save_config()``."""
-
-    saves = 0
-
-    def save_config(self) -> None:
-        self.saves += 1
 
 
 def plugin_config() -> SavedConfig:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from harness.panel_app import walk_routes
+from harness.panel_probes import login_with
 from proactive_chat.core.logs.redaction import Redactor
 from proactive_chat.core.logs.ring import LogRing
 from proactive_chat.core.logs.stream import LogStream
@@ -46,12 +47,6 @@ def built():
 async def client(built):
     async with client_for(built[0]) as c:
         yield c
-
-
-async def login(client: httpx.AsyncClient, password: str = PASSWORD) -> str:
-    response = await client.post("/api/login", json={"password": password})
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
 
 
 def api_routes(app) -> list[tuple[str, str]]:
@@ -137,7 +132,7 @@ async def test_generated_password_login():
     app, _ = build(password="", hashed=hash_password("gen-Pw-1"))
     async with client_for(app) as client:
         assert (await client.post("/api/login", json={"password": "gen-Pw-2"})).status_code == 401
-        token = await login(client, "gen-Pw-1")
+        token = await login_with(client, "gen-Pw-1")
         me = await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200
 
@@ -165,7 +160,7 @@ async def test_login_sets_strict_httponly_cookie(client, built):
 
 
 async def test_bearer_and_cookie_both_work(client):
-    token = await login(client)
+    token = await login_with(client, PASSWORD)
     client.cookies.clear()
     me = await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200
@@ -179,13 +174,13 @@ async def test_bearer_and_cookie_both_work(client):
 
 
 async def test_cookie_from_login_is_kept_by_the_client(client):
-    await login(client)
+    await login_with(client, PASSWORD)
     me = await client.get("/api/me")
     assert (me.status_code, me.json()["via"]) == (200, "cookie")
 
 
 async def test_query_token_is_not_accepted_over_http(client):
-    token = await login(client)
+    token = await login_with(client, PASSWORD)
     client.cookies.clear()
     assert (await client.get(f"/api/me?token={token}")).status_code == 401
 
@@ -242,14 +237,14 @@ async def test_login_rate_limited_after_five_wrong(client):
 async def test_success_resets_failures(client):
     for _ in range(4):
         await client.post("/api/login", json={"password": "wrong"})
-    await login(client)
+    await login_with(client, PASSWORD)
     for _ in range(4):
         response = await client.post("/api/login", json={"password": "wrong"})
         assert response.status_code == 401
 
 
 async def test_logout_deletes_cookie(client):
-    token = await login(client)
+    token = await login_with(client, PASSWORD)
     response = await client.post("/api/logout", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 204
     cookie = response.headers["set-cookie"]
@@ -280,7 +275,7 @@ async def test_allowed_hosts_setting_is_honoured():
 
 
 async def test_cross_origin_post_with_cookie_is_refused(client):
-    await login(client)
+    await login_with(client, PASSWORD)
     response = await client.post("/api/logout", headers={"Origin": "http://evil.com"})
     assert response.status_code == 403
     assert response.json()["error"] == "bad_origin"
@@ -291,13 +286,13 @@ async def test_cross_origin_post_with_cookie_is_refused(client):
 
 
 async def test_same_origin_post_with_cookie_is_accepted(client):
-    await login(client)
+    await login_with(client, PASSWORD)
     response = await client.post("/api/logout", headers={"Origin": "http://127.0.0.1:4100"})
     assert response.status_code == 204
 
 
 async def test_cross_origin_post_with_bearer_is_accepted(client):
-    token = await login(client)
+    token = await login_with(client, PASSWORD)
     client.cookies.clear()
     response = await client.post(
         "/api/logout",
@@ -381,7 +376,7 @@ async def test_logs_snapshot(client, built):
     ring = built[1].log_stream.ring
     for n in range(1, 6):
         ring.append(float(n), "ERROR" if n == 4 else "INFO", f"line {n}", n % 2 == 0)
-    token = await login(client)
+    token = await login_with(client, PASSWORD)
     headers = {"Authorization": f"Bearer {token}"}
     body = (await client.get("/api/logs", headers=headers)).json()
     assert (body["first_seq"], body["next_seq"], body["missed"]) == (1, 6, 0)
@@ -404,7 +399,7 @@ async def test_logs_snapshot(client, built):
 
 
 async def test_logs_snapshot_bad_param_is_400(client):
-    token = await login(client)
+    token = await login_with(client, PASSWORD)
     response = await client.get("/api/logs?since=abc", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 400
     assert response.json()["error"] == "bad_request"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 
 import pytest
 from starlette.applications import Starlette
@@ -15,6 +14,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from websockets.asyncio.client import connect
 
+from harness.ports import listening_socket
 from harness.waiting import async_wait_for
 from proactive_chat.core.server import embedded_uvicorn
 from proactive_chat.core.server.embedded_uvicorn import (
@@ -73,9 +73,7 @@ def tiny_app() -> Starlette:
 
 @pytest.fixture
 async def served():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(256)
+    sock = listening_socket(backlog=256)
     server = EmbeddedUvicorn(tiny_app())
     task = asyncio.create_task(server.serve(sockets=[sock]))
     await async_wait_for(lambda: server.started or task.done(), timeout=5, interval=0.01)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harness.engine_rig import Rig
+from harness.engine_rig import FRIEND, GROUP, OTHER_FRIEND, START, Rig, engine_config
 from proactive_chat.core.adapters.composer import ComposeError
 from proactive_chat.core.engine.config import parse_plugin_config
 from proactive_chat.core.engine.models import (
@@ -16,52 +16,6 @@ from proactive_chat.core.engine.models import (
     PHASE_PLANNED,
     PHASE_SILENCE,
 )
-
-FRIEND = "test:FriendMessage:alice"
-OTHER_FRIEND = "test:FriendMessage:bob"
-GROUP = "test:GroupMessage:g1"
-START = datetime(2026, 11, 28, 12, 0, tzinfo=UTC).timestamp()
-
-
-def config(**friend_schedule) -> dict:
-    schedule = {
-        "min_interval_minutes": 30,
-        "max_interval_minutes": 60,
-        "quiet_hours": "",
-        "max_unanswered_times": 3,
-    }
-    schedule.update(friend_schedule)
-    return {
-        "friend_settings": {
-            "enable": True,
-            "session_list": [FRIEND],
-            "proactive_prompt": "count={{unanswered_count}} name={{session_name}}",
-            "schedule_settings": schedule,
-        },
-        "group_settings": {
-            "enable": True,
-            "session_list": [GROUP],
-            "group_idle_trigger_minutes": 10,
-            "schedule_settings": {
-                "min_interval_minutes": 20,
-                "max_interval_minutes": 40,
-                "quiet_hours": "",
-                "max_unanswered_times": 2,
-            },
-        },
-    }
-
-
-def make_rig(tmp_path, clock, raw_config: dict | None = None, **kwargs) -> Rig:
-    return Rig(tmp_path, clock, raw_config or config(), **kwargs)
-
-
-@pytest.fixture
-async def rig(tmp_path, clock):
-    clock.now = START
-    r = make_rig(tmp_path, clock)
-    yield r
-    await r.stop()
 
 
 async def test_a_private_message_plans_between_min_and_max(rig):
@@ -86,9 +40,9 @@ async def test_unlisted_sessions_are_ignored_and_leave_no_state(rig):
 
 
 async def test_bare_ids_from_old_configs_are_listed(tmp_path, clock):
-    raw = config()
+    raw = engine_config()
     raw["friend_settings"]["session_list"] = ["bob"]
-    rig = make_rig(tmp_path, clock, raw)
+    rig = Rig(tmp_path, clock, raw)
     engine = await rig.start()
     try:
         engine.on_user_message(OTHER_FRIEND)
@@ -113,7 +67,7 @@ async def test_the_time_comes_the_message_is_sent_and_the_next_one_planned(rig):
 
 
 async def test_the_cap_stops_and_a_reply_resets(rig):
-    rig.raw_config = config(max_unanswered_times=2)
+    rig.raw_config = engine_config(max_unanswered_times=2)
     engine = await rig.start()
     engine.on_user_message(FRIEND)
     await rig.advance(3601)
@@ -136,7 +90,7 @@ async def test_the_cap_stops_and_a_reply_resets(rig):
 
 
 async def test_zero_means_no_cap(rig):
-    rig.raw_config = config(max_unanswered_times=0)
+    rig.raw_config = engine_config(max_unanswered_times=0)
     engine = await rig.start()
     engine.on_user_message(FRIEND)
     for _ in range(6):
@@ -172,10 +126,10 @@ async def test_a_group_waits_for_silence_and_every_message_restarts_it(rig):
 
 async def test_quiet_hours_move_a_plan_to_the_end_of_the_window(tmp_path, clock):
     clock.now = datetime(2026, 11, 28, 0, 30, tzinfo=UTC).timestamp()
-    rig = make_rig(
+    rig = Rig(
         tmp_path,
         clock,
-        config(min_interval_minutes=60, max_interval_minutes=60, quiet_hours="01:00-07:30"),
+        engine_config(min_interval_minutes=60, max_interval_minutes=60, quiet_hours="01:00-07:30"),
     )
     engine = await rig.start()
     try:
@@ -190,10 +144,10 @@ async def test_quiet_hours_move_a_plan_to_the_end_of_the_window(tmp_path, clock)
 
 async def test_quiet_hours_wrapping_midnight_in_whole_hours(tmp_path, clock):
     clock.now = datetime(2026, 11, 28, 22, 0, tzinfo=UTC).timestamp()
-    rig = make_rig(
+    rig = Rig(
         tmp_path,
         clock,
-        config(min_interval_minutes=120, max_interval_minutes=120, quiet_hours="23-7"),
+        engine_config(min_interval_minutes=120, max_interval_minutes=120, quiet_hours="23-7"),
     )
     engine = await rig.start()
     try:
@@ -258,12 +212,12 @@ async def test_a_failed_send_does_not_count_as_unanswered(rig):
 
 async def test_auto_trigger_plans_listed_sessions_with_no_activity(tmp_path, clock):
     clock.now = START
-    raw = config()
+    raw = engine_config()
     raw["friend_settings"]["auto_trigger_settings"] = {
         "enable_auto_trigger": True,
         "auto_trigger_after_minutes": 7,
     }
-    rig = make_rig(tmp_path, clock, raw)
+    rig = Rig(tmp_path, clock, raw)
     engine = await rig.start()
     try:
         state = engine.sessions[FRIEND]
@@ -310,10 +264,10 @@ async def test_a_recently_missed_plan_fires_soon_and_an_old_one_is_replanned(rig
 
 
 async def test_many_missed_plans_are_spread_out(tmp_path, clock):
-    raw = config()
+    raw = engine_config()
     many = [f"test:FriendMessage:u{i}" for i in range(50)]
     raw["friend_settings"]["session_list"] = many
-    rig = make_rig(tmp_path, clock, raw)
+    rig = Rig(tmp_path, clock, raw)
     engine = await rig.start()
     for umo in many:
         engine.on_user_message(umo)
@@ -366,7 +320,7 @@ async def test_on_and_off_for_one_session_without_touching_the_list(rig):
 async def test_removing_a_session_from_the_list_cancels_its_plan(rig):
     engine = await rig.start()
     engine.on_user_message(FRIEND)
-    raw = config()
+    raw = engine_config()
     raw["friend_settings"]["session_list"] = []
     await engine.apply_settings(parse_plugin_config(raw)[0])
     assert FRIEND not in engine.scheduler

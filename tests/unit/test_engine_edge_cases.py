@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from harness.engine_rig import Rig
+from harness.engine_rig import FRIEND, GROUP, OTHER_FRIEND, START, Rig, engine_config
 from proactive_chat.core.adapters import sender as sender_module
 from proactive_chat.core.adapters.sender import MessageSender
 from proactive_chat.core.engine import engine as engine_module
@@ -29,55 +29,10 @@ from proactive_chat.core.engine.models import (
 from proactive_chat.core.engine.planning import shift_out_of_quiet
 from proactive_chat.core.engine.quiet_hours import parse_quiet_hours
 
-FRIEND = "test:FriendMessage:alice"
-OTHER_FRIEND = "test:FriendMessage:bob"
-GROUP = "test:GroupMessage:g1"
-START = datetime(2026, 11, 28, 12, 0, tzinfo=UTC).timestamp()
 BERLIN = ZoneInfo("Europe/Berlin")
 # 2026-10-25: Berlin falls back at 01:00 UTC (03:00 CEST -> 02:00 CET); the wall
 # times 02:00-02:59 happen twice.
 FALL_BACK = datetime(2026, 10, 25, 1, 0, tzinfo=UTC).timestamp()
-
-
-def config(*, friends=(FRIEND,), tz_quiet: str = "", **friend_schedule) -> dict:
-    schedule = {
-        "min_interval_minutes": 30,
-        "max_interval_minutes": 60,
-        "quiet_hours": tz_quiet,
-        "max_unanswered_times": 3,
-    }
-    schedule.update(friend_schedule)
-    return {
-        "friend_settings": {
-            "enable": True,
-            "session_list": list(friends),
-            "proactive_prompt": "count={{unanswered_count}}",
-            "schedule_settings": schedule,
-        },
-        "group_settings": {
-            "enable": True,
-            "session_list": [GROUP],
-            "group_idle_trigger_minutes": 10,
-            "schedule_settings": {
-                "min_interval_minutes": 20,
-                "max_interval_minutes": 40,
-                "quiet_hours": "",
-                "max_unanswered_times": 2,
-            },
-        },
-    }
-
-
-def make_rig(tmp_path, clock, raw_config: dict | None = None, **kwargs) -> Rig:
-    return Rig(tmp_path, clock, raw_config or config(), **kwargs)
-
-
-@pytest.fixture
-async def rig(tmp_path, clock):
-    clock.now = START
-    r = make_rig(tmp_path, clock)
-    yield r
-    await r.stop()
 
 
 async def fire_and_wait_for_compose(rig: Rig, umo: str = FRIEND) -> None:
@@ -111,10 +66,10 @@ async def test_dst_fall_back_a_user_message_is_not_followed_by_a_burst(tmp_path,
     # hours" to ~02:30 CEST, i.e. 25 minutes in the past, and fires at once; so does every plan
     # after it, until the cap: three proactive messages right after she spoke.
     clock.now = FALL_BACK - 5 * 60
-    rig = make_rig(
+    rig = Rig(
         tmp_path,
         clock,
-        config(tz_quiet="23:00-02:30", min_interval_minutes=30, max_interval_minutes=30),
+        engine_config(quiet_hours="23:00-02:30", min_interval_minutes=30, max_interval_minutes=30),
         tz=BERLIN,
     )
     engine = await rig.start()
@@ -137,7 +92,7 @@ async def test_dst_fall_back_a_plan_due_in_the_repeated_hour_does_not_spin(tmp_p
     # the workers spin for up to half an hour, writing two journal entries per turn (quiet_shifted +
     # planned). (Left running, this test's own journal query took 146 s to catch up with the flood.)
     clock.now = FALL_BACK + 10 * 60  # 02:10 CET (second occurrence), inside 23:00-02:30
-    rig = make_rig(tmp_path, clock, config(tz_quiet="23:00-02:30"), tz=BERLIN)
+    rig = Rig(tmp_path, clock, engine_config(quiet_hours="23:00-02:30"), tz=BERLIN)
     engine = await rig.start()
     try:
         first_id = rig.store._next_id
@@ -226,7 +181,7 @@ async def test_removing_a_session_from_the_list_while_writing_stops_it(rig):
     # being written alone: it is sent to a session that is no longer served.
     engine = await rig.start()
     await fire_and_wait_for_compose(rig)
-    raw = config(friends=())
+    raw = engine_config(friends=())
     await engine.apply_settings(parse_plugin_config(raw)[0])
     rig.composer.gate.set()
     await rig.settle()
@@ -319,7 +274,7 @@ async def test_stop_lets_no_worker_start_another_session(tmp_path, clock, monkey
     monkeypatch.setattr(engine_module, "SEND_GRACE_SECONDS", 0.5)
     third = "test:FriendMessage:carol"
     clock.now = START
-    rig = make_rig(tmp_path, clock, config(friends=(FRIEND, OTHER_FRIEND, third)))
+    rig = Rig(tmp_path, clock, engine_config(friends=(FRIEND, OTHER_FRIEND, third)))
     engine = await rig.start()
     try:
         for offset, umo in enumerate((FRIEND, OTHER_FRIEND, third), start=1):
@@ -351,13 +306,13 @@ async def test_raising_the_cap_wakes_capped_sessions(rig):
     # Found in review (7), in engine.apply_settings: only planned/silence sessions are looked at; a
     # session capped at 1 stays "capped" (no timer) after the owner raises the cap to 3 or sets 0
     # (no limit), while the panel shows unanswered 1/3. It waits for a user message.
-    rig.raw_config = config(max_unanswered_times=1)
+    rig.raw_config = engine_config(max_unanswered_times=1)
     engine = await rig.start()
     engine.on_user_message(FRIEND)
     await rig.advance(3601)
     state = engine.sessions[FRIEND]
     assert state.phase == PHASE_CAPPED
-    await engine.apply_settings(parse_plugin_config(config(max_unanswered_times=0))[0])
+    await engine.apply_settings(parse_plugin_config(engine_config(max_unanswered_times=0))[0])
     view = engine.session_view(state)
     assert state.phase == PHASE_PLANNED and FRIEND in engine.scheduler, (
         f"cap removed, yet phase={view['phase']} unanswered={view['unanswered']}"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from harness.engine_rig import Rig
-from harness.panel_app import panel_client, panel_deps
+from harness.panel_app import SavedConfig, panel_client, panel_deps
 from proactive_chat.core.engine.config import SCHEMA_GROUPS
 from proactive_chat.core.service import ProactiveService
 from proactive_chat.web.app import create_app
@@ -24,15 +24,6 @@ PASSWORD = "Config-Page-Passw0rd-9f3c"
 ROOT = Path(__file__).resolve().parents[2]
 ALICE = "test:FriendMessage:alice"
 ROOM = "test:GroupMessage:room1"
-
-
-class SavedConfig(dict):
-    """What AstrBot hands the plugin: a dict with ``save_config()``."""
-
-    saves = 0
-
-    def save_config(self) -> None:
-        self.saves += 1
 
 
 def raw_config() -> dict:
@@ -59,11 +50,8 @@ def client_for(app, deps, lang: str) -> httpx.AsyncClient:
 async def rigged(tmp_path, clock):
     """A service whose engine is the rig's real engine over a real store."""
     rig = Rig(tmp_path, clock, raw_config())
-    engine = await rig.start()
-    service = ProactiveService(
-        context=object(), config=SavedConfig(raw_config()), data_dir=tmp_path
-    )
-    service.engine = engine
+    await rig.start()
+    service = rig.service(config=SavedConfig(raw_config()))
     try:
         yield service
     finally:

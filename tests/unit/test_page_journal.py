@@ -19,7 +19,6 @@ import pytest
 from harness.engine_rig import Rig
 from harness.panel_app import panel_client, panel_deps
 from proactive_chat.core.engine.models import JournalEntry, SessionState
-from proactive_chat.core.service import ProactiveService
 from proactive_chat.web.api import export as api_export
 from proactive_chat.web.app import create_app
 from proactive_chat.web.i18n import js_strings, translator
@@ -142,8 +141,7 @@ async def site(tmp_path, clock):
     engine = await rig.start()
     engine.sessions[ALICE] = SessionState(umo=ALICE, kind="friend", name="Alice 爱丽丝")
     engine.sessions[ROOM] = SessionState(umo=ROOM, kind="group", name="")
-    service = ProactiveService(context=object(), config={}, data_dir=tmp_path / "svc")
-    service.store, service.engine = rig.store, engine
+    service = rig.service()
     deps, client = build(service)
     try:
         async with client:

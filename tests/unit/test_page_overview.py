@@ -105,13 +105,10 @@ class Panel:
 
 async def open_panel(tmp_path, clock, *, tz=UTC, context=None):
     rig = Rig(tmp_path, clock, raw_config(), tz=tz)
-    engine = await rig.start()
-    service = ProactiveService(
-        context=context or FakeContext(FakeProvider("openai-main", "gpt-4o-mini")),
-        config=raw_config(),
-        data_dir=tmp_path / "unused",
+    await rig.start()
+    service = rig.service(
+        context=context or FakeContext(FakeProvider("openai-main", "gpt-4o-mini"))
     )
-    service.store, service.engine = rig.store, engine
     deps = build_deps(service)
     app = create_app(deps)
     client = client_for(app, deps.auth.issue_token())

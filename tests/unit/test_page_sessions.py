@@ -56,9 +56,8 @@ def build_app(service: ProactiveService | None):
 async def site(tmp_path, clock):
     clock.now = NOW
     rig = Rig(tmp_path, clock, raw_config())
-    engine = await rig.start()
-    service = ProactiveService(context=object(), config=raw_config(), data_dir=tmp_path / "svc")
-    service.store, service.engine = rig.store, engine
+    await rig.start()
+    service = rig.service()
     _, client = build_app(service)
     try:
         async with client:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 
-from harness.engine_rig import Rig
+from harness.engine_rig import FRIEND, GROUP, START, Rig
 from proactive_chat.core.adapters.composer import ComposeError
 from proactive_chat.web.i18n import EN, JS_KEYS, ZH, translator
 from proactive_chat.web.reasons import REASONS, browser_table, reason_text
@@ -15,9 +14,6 @@ from proactive_chat.web.reasons import REASONS, browser_table, reason_text
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # Failures whose reason is a provider's or platform's own error text: shown as they are.
 RAW_KINDS = {"llm_failed", "send_failed", "platform_skipped", "llm_empty"}
-FRIEND = "test:FriendMessage:alice"
-GROUP = "test:GroupMessage:g1"
-START = datetime(2026, 11, 28, 12, 0, tzinfo=UTC).timestamp()
 
 
 def scenario_config() -> dict:

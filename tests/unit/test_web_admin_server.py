@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from harness.ports import port_refuses
 from proactive_chat.core.server.listener_handover import ListenerHandover
 from proactive_chat.core.server.web_admin_server import ServerState, WebAdminServer
 
@@ -41,11 +42,6 @@ def port(free_port) -> int:
     return free_port()
 
 
-def refuses(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
 async def get(port: int) -> str:
     async with httpx.AsyncClient(timeout=5) as client:
         return (await client.get(f"http://127.0.0.1:{port}/")).text
@@ -60,9 +56,9 @@ async def test_start_serves_and_stop_parks_then_frees_the_port(port):
     await server.stop()
     assert server.state == ServerState.STOPPED
     # Parked for a successor: still bound, connections wait in the backlog.
-    assert not refuses(port)
+    assert not port_refuses(port)
     await asyncio.sleep(0.8)
-    assert refuses(port), "an unclaimed listener must be closed after the linger"
+    assert port_refuses(port), "an unclaimed listener must be closed after the linger"
 
 
 async def test_successor_takes_over_the_same_socket(port):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from urllib.parse import quote
 
 import httpx
@@ -14,19 +13,14 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from harness.engine_rig import RecordingSender, ScriptedComposer
-from harness.panel_app import start_service
+from harness.panel_app import VERSION, panel_deps, start_service
+from harness.ports import listening_socket
 from harness.waiting import async_wait_for
 from proactive_chat.core.engine.engine import ProactiveEngine
 from proactive_chat.core.engine.event_hub import QUEUE_SIZE
-from proactive_chat.core.logs.redaction import Redactor
-from proactive_chat.core.logs.ring import LogRing
-from proactive_chat.core.logs.stream import LogStream
 from proactive_chat.core.server.embedded_uvicorn import EmbeddedUvicorn
 from proactive_chat.core.service import ProactiveService
 from proactive_chat.web.app import AppDeps, create_app
-from proactive_chat.web.auth.credentials import PanelSecrets
-from proactive_chat.web.auth.tokens import PanelAuth
-from proactive_chat.web.settings import WebAdminSettings
 from proactive_chat.web.ws.connections import FLOOD_BURST
 
 PASSWORD = "Events-Passw0rd"
@@ -58,9 +52,7 @@ class RunningPanel:
 
 
 async def run_panel(deps: AppDeps):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
+    sock = listening_socket()
     server = EmbeddedUvicorn(create_app(deps))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     await async_wait_for(lambda: server.started or task.done(), timeout=5, interval=0.01)
@@ -69,15 +61,7 @@ async def run_panel(deps: AppDeps):
 
 
 def build_deps(service) -> AppDeps:
-    settings = WebAdminSettings(password=PASSWORD)
-    return AppDeps(
-        settings=settings,
-        auth=PanelAuth(PanelSecrets(b"v" * 32, None), PASSWORD, 3600.0),
-        log_stream=LogStream(LogRing(50, {}), Redactor(), {}),
-        version="0.2.0",
-        astrbot_version="4.29.3",
-        service=service,
-    )
+    return panel_deps(service, PASSWORD)
 
 
 @pytest.fixture
@@ -151,7 +135,7 @@ async def test_hello_carries_the_status(panel):
         status = hello["status"]
         assert (status["running"], status["ready"]) == (True, True)
         assert (status["sessions_known"], status["planned"]) == (1, 1)
-        assert status["version"] == "0.2.0"
+        assert status["version"] == VERSION
         assert status["engine_problem"] is None
         assert panel.engine.events.has_subscribers
 

@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from harness import read_plugin_config
-from harness.roots import free_port
+from harness.ports import free_port
 
 pytestmark = pytest.mark.host
 

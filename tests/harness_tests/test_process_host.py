@@ -9,8 +9,8 @@ import pytest
 
 from harness import read_plugin_config
 from harness.dummy_plugin import lifecycle_events, make_dummy_plugin
+from harness.ports import free_port
 from harness.process import PASSWORD_RE
-from harness.roots import free_port
 
 pytestmark = pytest.mark.process
 
