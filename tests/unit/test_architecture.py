@@ -38,8 +38,9 @@ ENGINE_PUBLIC = (
     "core.engine.config",
     "core.engine.prompt_template",
     "core.engine.quiet_hours",
+    "core.engine.event_hub",  # engine.events.subscribe() hands out its Subscription
 )
-SHARED = ("core.umo", "core.constants")
+SHARED = ("core.umo", "core.constants", "core.config_checks")
 
 # area (a module, or a package and everything under it) -> what it may import.
 # The most specific area wins: "core.engine" judges core/engine/*.py.
@@ -50,6 +51,12 @@ RULES: dict[str, Rule] = {
         Rule("core", (), HTTP, why="core/__init__.py; a new core.* module needs its own line"),
         Rule("core.constants", (), HTTP, why="a leaf everyone may import"),
         Rule("core.umo", ("core.constants",), HTTP, why="a leaf everyone may import"),
+        Rule(
+            "core.config_checks",
+            (),
+            HTTP,
+            why="the value checks every config reader shares (engine and panel settings)",
+        ),
         Rule(
             "core.engine",
             ("core.engine", *SHARED),
