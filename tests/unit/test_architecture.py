@@ -30,7 +30,7 @@ HTTP = ("fastapi", "starlette", "pydantic")
 WEB_ONLY = (*HTTP, "uvicorn", "jinja2", "markupsafe")
 
 # The engine's public modules: all that web and main.py may name of the engine. Its
-# inner workings (planning, scheduler, event_hub, failure_log) stay private.
+# inner workings (planning, scheduler, failure_log) stay private.
 ENGINE_PUBLIC = (
     "core.engine.engine",
     "core.engine.errors",
