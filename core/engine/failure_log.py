@@ -41,6 +41,15 @@ def platform_source(umo: str) -> str:
     return f"platform {platform_of(umo)}"
 
 
+def platform_advice(umo: str) -> str:
+    """What to do when the session's platform is missing or cannot push messages."""
+    platform_id = platform_of(umo)
+    return (
+        f"enable the platform {platform_id} in AstrBot's dashboard, or take the session off "
+        "the list if that platform cannot start conversations"
+    )
+
+
 def describe_delay(seconds: float) -> str:
     minutes = seconds / 60.0
     if minutes < 1:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..constants import LOG_PREFIX
-from ..engine.models import PHASE_IDLE, JournalEntry, SessionState
+from ..engine.models import JournalEntry, Phase, SessionState
 from .legacy_import import OVERRIDES_FILE, SESSION_FILE, read_legacy_files
 
 logger = logging.getLogger("astrbot")
@@ -648,7 +648,7 @@ def _state_of(row: tuple) -> SessionState:
         last_activity_at=_opt_float(last_activity),
         unanswered=int(unanswered or 0),
         next_at=_opt_float(next_at),
-        phase=str(phase or PHASE_IDLE),
+        phase=str(phase or Phase.IDLE),
         next_reason=str(reason or ""),
         paused=bool(paused),
         created_at=float(created or 0.0),
