@@ -9,13 +9,11 @@ A bad UMO raises ``InvalidRequest``; the other refusals are the domain errors of
 from __future__ import annotations
 
 from ..umo import parse_umo
+from .delivery import SWITCHED_OFF
 from .due_queue import DueQueue
 from .errors import EngineStopped, InvalidRequest, SessionBusy, SessionPaused
-from .models import JournalKind, Phase, SessionState
+from .models import TIMED_PHASES, JournalKind, SessionState
 from .planning import is_capped
-
-_WAITING = (Phase.PLANNED, Phase.SILENCE)
-_SWITCHED_OFF = "switched off while the message was being written"
 
 
 class AdminActions(DueQueue):
@@ -110,8 +108,8 @@ class AdminActions(DueQueue):
         )
         settings = self.settings_for(umo, state.kind)
         if not self._served(umo, state.kind, settings):
-            self._abort_writing(umo, _SWITCHED_OFF)
-            if state.phase in _WAITING:
+            self._abort_writing(umo, SWITCHED_OFF)
+            if state.phase in TIMED_PHASES:
                 self._set_idle(state, JournalKind.DISABLED, "the session is no longer served")
         else:
             self._wake(state, settings, "enabled")

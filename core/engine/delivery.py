@@ -24,6 +24,7 @@ from .retries import Retries
 
 SKIPPED = "skipped"  # what deliver() returns when it did nothing (no journal entry)
 USER_SPOKE = "the user spoke while the message was being written"
+SWITCHED_OFF = "switched off while the message was being written"
 STOPPED_BEFORE_SENT = (
     "not sent: the plugin stopped (reload or shutdown) before the message was written; "
     "press send now again"

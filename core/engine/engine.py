@@ -24,8 +24,8 @@ import asyncio
 from ..umo import GROUP, kind_of
 from .admin import AdminActions
 from .base import RESTORE_CHUNK, journal_dict
-from .delivery import STOPPED_BEFORE_SENT, USER_SPOKE
-from .models import JournalKind, Phase, PluginSettings, SessionState
+from .delivery import STOPPED_BEFORE_SENT, SWITCHED_OFF, USER_SPOKE
+from .models import TIMED_PHASES, JournalKind, Phase, PluginSettings, SessionState
 from .restore import Restoring
 from .views import Views
 
@@ -33,8 +33,6 @@ __all__ = ["ProactiveEngine", "journal_dict"]
 
 WORKERS = 2
 SEND_GRACE_SECONDS = 2.0  # how long stop() lets a message already being sent finish
-_WAITING = (Phase.SILENCE, Phase.PLANNED)
-_SWITCHED_OFF = "switched off while the message was being written"
 
 
 class ProactiveEngine(AdminActions, Restoring, Views):
@@ -106,8 +104,8 @@ class ProactiveEngine(AdminActions, Restoring, Views):
             if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
                 await asyncio.sleep(0)
             if not self.is_served(umo):
-                self._abort_writing(umo, _SWITCHED_OFF)
-                if state.phase in _WAITING:
+                self._abort_writing(umo, SWITCHED_OFF)
+                if state.phase in TIMED_PHASES:
                     stopped.append(state)
             elif state.phase == Phase.CAPPED:
                 self._wake(state, self.settings_for(umo, state.kind), "cap raised")
@@ -161,6 +159,6 @@ class ProactiveEngine(AdminActions, Restoring, Views):
         now = self.clock()
         state.last_bot_at = now
         state.last_activity_at = now
-        if state.kind == GROUP and state.phase in _WAITING and not state.paused:
+        if state.kind == GROUP and state.phase in TIMED_PHASES and not state.paused:
             self._start_silence(state, self.settings_for(umo, GROUP), now)
         self._touch(state)

@@ -112,6 +112,10 @@ class Phase(StrEnum):
     CAPPED = "capped"  # max_unanswered_times reached: waits for a user message
 
 
+# The phases that have a timer in the scheduler (next_at is set).
+TIMED_PHASES: tuple[Phase, ...] = (Phase.PLANNED, Phase.SILENCE)
+
+
 @dataclass(slots=True)
 class SessionState:
     umo: str

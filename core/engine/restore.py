@@ -14,7 +14,7 @@ import logging
 from ..constants import LOG_PREFIX
 from ..umo import FRIEND, GROUP, kind_of
 from .base import RESTORE_CHUNK
-from .models import JournalKind, Phase, SessionState
+from .models import TIMED_PHASES, JournalKind, Phase, SessionState
 from .planning import shift_out_of_quiet, spread_missed
 from .transitions import Transitions
 
@@ -22,7 +22,6 @@ logger = logging.getLogger("astrbot")
 
 READY_POLL_SECONDS = 0.5
 READY_MAX_WAIT_SECONDS = 120.0
-_WAITING = (Phase.PLANNED, Phase.SILENCE)
 
 
 class Restoring(Transitions):
@@ -49,7 +48,7 @@ class Restoring(Transitions):
         for index, state in enumerate(list(self.sessions.values())):
             if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
                 await asyncio.sleep(0)
-            if state.next_at is None or state.phase not in _WAITING:
+            if state.next_at is None or state.phase not in TIMED_PHASES:
                 continue
             if state.next_at > now:
                 self.scheduler.schedule(state.umo, state.next_at)

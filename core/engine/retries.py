@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .models import JournalKind, Phase, SessionSettings, SessionState
+from .models import TIMED_PHASES, JournalKind, SessionSettings, SessionState
 from .planning import retry_delay_seconds, shift_out_of_quiet
 from .transitions import Transitions
 
 if TYPE_CHECKING:
     from .delivery import InFlight
-
-_WAITING = (Phase.PLANNED, Phase.SILENCE)
 
 
 class Retries(Transitions):
@@ -63,7 +61,7 @@ class Retries(Transitions):
                 exc_info=exc_info,
             )
         if not retry:
-            if unserved and state.phase in _WAITING and not user_spoke:
+            if unserved and state.phase in TIMED_PHASES and not user_spoke:
                 self._set_idle(state, None, "")
             self._touch(state)
             return kind
