@@ -99,7 +99,7 @@ class NullComposer:
     """The engine's ``Composer`` protocol; answers at once (nothing is due in the runs)."""
 
     async def compose(self, umo, settings, prompt):
-        from proactive_chat.core.adapters.composer import ComposeResult
+        from proactive_chat.core.engine.ports import ComposeResult
 
         return ComposeResult("bench", "bench-provider", None, None, 1)
 
@@ -114,7 +114,7 @@ class NullSender:
         return None
 
     async def send(self, umo, text, settings, *, hurry=None):
-        from proactive_chat.core.adapters.sender import SendResult
+        from proactive_chat.core.engine.ports import SendResult
 
         return SendResult(ok=True, kind="sent", parts=1)
 
@@ -358,7 +358,7 @@ async def _paced(engine, rng, count, rate, seconds, audit, burst=50) -> int:
 async def child(args: argparse.Namespace) -> dict:
     import_plugin_package()
     from proactive_chat.core.engine.engine import ProactiveEngine
-    from proactive_chat.core.engine.models import PHASE_PLANNED, PHASE_SILENCE
+    from proactive_chat.core.engine.models import Phase
     from proactive_chat.core.store.session_store import SessionStore
     from proactive_chat.main import ProactiveChatPlugin
 
@@ -377,7 +377,7 @@ async def child(args: argparse.Namespace) -> dict:
             now,
             rng,
             now + rng.uniform(2 * 3600, 10 * 3600),
-            PHASE_SILENCE if i % 5 == 4 else PHASE_PLANNED,
+            Phase.SILENCE if i % 5 == 4 else Phase.PLANNED,
         )
         for i in range(count)
     )

@@ -337,16 +337,16 @@ async def timer_lateness(count: int, due_keys: int) -> tuple[list[tuple[str, obj
 def build_db(path: Path, count: int) -> None:
     """Child-process set-up: N sessions written with put_session + flush."""
     import_plugin_package()
-    from proactive_chat.core.engine.models import PHASE_IDLE, PHASE_PLANNED, PHASE_SILENCE
+    from proactive_chat.core.engine.models import Phase
 
     now = time.time()
     rng = random.Random(5)
 
     def states():
         for i in range(count):
-            phase = PHASE_SILENCE if i % 5 == 4 else PHASE_PLANNED
+            phase = Phase.SILENCE if i % 5 == 4 else Phase.PLANNED
             if i < count // 2:
-                if phase == PHASE_SILENCE:
+                if phase == Phase.SILENCE:
                     at = now + rng.uniform(60.0, 7200.0)
                 else:
                     at = now + rng.uniform(600.0, 36000.0)
@@ -355,7 +355,7 @@ def build_db(path: Path, count: int) -> None:
             elif i < count // 2 + MISSED_RECENTLY + MISSED_LONG_AGO:
                 at = now - rng.uniform(7200.0, 3 * 86400.0)
             else:
-                at, phase = None, PHASE_IDLE
+                at, phase = None, Phase.IDLE
             yield make_state(i, now, rng, at, phase)
 
     asyncio.run(write_sessions(path, states()))

@@ -66,3 +66,9 @@ def kind_of(umo: str) -> SessionKind | None:
 def platform_of(umo: str) -> str:
     """The platform id a UMO names (cheap, no checks: the text before the first colon)."""
     return umo.split(":", 1)[0]
+
+
+def session_id_of(umo: str) -> str:
+    """The session id a checked UMO names (``kind_of`` or ``parse_umo`` said it is one):
+    everything after the second colon, colons included."""
+    return umo.split(":", 2)[2]

@@ -12,39 +12,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..constants import LOG_PREFIX
 from ..engine.models import SessionSettings
+from ..engine.ports import ComposeError, ComposeResult
 from ..umo import platform_of
 
 logger = logging.getLogger("astrbot")
 
 # What the conversation history shows as the "user" turn of a proactive exchange.
 HISTORY_USER_NOTE = "[主动消息：这次是你主动找对方聊天 / You started this conversation]"
-
-
-class ComposeError(Exception):
-    """Why no message could be written; ``kind`` is a journal kind, ``advice`` what
-    the user can do about it."""
-
-    def __init__(self, kind: str, reason: str, *, provider_id: str = "", advice: str = "") -> None:
-        super().__init__(reason)
-        self.kind = kind
-        self.reason = reason
-        self.provider_id = provider_id
-        self.advice = advice
-
-
-@dataclass(slots=True)
-class ComposeResult:
-    text: str
-    provider_id: str
-    persona_id: str | None
-    conversation_id: str | None
-    attempts: int
-    detail: dict[str, Any] = field(default_factory=dict)
 
 
 class MessageComposer:

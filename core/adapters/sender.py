@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass
 from typing import Any
 
 from ..constants import LOG_PREFIX
 from ..engine.models import SessionSettings
+from ..engine.ports import SendResult, platform_advice
 from ..umo import platform_of
 from .segmenting import pause_before_next, split_reply
 
@@ -25,15 +25,6 @@ SEND_TIMEOUT_SECONDS = 30.0
 NO_PLATFORM_FOR_SESSION = "AstrBot found no platform for this session"
 
 
-def platform_advice(umo: str) -> str:
-    """What to do when the session's platform is missing or cannot push messages."""
-    platform_id = platform_of(umo)
-    return (
-        f"enable the platform {platform_id} in AstrBot's dashboard, or take the session off "
-        "the list if that platform cannot start conversations"
-    )
-
-
 def send_advice(umo: str, reason: str) -> str:
     platform_id = platform_of(umo)
     if reason == NO_PLATFORM_FOR_SESSION:  # it went away while the message was written
@@ -42,16 +33,6 @@ def send_advice(umo: str, reason: str) -> str:
         f"check that the platform {platform_id} is connected and logged in "
         "(AstrBot's dashboard and its log say why it refused)"
     )
-
-
-@dataclass(slots=True)
-class SendResult:
-    ok: bool
-    kind: str  # "sent" | "platform_skipped" | "send_failed"
-    reason: str = ""
-    parts: int = 0
-    tts: bool = False
-    advice: str = ""  # what the user can do about a failure
 
 
 class MessageSender:

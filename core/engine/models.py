@@ -8,6 +8,7 @@ session, owned by the engine and persisted by the ``SessionStore``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from .quiet_hours import QuietHours
@@ -100,11 +101,19 @@ class PluginSettings:
     engine_dict: dict[str, Any] = field(default_factory=dict)
 
 
-# Phases of a session's plan.
-PHASE_IDLE = "idle"  # nothing planned (never seen, disabled, paused or capped)
-PHASE_SILENCE = "silence"  # group: waiting for the group to be quiet long enough
-PHASE_PLANNED = "planned"  # a message is planned for next_at
-PHASE_CAPPED = "capped"  # max_unanswered_times reached: waits for a user message
+class Phase(StrEnum):
+    """Where a session's plan stands. The values are stored in SQLite and shown in
+    JSON and pages; a StrEnum compares equal to them, so plain strings read back from
+    the store work everywhere."""
+
+    IDLE = "idle"  # nothing planned (never seen, disabled, paused or capped)
+    SILENCE = "silence"  # group: waiting for the group to be quiet long enough
+    PLANNED = "planned"  # a message is planned for next_at
+    CAPPED = "capped"  # max_unanswered_times reached: waits for a user message
+
+
+# The phases that have a timer in the scheduler (next_at is set).
+TIMED_PHASES: tuple[Phase, ...] = (Phase.PLANNED, Phase.SILENCE)
 
 
 @dataclass(slots=True)
@@ -117,7 +126,7 @@ class SessionState:
     last_activity_at: float | None = None  # any message (user, bot, proactive)
     unanswered: int = 0
     next_at: float | None = None
-    phase: str = PHASE_IDLE
+    phase: str = Phase.IDLE  # a Phase value (plain text when read back from the store)
     next_reason: str = ""
     paused: bool = False
     created_at: float = 0.0
@@ -128,33 +137,36 @@ class SessionState:
 class JournalEntry:
     at: float
     umo: str
-    kind: str  # one of JOURNAL_KINDS
+    kind: str  # a JournalKind value
     reason: str  # one readable sentence (English; the panel translates by kind)
     detail: dict[str, Any] = field(default_factory=dict)
     id: int | None = None  # set once stored
 
 
-JOURNAL_KINDS: frozenset[str] = frozenset(
-    {
-        "planned",  # a message was planned (detail: at, why)
-        "silence_started",  # group: waiting for silence (detail: until)
-        "quiet_shifted",  # a planned time fell in quiet hours and was moved
-        "fired",  # the time came, writing started
-        "sent",  # delivered (detail: text, parts, tts)
-        "send_failed",  # the platform refused or raised
-        "platform_skipped",  # no platform, or it cannot send proactive messages
-        "no_provider",  # no chat model for this session
-        "llm_failed",  # the model timed out or raised (after the retry)
-        "llm_empty",  # the model answered nothing usable
-        "cancelled",  # a user spoke while the message was being written, or stopped
-        "capped",  # max unanswered messages reached: stopped until the user speaks
-        "answered",  # the user spoke after proactive messages
-        "restored",  # plan restored after a restart or reload
-        "missed",  # a plan missed while AstrBot was down: sent soon, or re-planned
-        "auto_trigger",  # planned by auto-trigger after start
-        "manual",  # an admin asked: trigger, reschedule, pause, resume, on, off
-        "override",  # per-session settings changed
-        "disabled",  # the session is no longer served
-        "retry",  # re-planned with back-off after a failure
-    }
-)
+class JournalKind(StrEnum):
+    """What a journal entry records. The values are stored and translated by the panel
+    (``jkind.<value>``); a StrEnum compares equal to them."""
+
+    PLANNED = "planned"  # a message was planned (detail: at, why)
+    SILENCE_STARTED = "silence_started"  # group: waiting for silence (detail: until)
+    QUIET_SHIFTED = "quiet_shifted"  # a planned time fell in quiet hours and was moved
+    FIRED = "fired"  # the time came, writing started
+    SENT = "sent"  # delivered (detail: text, parts, tts)
+    SEND_FAILED = "send_failed"  # the platform refused or raised
+    PLATFORM_SKIPPED = "platform_skipped"  # no platform, or it cannot send proactive messages
+    NO_PROVIDER = "no_provider"  # no chat model for this session
+    LLM_FAILED = "llm_failed"  # the model timed out or raised (after the retry)
+    LLM_EMPTY = "llm_empty"  # the model answered nothing usable
+    CANCELLED = "cancelled"  # a user spoke while the message was being written, or stopped
+    CAPPED = "capped"  # max unanswered messages reached: stopped until the user speaks
+    ANSWERED = "answered"  # the user spoke after proactive messages
+    RESTORED = "restored"  # plan restored after a restart or reload
+    MISSED = "missed"  # a plan missed while AstrBot was down: sent soon, or re-planned
+    AUTO_TRIGGER = "auto_trigger"  # planned by auto-trigger after start
+    MANUAL = "manual"  # an admin asked: trigger, reschedule, pause, resume, on, off
+    OVERRIDE = "override"  # per-session settings changed
+    DISABLED = "disabled"  # the session is no longer served
+    RETRY = "retry"  # re-planned with back-off after a failure
+
+
+JOURNAL_KINDS: frozenset[str] = frozenset(kind.value for kind in JournalKind)

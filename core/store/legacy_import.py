@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..engine.models import PHASE_IDLE, PHASE_PLANNED, SessionState
+from ..engine.models import Phase, SessionState
 from ..umo import kind_of, parse_umo
 
 SESSION_FILE = "session_data.json"
@@ -149,7 +149,7 @@ def _session_from(
         last_activity_at=last_message,
         unanswered=unanswered,
         next_at=next_at,
-        phase=PHASE_PLANNED if next_at is not None else PHASE_IDLE,
+        phase=Phase.PLANNED if next_at is not None else Phase.IDLE,
         next_reason=IMPORTED_REASON if next_at is not None else "",
         created_at=now,
     )

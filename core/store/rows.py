@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..engine.models import PHASE_IDLE, JournalEntry, SessionState
+from ..engine.models import JournalEntry, Phase, SessionState
 from .schema import BUCKET_SECONDS
 
 # --- writing ---------------------------------------------------------------------------
@@ -120,7 +120,7 @@ def state_of(row: tuple) -> SessionState:
         last_activity_at=_opt_float(last_activity),
         unanswered=int(unanswered or 0),
         next_at=_opt_float(next_at),
-        phase=str(phase or PHASE_IDLE),
+        phase=str(phase or Phase.IDLE),
         next_reason=str(reason or ""),
         paused=bool(paused),
         created_at=float(created or 0.0),

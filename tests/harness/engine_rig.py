@@ -21,10 +21,9 @@ from .plugin_package import import_plugin_package
 
 import_plugin_package()
 
-from proactive_chat.core.adapters.composer import ComposeResult  # noqa: E402
-from proactive_chat.core.adapters.sender import SendResult  # noqa: E402
 from proactive_chat.core.engine.config import parse_plugin_config  # noqa: E402
 from proactive_chat.core.engine.engine import ProactiveEngine  # noqa: E402
+from proactive_chat.core.engine.ports import ComposeResult, SendResult  # noqa: E402
 from proactive_chat.core.service import ProactiveService  # noqa: E402
 from proactive_chat.core.store.session_store import SessionStore  # noqa: E402
 

@@ -18,7 +18,7 @@ from .plugin_package import import_plugin_package
 
 import_plugin_package()
 
-from proactive_chat.core.engine.models import PHASE_PLANNED, SessionState  # noqa: E402
+from proactive_chat.core.engine.models import Phase, SessionState  # noqa: E402
 from proactive_chat.core.logs.redaction import Redactor  # noqa: E402
 from proactive_chat.core.logs.ring import LogRing  # noqa: E402
 from proactive_chat.core.logs.stream import LogStream  # noqa: E402
@@ -98,7 +98,7 @@ def seed_sessions(engine: Any, count: int, now: float) -> list[str]:
             name="" if n % 5 == 0 else f"User {n:06d}",
             last_activity_at=now - n,
             next_at=None if n % 3 == 0 else now + (n * 7919) % 1000,
-            phase="idle" if n % 3 == 0 else PHASE_PLANNED,
+            phase="idle" if n % 3 == 0 else Phase.PLANNED,
             unanswered=n % 4,
         )
         umos.append(umo)

@@ -9,20 +9,18 @@ from datetime import UTC, datetime
 import pytest
 
 from harness.engine_rig import FRIEND, GROUP, OTHER_FRIEND, START, Rig, engine_config
-from proactive_chat.core.adapters.composer import ComposeError
 from proactive_chat.core.engine.config import parse_plugin_config
 from proactive_chat.core.engine.models import (
-    PHASE_CAPPED,
-    PHASE_PLANNED,
-    PHASE_SILENCE,
+    Phase,
 )
+from proactive_chat.core.engine.ports import ComposeError
 
 
 async def test_a_private_message_plans_between_min_and_max(rig):
     engine = await rig.start()
     engine.on_user_message(FRIEND, "Alice")
     state = engine.sessions[FRIEND]
-    assert state.phase == PHASE_PLANNED
+    assert state.phase == Phase.PLANNED
     assert START + 30 * 60 <= state.next_at <= START + 60 * 60
     assert engine.scheduler.when(FRIEND) == state.next_at
     assert state.name == "Alice"
@@ -46,7 +44,7 @@ async def test_bare_ids_from_old_configs_are_listed(tmp_path, clock):
     engine = await rig.start()
     try:
         engine.on_user_message(OTHER_FRIEND)
-        assert engine.sessions[OTHER_FRIEND].phase == PHASE_PLANNED
+        assert engine.sessions[OTHER_FRIEND].phase == Phase.PLANNED
     finally:
         await rig.stop()
 
@@ -60,7 +58,7 @@ async def test_the_time_comes_the_message_is_sent_and_the_next_one_planned(rig):
     assert rig.composer.remembered == [(FRIEND, "hello #1")]
     state = engine.sessions[FRIEND]
     assert state.unanswered == 1
-    assert state.phase == PHASE_PLANNED
+    assert state.phase == Phase.PLANNED
     sent_at = rig.clock.now
     assert sent_at + 30 * 60 <= state.next_at <= sent_at + 60 * 60
     assert await rig.journal_kinds(FRIEND) == ["planned", "fired", "sent", "planned"]
@@ -75,12 +73,12 @@ async def test_the_cap_stops_and_a_reply_resets(rig):
     state = engine.sessions[FRIEND]
     assert len(rig.sender.sent) == 2
     assert state.unanswered == 2
-    assert state.phase == PHASE_CAPPED and state.next_at is None
+    assert state.phase == Phase.CAPPED and state.next_at is None
     assert FRIEND not in engine.scheduler
     await rig.advance(10 * 3600)
     assert len(rig.sender.sent) == 2  # nothing more until the user speaks
     engine.on_user_message(FRIEND)
-    assert state.unanswered == 0 and state.phase == PHASE_PLANNED
+    assert state.unanswered == 0 and state.phase == Phase.PLANNED
     kinds = await rig.journal_kinds(FRIEND)
     assert kinds[-3:] == ["capped", "answered", "planned"]
     # the next prompt says how many went unanswered
@@ -96,14 +94,14 @@ async def test_zero_means_no_cap(rig):
     for _ in range(6):
         await rig.advance(3601)
     assert len(rig.sender.sent) == 6
-    assert engine.sessions[FRIEND].phase == PHASE_PLANNED
+    assert engine.sessions[FRIEND].phase == Phase.PLANNED
 
 
 async def test_a_group_waits_for_silence_and_every_message_restarts_it(rig):
     engine = await rig.start()
     engine.on_user_message(GROUP, "Group One")
     state = engine.sessions[GROUP]
-    assert state.phase == PHASE_SILENCE
+    assert state.phase == Phase.SILENCE
     assert state.next_at == START + 10 * 60
     await rig.advance(9 * 60)
     engine.on_user_message(GROUP)  # someone speaks: the silence starts again
@@ -114,12 +112,12 @@ async def test_a_group_waits_for_silence_and_every_message_restarts_it(rig):
     assert await rig.journal_kinds(GROUP) == []  # waiting for silence is not journaled
     await rig.advance(10 * 60)
     silent_since = rig.clock.now
-    assert state.phase == PHASE_PLANNED
+    assert state.phase == Phase.PLANNED
     assert silent_since + 20 * 60 <= state.next_at <= silent_since + 40 * 60
     await rig.advance(40 * 60 + 1)
     assert rig.sender.sent == [(GROUP, "hello #1")]
     # after a proactive message the silence starts again
-    assert state.phase == PHASE_SILENCE
+    assert state.phase == Phase.SILENCE
     assert state.next_at == rig.clock.now + 10 * 60
     assert state.unanswered == 1
 
@@ -172,7 +170,7 @@ async def test_a_user_message_while_writing_cancels_the_send(rig):
     kinds = await rig.journal_kinds(FRIEND)
     assert kinds[-1] == "cancelled" or kinds[-2:] == ["planned", "cancelled"]
     state = engine.sessions[FRIEND]
-    assert state.phase == PHASE_PLANNED and state.unanswered == 0
+    assert state.phase == Phase.PLANNED and state.unanswered == 0
     assert state.next_at >= rig.clock.now + 30 * 60
 
 
@@ -307,7 +305,7 @@ async def test_on_and_off_for_one_session_without_touching_the_list(rig):
     await engine.set_enabled(OTHER_FRIEND, True)
     assert engine.is_served(OTHER_FRIEND)
     engine.on_user_message(OTHER_FRIEND)
-    assert engine.sessions[OTHER_FRIEND].phase == PHASE_PLANNED
+    assert engine.sessions[OTHER_FRIEND].phase == Phase.PLANNED
     await engine.set_enabled(FRIEND, False)
     engine.on_user_message(FRIEND)
     assert not engine.is_served(FRIEND)
@@ -338,7 +336,7 @@ async def test_manual_trigger_pause_resume(rig):
     engine.on_user_message(FRIEND)
     assert engine.sessions[FRIEND].next_at is None  # paused: activity noted, no plan
     engine.resume(FRIEND)
-    assert engine.sessions[FRIEND].phase == PHASE_PLANNED
+    assert engine.sessions[FRIEND].phase == Phase.PLANNED
 
 
 async def test_the_message_path_does_no_disk_io(rig):
@@ -358,7 +356,7 @@ async def test_an_unexpected_error_from_the_model_is_a_failure_not_a_stuck_plan(
     rig.composer.script = [RuntimeError("provider exploded")]
     await rig.advance(3601)
     state = engine.sessions[FRIEND]
-    assert state.phase == PHASE_PLANNED
+    assert state.phase == Phase.PLANNED
     assert engine.scheduler.when(FRIEND) == state.next_at > rig.clock.now
     assert "llm_failed" in await rig.journal_kinds(FRIEND)
 

@@ -21,9 +21,7 @@ from proactive_chat.core.adapters.sender import MessageSender
 from proactive_chat.core.engine import engine as engine_module
 from proactive_chat.core.engine.config import parse_plugin_config
 from proactive_chat.core.engine.models import (
-    PHASE_CAPPED,
-    PHASE_PLANNED,
-    PHASE_SILENCE,
+    Phase,
     SessionSettings,
 )
 from proactive_chat.core.engine.planning import shift_out_of_quiet
@@ -171,7 +169,7 @@ async def test_proactive_off_while_writing_stops_it_and_plans_nothing(rig):
     await rig.settle()
     state = engine.sessions[FRIEND]
     assert not engine.is_served(FRIEND)
-    assert rig.sender.sent == [] and state.phase != PHASE_PLANNED, (
+    assert rig.sender.sent == [] and state.phase != Phase.PLANNED, (
         f"sent={rig.sender.sent}, phase={state.phase}, journal={await rig.journal_kinds(FRIEND)}"
     )
 
@@ -207,8 +205,8 @@ async def test_a_reload_while_sending_keeps_the_sessions_next_plan(rig, monkeypa
     engine = await rig.restart()
     state = engine.sessions[FRIEND]
     kinds = await rig.journal_kinds(FRIEND)
-    assert state.phase in (PHASE_PLANNED, PHASE_CAPPED) and (
-        state.phase == PHASE_CAPPED or FRIEND in engine.scheduler
+    assert state.phase in (Phase.PLANNED, Phase.CAPPED) and (
+        state.phase == Phase.CAPPED or FRIEND in engine.scheduler
     ), f"after the reload: phase={state.phase}, next_at={state.next_at}, journal={kinds}"
 
 
@@ -311,10 +309,10 @@ async def test_raising_the_cap_wakes_capped_sessions(rig):
     engine.on_user_message(FRIEND)
     await rig.advance(3601)
     state = engine.sessions[FRIEND]
-    assert state.phase == PHASE_CAPPED
+    assert state.phase == Phase.CAPPED
     await engine.apply_settings(parse_plugin_config(engine_config(max_unanswered_times=0))[0])
     view = engine.session_view(state)
-    assert state.phase == PHASE_PLANNED and FRIEND in engine.scheduler, (
+    assert state.phase == Phase.PLANNED and FRIEND in engine.scheduler, (
         f"cap removed, yet phase={view['phase']} unanswered={view['unanswered']}"
         f"/{view['max_unanswered']}, timer={FRIEND in engine.scheduler}"
     )
@@ -333,10 +331,10 @@ async def test_a_bot_message_in_a_planned_group_restarts_the_silence(rig):
     engine.on_user_message(GROUP)
     await rig.advance(10 * 60)  # silent long enough: a message is planned
     state = engine.sessions[GROUP]
-    assert state.phase == PHASE_PLANNED
+    assert state.phase == Phase.PLANNED
     rig.clock.advance(60)
     engine.on_bot_message(GROUP)
-    assert state.phase == PHASE_SILENCE and state.next_at == rig.clock.now + 10 * 60, (
+    assert state.phase == Phase.SILENCE and state.next_at == rig.clock.now + 10 * 60, (
         f"bot spoke, group still {state.phase} with next_at in "
         f"{(state.next_at - rig.clock.now) / 60:.0f} min"
     )

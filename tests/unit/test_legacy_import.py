@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from proactive_chat.core.engine.models import PHASE_IDLE, PHASE_PLANNED, SessionState
+from proactive_chat.core.engine.models import Phase, SessionState
 from proactive_chat.core.store import legacy_import
 from proactive_chat.core.store.legacy_import import IMPORTED_REASON, read_legacy_files
 
@@ -70,7 +70,7 @@ def test_reference_shape(tmp_path):
         last_activity_at=1_719_990_000.123,
         unanswered=2,
         next_at=1_720_003_600.5,
-        phase=PHASE_PLANNED,
+        phase=Phase.PLANNED,
         next_reason=IMPORTED_REASON,
         created_at=NOW,
     )
@@ -79,7 +79,7 @@ def test_reference_shape(tmp_path):
         kind="group",
         last_user_at=1_719_000_000.0,
         last_activity_at=1_719_000_000.0,
-        phase=PHASE_IDLE,
+        phase=Phase.IDLE,
         created_at=NOW,
     )
     assert isinstance(got[GROUP].last_user_at, float)
@@ -197,7 +197,7 @@ def test_fields_of_the_wrong_type_are_dropped(tmp_path, entry):
     sessions, _, problems = read_legacy_files(tmp_path)
     (state,) = sessions  # the session itself is kept
     assert (state.unanswered, state.next_at, state.last_user_at) == (0, None, None)
-    assert state.phase == PHASE_IDLE
+    assert state.phase == Phase.IDLE
     (problem,) = problems
     assert problem.startswith(f"session_data.json: {FRIEND!r}: ignored unusable ")
     assert next(iter(entry)) in problem

@@ -317,7 +317,7 @@ def test_every_phase_and_journal_kind_has_a_label():
     from proactive_chat.core.engine import models as engine_types
     from proactive_chat.web.i18n import EN, ZH
 
-    phases = {v for k, v in vars(engine_types).items() if k.startswith("PHASE_")}
+    phases = {phase.value for phase in engine_types.Phase}
     assert {"idle", "planned"} <= phases
     keys = {f"phase.{p}" for p in phases} | {f"jkind.{k}" for k in engine_types.JOURNAL_KINDS}
     assert not keys - ZH.keys()

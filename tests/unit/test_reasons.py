@@ -7,7 +7,7 @@ import re
 import pytest
 
 from harness.engine_rig import FRIEND, GROUP, START, Rig
-from proactive_chat.core.adapters.composer import ComposeError
+from proactive_chat.core.engine.ports import ComposeError
 from proactive_chat.web.i18n import EN, JS_KEYS, ZH, translator
 from proactive_chat.web.reasons import REASONS, browser_table, reason_text
 

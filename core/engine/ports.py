@@ -1,0 +1,86 @@
+"""What the engine needs from the outside, and what it gets back.
+
+The engine writes a message through a ``Composer`` (the session's chat model), sends
+it through a ``Sender`` (the session's platform) and persists through a ``Store``.
+``core.adapters`` and ``core.store`` implement these; the engine never imports them.
+The result types and ``ComposeError`` live here, on the engine's side of the seam, so
+the arrows run one way: adapters import the engine, never the reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..umo import platform_of
+from .models import JournalEntry, SessionSettings, SessionState
+
+
+class ComposeError(Exception):
+    """Why no message could be written; ``kind`` is a journal kind, ``advice`` what
+    the user can do about it."""
+
+    def __init__(self, kind: str, reason: str, *, provider_id: str = "", advice: str = "") -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+        self.provider_id = provider_id
+        self.advice = advice
+
+
+@dataclass(slots=True)
+class ComposeResult:
+    text: str
+    provider_id: str
+    persona_id: str | None
+    conversation_id: str | None
+    attempts: int
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def platform_advice(umo: str) -> str:
+    """What to do when the session's platform is missing or cannot push messages."""
+    platform_id = platform_of(umo)
+    return (
+        f"enable the platform {platform_id} in AstrBot's dashboard, or take the session off "
+        "the list if that platform cannot start conversations"
+    )
+
+
+@dataclass(slots=True)
+class SendResult:
+    ok: bool
+    kind: str  # "sent" | "platform_skipped" | "send_failed"
+    reason: str = ""
+    parts: int = 0
+    tts: bool = False
+    advice: str = ""  # what the user can do about a failure
+
+
+class Composer(Protocol):
+    async def compose(self, umo: str, settings: SessionSettings, prompt: str) -> ComposeResult:
+        """Write the message; raise ComposeError saying why not."""
+        ...
+
+    async def remember(self, umo: str, conversation_id: str | None, text: str) -> None: ...
+
+
+class Sender(Protocol):
+    def platform_problem(self, umo: str) -> str | None: ...
+
+    async def send(
+        self, umo: str, text: str, settings: SessionSettings, *, hurry: asyncio.Event | None
+    ) -> SendResult:
+        """Send ``text``; failures come back as a result, never raised."""
+        ...
+
+
+class Store(Protocol):
+    async def load_sessions(self) -> list[SessionState]: ...
+    async def load_overrides(self) -> dict[str, dict]: ...
+    def put_session(self, state: SessionState) -> None: ...
+    def append_journal(self, entry: JournalEntry) -> JournalEntry: ...
+    async def flush(self) -> bool: ...
+    async def save_override(self, umo: str, data: dict) -> None: ...
+    async def delete_override(self, umo: str) -> None: ...
