@@ -110,7 +110,8 @@ def document_login(app: FastAPI) -> None:
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
+        schema = app.openapi_schema
+        if schema is None:
             schema = build()
             schema.setdefault("components", {})["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer"},
@@ -120,6 +121,6 @@ def document_login(app: FastAPI) -> None:
                 guarded = path.startswith("/api/") and path not in PUBLIC_API
                 for operation in operations.values():
                     operation["security"] = [{"bearer": []}, {"cookie": []}] if guarded else []
-        return app.openapi_schema
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

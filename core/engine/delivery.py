@@ -11,7 +11,7 @@ dropped when the user speaks first; one being sent is never interrupted.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..umo import GROUP, session_id_of
@@ -53,7 +53,7 @@ class InFlight:
     compose_task: asyncio.Task | None = None
     sending: bool = False
     manual: bool = False
-    done: asyncio.Event | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
     cancel_reason: str = ""
 
 
@@ -70,7 +70,7 @@ class Deliveries(Retries):
             held = self._held_back(state, settings, now)
             if held is not None:
                 return held
-        delivery = InFlight(fired_at=now, manual=manual, done=asyncio.Event())
+        delivery = InFlight(fired_at=now, manual=manual)
         problem = self.sender.platform_problem(umo)
         if problem is not None:
             return self._failed(

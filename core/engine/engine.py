@@ -75,7 +75,7 @@ class ProactiveEngine(AdminActions, Restoring, Views):
             self.journal(umo, JournalKind.CANCELLED, STOPPED_BEFORE_SENT)
         self._manual.clear()
         self._due_signal.set()  # idle workers wake up and see running is False
-        sending = [d.done for d in self._deliveries.values() if d.sending and d.done]
+        sending = [d.done for d in self._deliveries.values() if d.sending]
         for delivery in self._deliveries.values():
             if not delivery.sending and delivery.compose_task is not None:
                 delivery.compose_task.cancel()

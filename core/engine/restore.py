@@ -125,8 +125,8 @@ class Restoring(Transitions):
                 if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
                     await asyncio.sleep(0)
         for umo in list(self.overrides):
-            if kind := kind_of(umo):
-                self._auto_trigger_one(umo, kind, now)
+            if override_kind := kind_of(umo):
+                self._auto_trigger_one(umo, override_kind, now)
 
     def _auto_trigger_one(self, umo: str, kind: str, now: float) -> None:
         settings = self.settings_for(umo, kind)

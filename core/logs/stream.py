@@ -145,7 +145,7 @@ def _entry_time(entry: dict) -> float:
 
 
 def _drain(queue: asyncio.Queue, limit: int = 1_000_000) -> list[dict]:
-    items = []
+    items: list[dict] = []
     while len(items) < limit:
         try:
             items.append(queue.get_nowait())

@@ -97,7 +97,7 @@ class GuardedH11Protocol(H11Protocol):
     after the upgrade by uvicorn's ping (20 s, then 20 s for the pong).
     """
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[arg-type]
         self._head_timer: asyncio.TimerHandle | None = None
         if len(self.connections) > MAX_CONNECTIONS:

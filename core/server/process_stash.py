@@ -23,10 +23,10 @@ def process_stash() -> dict[str, Any]:
         module = types.ModuleType(
             STASH_MODULE_NAME, "Hand-over state of astrbot_plugin_proactive_chat."
         )
-        module.state = {}
+        vars(module)["state"] = {}
         sys.modules[STASH_MODULE_NAME] = module
     state = getattr(module, "state", None)
     if not isinstance(state, dict):
         state = {}
-        module.state = state
+        vars(module)["state"] = state
     return state

@@ -159,8 +159,8 @@ def read_filters(
                 raise ValueError(t("journal.err.order"))
             form["since"] = to_local_input(since, tz) if since is not None else ""
             form["until"] = to_local_input(until, tz) if until is not None else ""
-        elif RANGES[preset] is not None:
-            since = max(0.0, now - RANGES[preset])
+        elif (span := RANGES[preset]) is not None:
+            since = max(0.0, now - span)
         before_id = _before_id(params.get("before_id"), t)
     except ValueError as exc:
         return form, None, None, str(exc)
@@ -249,7 +249,7 @@ def detail_items(detail: Mapping[str, Any]) -> list[dict[str, Any]]:
         if value is None or value == "":
             continue
         label = f"journal.detail.{key}" if key in LABELLED_DETAILS else None
-        item = {"key": str(key), "label": label}
+        item: dict[str, Any] = {"key": str(key), "label": label}
         if key in TIME_KEYS and isinstance(value, int | float) and not isinstance(value, bool):
             item |= {"type": "time", "value": value}
         elif key in TEXT_KEYS and isinstance(value, str):

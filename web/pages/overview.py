@@ -20,7 +20,7 @@ from ..api.access import app_deps
 from ..api.stats import DEFAULT_DAYS, overview_body
 
 # The chart's layout in SVG user units (viewBox); overview.js reads it from page_state.
-CHART_LAYOUT = {
+CHART_LAYOUT: dict[str, Any] = {
     "width": 720,
     "height": 240,
     "left": 40,  # room for the y-axis labels

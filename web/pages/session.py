@@ -159,7 +159,7 @@ async def _journal(store: SessionStore, umo: str) -> tuple[list[dict], str | Non
     return [journal_dict(entry) for entry in entries], None
 
 
-async def _labels(request: Request) -> dict[str, dict[str, dict[str, str]]]:
+async def _labels(request: Request) -> dict[str, dict[str, dict[str, Any]]]:
     """Each setting's description from _conf_schema.json (``"中文 / English"``), per
     language and kind; worked out once per app."""
     cached = getattr(request.app.state, SCHEMA_STATE, None)

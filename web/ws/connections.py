@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -89,7 +89,7 @@ Talk = Callable[[WebSocket, asyncio.Task], Awaitable[tuple[int, str] | None]]
 async def serve_socket(
     websocket: WebSocket,
     registry: ConnectionRegistry,
-    read_client: Callable[[WebSocket], Awaitable[Any]],
+    read_client: Callable[[WebSocket], Coroutine[Any, Any, Any]],
     talk: Talk,
 ) -> None:
     """The life of one panel WebSocket, shared by every endpoint: admission (1013 when
@@ -109,7 +109,9 @@ async def serve_socket(
         if requested is None:
             raise
         # The registry cancelled us to close the socket (plugin stopping).
-        asyncio.current_task().uncancel()
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()
         close_code = requested
     except (WebSocketDisconnect, ConnectionError, TimeoutError, RuntimeError):
         close_code = 1011
