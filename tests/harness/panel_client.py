@@ -3,7 +3,7 @@ the WebSockets of an open page. Port checks are in ports.py, ``/healthz`` and th
 login in panel_probes.py.
 
 Synchronous (httpx.Client), like harness.process: the panel under test lives in an
-``astrbot run`` child. The panel's routes are in web/api/panel.py and web/api/engine.py.
+``astrbot run`` child. The panel's route tables are web/api/panel.py and web/api/engine.py.
 """
 
 from __future__ import annotations
