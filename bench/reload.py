@@ -50,6 +50,7 @@ from harness.roots import free_port  # noqa: E402
 PASSWORD = "Bench-Passw0rd-1"
 PLATFORM = "bench"
 SLOW_STEP_SECONDS = 0.010
+STEP_RECORD_SECONDS = 0.002
 STALL_TARGET_MS = 20.0
 PLUGIN_CLASS = "ProactiveChatPlugin"
 
@@ -67,6 +68,7 @@ class ReloadPhases:
         terminate = manager_cls._terminate_plugin
         unbind = manager_cls._unbind_plugin
         import_plugin = manager_cls._import_plugin_with_dependency_recovery
+        check_requirements = manager_cls._resolve_import_dependency_recovery_state
 
         async def timed_terminate(smd):
             async with phases.span("terminate"):
@@ -82,7 +84,15 @@ class ReloadPhases:
             phases.wrap_plugin_class(getattr(module, PLUGIN_CLASS, None))
             return module
 
+        def timed_requirements(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return check_requirements(*args, **kwargs)
+            finally:
+                phases.spans.append(("requirements", began, time.perf_counter()))
+
         manager_cls._terminate_plugin = staticmethod(timed_terminate)
+        manager_cls._resolve_import_dependency_recovery_state = staticmethod(timed_requirements)
         manager_cls._unbind_plugin = timed_unbind
         manager_cls._import_plugin_with_dependency_recovery = timed_import
 
@@ -124,9 +134,18 @@ class ReloadPhases:
                 best, best_overlap = name, overlap
         return best
 
+    def import_only(self) -> list[float]:
+        """Each import's time without AstrBot's requirements check inside it."""
+        checks = [(start, end) for name, start, end in self.spans if name == "requirements"]
+        return [
+            (end - start) - sum(b - a for a, b in checks if a >= start and b <= end)
+            for name, start, end in self.spans
+            if name == "import"
+        ]
+
 
 class LoopSteps:
-    """Times every loop step while armed; keeps those over ``SLOW_STEP_SECONDS`` with
+    """Times every loop step while armed; keeps those over ``STEP_RECORD_SECONDS`` with
     the task's code position before and after the step, and the GC time inside it."""
 
     def __init__(self) -> None:
@@ -146,7 +165,7 @@ class LoopSteps:
             began = time.perf_counter()
             original(handle)
             ended = time.perf_counter()
-            if ended - began >= SLOW_STEP_SECONDS:
+            if ended - began >= STEP_RECORD_SECONDS:
                 if isinstance(task, asyncio.Task):
                     what = f"{task.get_name()}: {before} -> {_where(task.get_coro())}"
                 else:
@@ -165,14 +184,15 @@ class LoopSteps:
         return sum(max(0.0, min(end, ended) - max(start, began)) for start, end in self.gc_spans)
 
 
-def _where(coro) -> str:
-    """Where a (suspended) coroutine chain is: ``outer:line > inner:line``."""
+def _where(coro, depth: int = 4) -> str:
+    """Where a (suspended) coroutine chain is, its innermost ``depth`` frames:
+    ``outer:line > inner:line``."""
     parts = []
     while coro is not None and getattr(coro, "cr_frame", None) is not None:
         frame = coro.cr_frame
         parts.append(f"{frame.f_code.co_qualname}:{frame.f_lineno}")
         coro = coro.cr_await
-    return " > ".join(parts) or "finished"
+    return " > ".join(parts[-depth:]) or "finished"
 
 
 async def run(reloads: int, clients: int, sessions: int) -> dict:
@@ -215,8 +235,8 @@ async def run(reloads: int, clients: int, sessions: int) -> dict:
             assert ok, error
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)
-        await probe_lag.stop()
         steps.armed = False
+        await probe_lag.stop()
         gc.collect()
         fds_after, rss_after = process.num_fds(), process.memory_info().rss
         probe = await asyncio.to_thread(prober.stop)
@@ -246,25 +266,36 @@ async def run(reloads: int, clients: int, sessions: int) -> dict:
 
 
 def _stall_figures(probe_lag, phases, steps, reload_spans) -> dict:
-    """Per phase: the longest stall, the same without the GC pauses inside it, and the
-    phase's longest own duration; then the slowest loop steps."""
+    """Per phase: the longest stall, the same without the GC pauses inside it, the
+    longest single loop step without GC, and the phase's own duration; then the
+    slowest loop steps. A stall longer than every step is several steps in one loop
+    iteration, or the loop thread waiting for the GIL held by a worker thread."""
     figures: dict = {}
     for began, ended, late in probe_lag.stalls:
         phase = phases.phase_of(began, ended, reload_spans)
         own = max(0.0, late - steps.gc_within(began, ended))
         for key, value in ((f"stall_{phase}_max_ms", late), (f"stall_{phase}_ex_gc_max_ms", own)):
             figures[key] = max(figures.get(key, 0.0), value * 1000)
-    for name in ("terminate", "purge", "import", "init", "initialize"):
+    for name in ("terminate", "purge", "requirements", "import", "init", "initialize"):
         durations = [end - start for phase, start, end in phases.spans if phase == name]
         figures.setdefault(f"stall_{name}_max_ms", 0.0)
         figures.setdefault(f"stall_{name}_ex_gc_max_ms", 0.0)
         if durations:
             figures[f"phase_{name}_p50_ms"] = statistics.median(durations) * 1000
+            figures[f"phase_{name}_max_ms"] = max(durations) * 1000
+    if phases.import_only():
+        # AstrBot's requirements check and the import of main.py run in one loop step
+        # (both synchronous): their own durations say which holds the loop how long.
+        figures["phase_import_main_py_p50_ms"] = statistics.median(phases.import_only()) * 1000
+        figures["phase_import_main_py_max_ms"] = max(phases.import_only()) * 1000
     ranked: dict[str, int] = {}
     for ended, took, what in sorted(steps.slow, key=lambda step: step[1], reverse=True):
         phase = phases.phase_of(ended - took, ended, reload_spans)
+        own = (took - steps.gc_within(ended - took, ended)) * 1000
+        key = f"step_{phase}_ex_gc_max_ms"
+        figures[key] = max(figures.get(key, 0.0), own)
         ranked[phase] = rank = ranked.get(phase, 0) + 1
-        if phase != "idle" and rank <= 2:  # the two slowest loop steps of each phase
+        if phase != "idle" and rank <= 2 and took >= SLOW_STEP_SECONDS:  # two slowest
             in_gc = steps.gc_within(ended - took, ended) * 1000
             figures[f"slow_step_{phase}_{rank}"] = f"{took * 1000:.1f} ms ({in_gc:.0f} GC) {what}"
     return dict(sorted(figures.items()))
