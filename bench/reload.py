@@ -219,21 +219,11 @@ async def run(reloads: int, clients: int, sessions: int) -> dict:
             await host.reload_plugin()
         gc.collect()
         fds_before, rss_before = process.num_fds(), process.memory_info().rss
-        durations: list[float] = []
-        reload_spans: list[tuple[float, float]] = []
-        logger = logging.getLogger("astrbot")
         probe_lag = LoopLagProbe()
         phases.spans.clear()
         steps.armed = True
         await probe_lag.start()
-        for index in range(reloads):
-            logger.info("[ProactiveChat] bench reload %d", index)
-            began = time.perf_counter()
-            ok, error = await host.reload_plugin()
-            durations.append(time.perf_counter() - began)
-            reload_spans.append((began, time.perf_counter()))
-            assert ok, error
-            await asyncio.sleep(0.05)
+        reload_spans = await _reload_repeatedly(host, reloads)
         await asyncio.sleep(0.5)
         steps.armed = False
         await probe_lag.stop()
@@ -242,6 +232,7 @@ async def run(reloads: int, clients: int, sessions: int) -> dict:
         probe = await asyncio.to_thread(prober.stop)
         follow = (await asyncio.to_thread(followers.stop))["clients"]
 
+    durations = [end - start for start, end in reload_spans]
     return {
         "reloads": reloads,
         "sessions": sessions,
@@ -263,6 +254,20 @@ async def run(reloads: int, clients: int, sessions: int) -> dict:
         "loop_stall_max_ms": probe_lag.longest * 1000,
         **_stall_figures(probe_lag, phases, steps, reload_spans),
     }
+
+
+async def _reload_repeatedly(host, reloads: int) -> list[tuple[float, float]]:
+    """Each reload's (start, end), perf_counter seconds."""
+    logger = logging.getLogger("astrbot")
+    spans = []
+    for index in range(reloads):
+        logger.info("[ProactiveChat] bench reload %d", index)
+        began = time.perf_counter()
+        ok, error = await host.reload_plugin()
+        spans.append((began, time.perf_counter()))
+        assert ok, error
+        await asyncio.sleep(0.05)
+    return spans
 
 
 def _stall_figures(probe_lag, phases, steps, reload_spans) -> dict:
