@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import gc
 import logging
@@ -151,6 +152,7 @@ class LoopSteps:
     def __init__(self) -> None:
         self.armed = False
         self.slow: list[tuple[float, float, str]] = []  # (ended, seconds, what)
+        self.spans: list[tuple[float, float]] = []  # every step: (began, ended)
         self.gc_spans: list[tuple[float, float]] = []
         self._gc_began = 0.0
         gc.callbacks.append(self._on_gc)
@@ -165,6 +167,7 @@ class LoopSteps:
             began = time.perf_counter()
             original(handle)
             ended = time.perf_counter()
+            steps.spans.append((began, ended))
             if ended - began >= STEP_RECORD_SECONDS:
                 if isinstance(task, asyncio.Task):
                     what = f"{task.get_name()}: {before} -> {_where(task.get_coro())}"
@@ -181,7 +184,17 @@ class LoopSteps:
             self.gc_spans.append((self._gc_began, time.perf_counter()))
 
     def gc_within(self, began: float, ended: float) -> float:
-        return sum(max(0.0, min(end, ended) - max(start, began)) for start, end in self.gc_spans)
+        return _overlap(self.gc_spans, began, ended)
+
+    def busy_within(self, began: float, ended: float) -> float:
+        """Time the loop spent running steps between ``began`` and ``ended``."""
+        first = bisect.bisect_left(self.spans, (began - 1.0, 0.0))
+        last = bisect.bisect_right(self.spans, (ended, float("inf")))
+        return _overlap(self.spans[first:last], began, ended)
+
+
+def _overlap(spans, began: float, ended: float) -> float:
+    return sum(max(0.0, min(end, ended) - max(start, began)) for start, end in spans)
 
 
 def _where(coro, depth: int = 4) -> str:
@@ -281,6 +294,10 @@ def _stall_figures(probe_lag, phases, steps, reload_spans) -> dict:
         own = max(0.0, late - steps.gc_within(began, ended))
         for key, value in ((f"stall_{phase}_max_ms", late), (f"stall_{phase}_ex_gc_max_ms", own)):
             figures[key] = max(figures.get(key, 0.0), value * 1000)
+        if own * 1000 >= figures[f"stall_{phase}_ex_gc_max_ms"]:
+            # Of that stall, the share spent in loop steps: the rest is the loop thread
+            # waiting (for the GIL, or for a CPU on a busy machine).
+            figures[f"stall_{phase}_ex_gc_in_steps_ms"] = steps.busy_within(began, ended) * 1000
     for name in ("terminate", "purge", "requirements", "import", "init", "initialize"):
         durations = [end - start for phase, start, end in phases.spans if phase == name]
         figures.setdefault(f"stall_{name}_max_ms", 0.0)
