@@ -3,31 +3,36 @@
 AstrBot calls ``terminate()`` only when the entry class itself defines it (an
 inherited one is skipped) and never when it defines ``__del__``: so ``terminate``
 lives here and ``__del__`` must not. Every decorated handler must live here too.
+
+AstrBot imports this module on its event loop at every hot reload, so it imports only
+what registering the handlers needs (AstrBot's API and light modules of our own). The
+service (store, engine) and the panel (FastAPI, pydantic, Jinja2, uvicorn) are
+imported and built in a worker thread by ``initialize()``; the loop never imports
+them, so it never waits on the import lock the thread holds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from astrbot.api.event import AstrMessageEvent, filter
 from astrbot.api.star import Context, Star, StarTools
 
-from .core.constants import LOG_PREFIX, PLUGIN_NAME, PLUGIN_VERSION
-from .core.service import ProactiveService
+from .core.adapters.lookups import platforms_loaded
+from .core.constants import LOG_PREFIX, PLUGIN_NAME
 from .core.umo import kind_of
-from .panel import AdminPanel
-from .web.settings import parse_web_admin
+
+if TYPE_CHECKING:
+    from .core.engine.engine import ProactiveEngine
+    from .core.service import ProactiveService
+    from .panel import AdminPanel
 
 logger = logging.getLogger("astrbot")
-
-
-def _astrbot_version() -> str:
-    try:
-        from astrbot.core.config.default import VERSION
-    except ImportError:
-        return "unknown"
-    return str(VERSION)
 
 
 def _session_name(event: AstrMessageEvent) -> str:
@@ -36,6 +41,17 @@ def _session_name(event: AstrMessageEvent) -> str:
     if group is not None or kind_of(event.unified_msg_origin) == "group":
         return getattr(group, "group_name", "") or ""
     return event.get_sender_name() or ""
+
+
+def _build(context: Context, config: dict, data_dir: Path) -> tuple[ProactiveService, AdminPanel]:
+    """In a worker thread: import and construct the service and the panel."""
+    from .core.service import ProactiveService
+    from .panel import build_panel
+
+    service = ProactiveService(
+        context, config, data_dir, is_ready=partial(platforms_loaded, context)
+    )
+    return service, build_panel(config, data_dir, service)
 
 
 class ProactiveChatPlugin(Star):
@@ -48,17 +64,11 @@ class ProactiveChatPlugin(Star):
     async def initialize(self) -> None:
         try:
             data_dir = await asyncio.to_thread(StarTools.get_data_dir, PLUGIN_NAME)
-            self.service = ProactiveService(
-                self.context, self.config, data_dir, is_ready=self._platforms_loaded
-            )
-            await self.service.start()
-            settings, problems = parse_web_admin(self.config.get("web_admin"))
-            for problem in problems:
-                logger.warning("%s Config: %s", LOG_PREFIX, problem)
-            self.panel = AdminPanel(
-                settings, data_dir, PLUGIN_VERSION, _astrbot_version(), service=self.service
-            )
-            await self.panel.start()
+            service, panel = await asyncio.to_thread(_build, self.context, self.config, data_dir)
+            self.service = service
+            await service.start()
+            self.panel = panel
+            await panel.start()
         except Exception:
             logger.exception("%s Start-up failed; AstrBot is not affected.", LOG_PREFIX)
 
@@ -70,11 +80,7 @@ class ProactiveChatPlugin(Star):
         if service is not None:
             await service.stop()
 
-    def _platforms_loaded(self) -> bool:
-        manager = getattr(self.context, "platform_manager", None)
-        return bool(getattr(manager, "platform_insts", None))
-
-    def _engine(self):
+    def _engine(self) -> ProactiveEngine | None:
         service = self.service
         return service.engine if service is not None else None
 
@@ -217,7 +223,5 @@ class ProactiveChatPlugin(Star):
         return f"主动消息引擎未运行 / The engine is not running{': ' + problem if problem else ''}"
 
 
-def _local(ts: float, tz) -> str:
-    from datetime import datetime
-
+def _local(ts: float, tz: Any) -> str:
     return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M")

@@ -3,6 +3,10 @@
 Wires the live-log stream, the login secrets, the FastAPI app and the hardened
 server together. ``start()`` and ``stop()`` never raise: the panel is an extra,
 and nothing it does may take AstrBot down.
+
+This module imports FastAPI, pydantic and Jinja2 (through ``web``): main.py imports
+it only in a worker thread (``build_panel``), and ``start()`` builds the app in one,
+so neither the imports nor the app's construction hold AstrBot's event loop.
 """
 
 from __future__ import annotations
@@ -11,17 +15,20 @@ import asyncio
 import logging
 import secrets
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .core.constants import LOG_PREFIX
+from fastapi import FastAPI
+
+from .core.constants import LOG_PREFIX, PLUGIN_VERSION
 from .core.logs.redaction import Redactor
 from .core.logs.ring import LogRing
 from .core.logs.stream import LogStream
 from .core.server.listener_handover import ListenerHandover
 from .core.server.process_stash import process_stash
 from .core.server.web_admin_server import WebAdminServer, retire_stale_server
-from .web.app import STATIC_DIR, TEMPLATES_DIR, AppDeps, create_app
+from .web.app import STATIC_DIR, TEMPLATES_DIR, AppDeps, create_app, create_ready_app
 from .web.auth.credentials import (
     AUTH_FILE_NAME,
     PanelSecrets,
@@ -33,7 +40,10 @@ from .web.auth.rate_limit import LoginRateLimiter
 from .web.auth.tokens import PanelAuth
 from .web.fastapi_caches import release_fastapi_caches
 from .web.pages.templating import build_templates
-from .web.settings import WebAdminSettings
+from .web.settings import WebAdminSettings, parse_web_admin
+
+if TYPE_CHECKING:
+    from .core.service import ProactiveService
 
 logger = logging.getLogger("astrbot")
 
@@ -51,10 +61,10 @@ class AdminPanel:
         version: str,
         astrbot_version: str,
         *,
-        service: Any = None,
+        service: ProactiveService | None = None,
     ) -> None:
         self.settings = settings
-        self.service = service  # core.service.ProactiveService, or None (panel only)
+        self.service = service  # None: the panel only
         self.data_dir = data_dir
         self.version = version
         self.astrbot_version = astrbot_version
@@ -137,10 +147,11 @@ class AdminPanel:
                 storage=self._stash.setdefault("login_failures", OrderedDict())
             ),
         )
+        app = await asyncio.to_thread(create_ready_app, deps)
         self.server = WebAdminServer(
             host=settings.host,
             port=settings.port,
-            app_factory=lambda: create_app(deps),
+            app_factory=_prebuilt_first(app, deps),
             handover=handover,
             stash=self._stash,
             before_stop=deps.connections.close_all,
@@ -193,6 +204,33 @@ class AdminPanel:
                 self.data_dir / AUTH_FILE_NAME,
                 AUTH_FILE_NAME,
             )
+
+
+def build_panel(
+    config: Mapping[str, Any], data_dir: Path, service: ProactiveService | None
+) -> AdminPanel:
+    """The panel for the plugin's config (``web_admin`` checked, problems logged).
+    Cheap enough for any thread; main.py calls it in a worker thread with this
+    module's imports."""
+    settings, problems = parse_web_admin(config.get("web_admin"))
+    for problem in problems:
+        logger.warning("%s Config: %s", LOG_PREFIX, problem)
+    return AdminPanel(settings, data_dir, PLUGIN_VERSION, astrbot_version(), service=service)
+
+
+def astrbot_version() -> str:
+    try:
+        from astrbot.core.config.default import VERSION
+    except ImportError:
+        return "unknown"
+    return str(VERSION)
+
+
+def _prebuilt_first(app: FastAPI, deps: AppDeps) -> Callable[[], FastAPI]:
+    """The app built off the loop for the first serve; a fresh one for each later
+    serve (after uvicorn ended by itself, which is rare enough to build it there)."""
+    prebuilt = [app]
+    return lambda: prebuilt.pop() if prebuilt else create_app(deps)
 
 
 def _drop_unclaimed_history(stash: dict[str, Any]) -> None:

@@ -119,3 +119,48 @@ async def bench_host(
             host.logs.detach()
             host.logs.records.clear()
         yield host
+
+
+class LoopLagProbe:
+    """A ticker on the running event loop: it sleeps ``interval`` and notes how late
+    each wake-up is. Lateness is time the loop spent on something else without
+    yielding, so the longest lateness is the longest stall every other task (every
+    chat of that AstrBot) suffered. Stalls over ``record_over`` are kept with when
+    they happened, for the caller to attribute to what it was doing then."""
+
+    def __init__(self, interval: float = 0.002, record_over: float = 0.005) -> None:
+        self.interval = interval
+        self.record_over = record_over
+        self.stalls: list[tuple[float, float, float]] = []  # (last wake, late wake, lateness)
+        self.longest = 0.0
+        self._task: Any = None
+
+    async def start(self) -> None:
+        import asyncio
+
+        self._task = asyncio.create_task(self._tick(), name="bench-loop-lag")
+        await asyncio.sleep(0)
+
+    async def stop(self) -> None:
+        import asyncio
+
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _tick(self) -> None:
+        import asyncio
+        import time
+
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(self.interval)
+            now = time.perf_counter()
+            late = now - last - self.interval
+            if late > self.longest:
+                self.longest = late
+            if late > self.record_over:
+                self.stalls.append((last, now, late))
+            last = now

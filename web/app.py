@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import NoMatchFound
 
 from ..core.constants import PLUGIN_ROOT
 from ..core.logs.stream import LogStream
@@ -100,6 +101,20 @@ def create_app(deps: AppDeps) -> FastAPI:
     # Added last, so it runs first: nothing reaches a route before it.
     app.add_middleware(PanelGuard, auth=deps.auth, policy=policy)
     document_login(app)
+    return app
+
+
+def create_ready_app(deps: AppDeps) -> FastAPI:
+    """``create_app`` plus what Starlette and FastAPI would otherwise do on the first
+    request (the middleware stack, the included routers' effective routes): for a
+    caller that builds the app in a worker thread and leaves the event loop nothing
+    slow. No middleware can be added to the result."""
+    app = create_app(deps)
+    app.middleware_stack = app.build_middleware_stack()
+    try:
+        app.url_path_for("\0")  # no route has this name: every included router is walked
+    except NoMatchFound:
+        pass
     return app
 
 

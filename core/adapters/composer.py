@@ -12,17 +12,36 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from ..constants import LOG_PREFIX
 from ..engine.models import SessionSettings
 from ..engine.ports import ComposeError, ComposeResult
 from ..umo import platform_of
+from .lookups import chat_provider_of, platform_name_of
 
 logger = logging.getLogger("astrbot")
 
 # What the conversation history shows as the "user" turn of a proactive exchange.
 HISTORY_USER_NOTE = "[主动消息：这次是你主动找对方聊天 / You started this conversation]"
+
+
+@dataclass(frozen=True, slots=True)
+class _LlmRequest:
+    provider_id: str
+    prompt: str
+    system_prompt: str
+    contexts: list[dict]
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """Why one attempt gave no text: a journal kind, the reason, what the user can do."""
+
+    kind: str
+    reason: str
+    advice: str
 
 
 class MessageComposer:
@@ -36,50 +55,24 @@ class MessageComposer:
         provider_id = provider.meta().id
         conversation = await self._conversation(umo)
         persona_id, system_prompt, begin_dialogs = await self._persona(umo, settings, conversation)
-        contexts = begin_dialogs + _recent_turns(conversation, settings.history_turns)
-        last_error = "no answer"
+        request = _LlmRequest(
+            provider_id=provider_id,
+            prompt=prompt,
+            system_prompt=system_prompt,
+            contexts=begin_dialogs + _recent_turns(conversation, settings.history_turns),
+        )
+        failure = _Failure("llm_failed", "no answer", "")
         for attempt in range(1, self.retries + 2):
-            try:
-                response = await asyncio.wait_for(
-                    self._context.llm_generate(
-                        chat_provider_id=provider_id,
-                        prompt=prompt,
-                        system_prompt=system_prompt or None,
-                        contexts=contexts,
-                    ),
-                    self.timeout_seconds,
+            outcome = await self._attempt(request)
+            if isinstance(outcome, str):
+                return ComposeResult(
+                    text=outcome,
+                    provider_id=provider_id,
+                    persona_id=persona_id,
+                    conversation_id=getattr(conversation, "cid", None),
+                    attempts=attempt,
                 )
-            except TimeoutError:
-                last_error = f"timed out after {self.timeout_seconds:g} s"
-                kind = "llm_failed"
-                advice = (
-                    f"make sure the chat model {provider_id} is reachable and answers in "
-                    "time, or raise llm_timeout_seconds in the plugin's engine settings"
-                )
-            except Exception as exc:  # a provider may raise anything
-                last_error = f"{type(exc).__name__}: {exc}"[:300]
-                kind = "llm_failed"
-                advice = (
-                    f"check the chat model {provider_id} in AstrBot's dashboard "
-                    "(API key, endpoint, model name, quota)"
-                )
-            else:
-                text = _answer_text(response)
-                if text:
-                    return ComposeResult(
-                        text=text,
-                        provider_id=provider_id,
-                        persona_id=persona_id,
-                        conversation_id=getattr(conversation, "cid", None),
-                        attempts=attempt,
-                    )
-                last_error = "the model answered nothing usable"
-                kind = "llm_empty"
-                advice = (
-                    f"check the chat model {provider_id} in AstrBot's dashboard and try the "
-                    "proactive prompt in a normal chat (a content filter or a very low "
-                    "max tokens setting gives empty answers)"
-                )
+            failure = outcome
             # The engine logs the outcome once per cause; each attempt is detail.
             logger.debug(
                 "%s Model %s failed for %s (attempt %d): %s",
@@ -87,10 +80,48 @@ class MessageComposer:
                 provider_id,
                 umo,
                 attempt,
-                last_error,
+                failure.reason,
             )
         raise ComposeError(
-            kind, f"{provider_id}: {last_error}", provider_id=provider_id, advice=advice
+            failure.kind,
+            f"{provider_id}: {failure.reason}",
+            provider_id=provider_id,
+            advice=failure.advice,
+        )
+
+    async def _attempt(self, request: _LlmRequest) -> str | _Failure:
+        """One call to the model: its usable text, or why there is none."""
+        provider_id = request.provider_id
+        try:
+            response = await asyncio.wait_for(
+                self._context.llm_generate(
+                    chat_provider_id=provider_id,
+                    prompt=request.prompt,
+                    system_prompt=request.system_prompt or None,
+                    contexts=request.contexts,
+                ),
+                self.timeout_seconds,
+            )
+        except TimeoutError:
+            return _Failure(
+                "llm_failed",
+                f"timed out after {self.timeout_seconds:g} s",
+                f"make sure the chat model {provider_id} is reachable and answers in "
+                "time, or raise llm_timeout_seconds in the plugin's engine settings",
+            )
+        except Exception as exc:  # a provider may raise anything
+            return _Failure(
+                "llm_failed",
+                f"{type(exc).__name__}: {exc}"[:300],
+                f"check the chat model {provider_id} in AstrBot's dashboard "
+                "(API key, endpoint, model name, quota)",
+            )
+        return _answer_text(response) or _Failure(
+            "llm_empty",
+            "the model answered nothing usable",
+            f"check the chat model {provider_id} in AstrBot's dashboard and try the "
+            "proactive prompt in a normal chat (a content filter or a very low "
+            "max tokens setting gives empty answers)",
         )
 
     async def remember(self, umo: str, conversation_id: str | None, text: str) -> None:
@@ -116,7 +147,7 @@ class MessageComposer:
     # -- pieces ----------------------------------------------------------------------
     async def _provider(self, umo: str) -> Any:
         try:
-            provider = await self._context.get_using_provider_async(umo)
+            provider = await chat_provider_of(self._context, umo)
         except Exception as exc:
             raise ComposeError("no_provider", f"no usable chat model: {exc}") from exc
         if provider is None:
@@ -165,7 +196,7 @@ class MessageComposer:
             persona_id, persona, _forced, webchat_default = await manager.resolve_selected_persona(
                 umo=umo,
                 conversation_persona_id=getattr(conversation, "persona_id", None),
-                platform_name=self._platform_name(umo),
+                platform_name=platform_name_of(self._context, umo),
                 provider_settings=config.get("provider_settings", {}),
             )
         except Exception as exc:
@@ -182,18 +213,6 @@ class MessageComposer:
                 return persona_id, "", []
             return persona_id, CHATUI_SPECIAL_DEFAULT_PERSONA_PROMPT, []
         return persona_id, "", []
-
-    def _platform_name(self, umo: str) -> str:
-        platform_id = platform_of(umo)
-        manager = getattr(self._context, "platform_manager", None)
-        for platform in getattr(manager, "platform_insts", []) or []:
-            try:
-                meta = platform.meta()
-            except Exception:
-                continue
-            if meta.id == platform_id:
-                return meta.name
-        return platform_id
 
 
 def _persona_block(prompt: str) -> str:

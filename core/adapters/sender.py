@@ -16,6 +16,7 @@ from ..constants import LOG_PREFIX
 from ..engine.models import SessionSettings
 from ..engine.ports import SendResult, platform_advice
 from ..umo import platform_of
+from .lookups import platform_meta_of, tts_provider_of
 from .segmenting import pause_before_next, split_reply
 
 logger = logging.getLogger("astrbot")
@@ -42,19 +43,12 @@ class MessageSender:
 
     def platform_problem(self, umo: str) -> str | None:
         """Why this session cannot receive a proactive message now, or None."""
-        platform_id = platform_of(umo)
-        manager = getattr(self._context, "platform_manager", None)
-        for platform in getattr(manager, "platform_insts", []) or []:
-            try:
-                meta = platform.meta()
-            except Exception:
-                continue
-            if meta.id != platform_id:
-                continue
-            if not getattr(meta, "support_proactive_message", True):
-                return f"platform {platform_id} ({meta.name}) cannot send proactive messages"
-            return None
-        return f"no running platform has the id {platform_id!r}"
+        meta = platform_meta_of(self._context, umo)
+        if meta is None:
+            return f"no running platform has the id {platform_of(umo)!r}"
+        if not getattr(meta, "support_proactive_message", True):
+            return f"platform {meta.id} ({meta.name}) cannot send proactive messages"
+        return None
 
     async def send(
         self,
@@ -114,10 +108,7 @@ class MessageSender:
 
     async def _try_tts(self, umo: str, text: str) -> bool:
         try:
-            config = self._context.get_config(umo)
-            if not config.get("provider_tts_settings", {}).get("enable", False):
-                return False
-            provider = await self._context.get_using_tts_provider_async(umo)
+            provider = await tts_provider_of(self._context, umo)
             if provider is None:
                 return False
             audio = await asyncio.wait_for(provider.get_audio(text), TTS_TIMEOUT_SECONDS)

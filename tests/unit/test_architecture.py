@@ -113,7 +113,15 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "main",
-            ("main", "panel", "web.settings", "core.service", *ENGINE_PUBLIC, *SHARED),
+            (
+                "main",
+                "panel",
+                "web.settings",
+                "core.service",
+                "core.adapters.lookups",  # "are platforms loaded?", asked as the adapters ask
+                *ENGINE_PUBLIC,
+                *SHARED,
+            ),
             WEB_ONLY,
             why="the Star wires the service and the panel; HTTP stays in web",
         ),
