@@ -37,6 +37,26 @@ ensure_chromium() {
     [[ -x "$CHROMIUM" ]] || pc_die "chromium was installed but $CHROMIUM does not exist"
 }
 
+# mypy names modules after the folders that hold an __init__.py, so the plugin folder's own
+# name must be a valid package name, and it resolves links; a clone may sit in any folder
+# ("wt-2", "repo.git"): check a copy of the sources in a folder named as AstrBot names the
+# plugin. Its messages name files relative to the repo root all the same.
+run_mypy() {
+    local work status=0
+    work="$(mktemp -d)"
+    mkdir "$work/astrbot_plugin_proactive_chat"
+    (cd "$PC_REPO_ROOT" && cp -r __init__.py main.py panel.py core web "$work/astrbot_plugin_proactive_chat/")
+    (
+        cd "$work/astrbot_plugin_proactive_chat" &&
+            "$PC_VENV/bin/mypy" --python-executable "$PC_VENV_PY" \
+                --config-file "$PC_REPO_ROOT/pyproject.toml" \
+                --cache-dir "$PC_REPO_ROOT/.mypy_cache" \
+                main.py panel.py core web
+    ) || status=$?
+    rm -rf "$work"
+    return "$status"
+}
+
 pc_setup_venv
 ensure_chromium
 
@@ -59,7 +79,7 @@ if [[ "${SKIP_LINT:-}" != "1" ]]; then
         lint_failed=1
     fi
     pc_say "mypy main.py panel.py core web"
-    if ! "$PC_VENV/bin/mypy" --python-executable "$PC_VENV_PY" main.py panel.py core web; then
+    if ! run_mypy; then
         pc_warn "mypy found type errors (see above)"
         lint_failed=1
     fi
