@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import statistics
 import sys
 import tempfile
@@ -21,14 +20,9 @@ if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))
 
 from harness.plugin_package import import_plugin_package  # noqa: E402
+from harness.ports import free_port  # noqa: E402
 
-__all__ = ["import_plugin_package"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["free_port", "import_plugin_package"]
 
 
 def percentile(values: list[float], pct: float) -> float:

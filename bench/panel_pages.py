@@ -60,7 +60,7 @@ from _common import (  # noqa: E402
     session_umo,
 )
 
-from harness.roots import free_port  # noqa: E402
+from harness.ports import free_port  # noqa: E402
 
 PASSWORD = "Bench-Panel-Passw0rd-3"
 PLATFORM = "test_im"  # harness.stand_ins.PLATFORM_ID (importing it imports astrbot)

@@ -45,8 +45,8 @@ from _common import (  # noqa: E402
     print_table,
 )
 
+from harness.ports import free_port  # noqa: E402
 from harness.probes import HealthProber, LogFollowers  # noqa: E402
-from harness.roots import free_port  # noqa: E402
 
 PASSWORD = "Bench-Passw0rd-1"
 PLATFORM = "bench"

@@ -32,7 +32,7 @@ sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests"), str(ROOT)]
 
 from _common import bench_host, percentile, print_json, print_table, rss_mb  # noqa: E402
 
-from harness.roots import free_port  # noqa: E402
+from harness.ports import free_port  # noqa: E402
 from harness.soak import SoakSessions, SoakSettings, run_soak, soak_plugin_config  # noqa: E402
 from harness.soak_report import GrowthBounds, SoakReport  # noqa: E402
 

@@ -35,7 +35,7 @@ sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests"), str(ROOT)]
 
 from _common import bench_host, percentile, print_json, print_table  # noqa: E402
 
-from harness.roots import free_port  # noqa: E402
+from harness.ports import free_port  # noqa: E402
 from harness.ws_abuse import GoodClients, produce_probes, run_abuse  # noqa: E402
 
 PASSWORD = "Bench-Passw0rd-1"
