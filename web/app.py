@@ -106,20 +106,16 @@ def create_app(deps: AppDeps) -> FastAPI:
 
 def create_ready_app(deps: AppDeps) -> FastAPI:
     """``create_app`` plus what would otherwise happen on the first request (the
-    middleware stack, the included routers' effective routes) and on the first view of
-    each page (compiling its template, up to 45 ms): for a caller that builds the app in a
-    worker thread and leaves the event loop nothing slow. No middleware can be added to
-    the result."""
+    middleware stack, the included routers' effective routes): for a caller that builds
+    the app in a worker thread and leaves the event loop nothing slow. No middleware can
+    be added to the result. (Templates compile in a thread at their first view: see
+    ``pages.templating.render``.)"""
     app = create_app(deps)
     app.middleware_stack = app.build_middleware_stack()
     try:
         app.url_path_for("\0")  # no route has this name: every included router is walked
     except NoMatchFound:
         pass
-    if deps.templates is not None:  # compiled here, not on the first view of each page
-        env = deps.templates.env
-        for name in env.list_templates(extensions=["html"]):
-            env.get_template(name)
     return app
 
 

@@ -82,7 +82,7 @@ def _add_engine_page(router: APIRouter, path: str, template: str, module: Any) -
             return _login_redirect(request)
         context = await module.context(request)
         status = context.pop("status_code", 200)
-        return render(request, template, context, status_code=status)
+        return await render(request, template, context, status_code=status)
 
     page.__name__ = f"page_{path.strip('/')}"
     router.add_api_route(path, page, methods=["GET"], response_class=Response)
@@ -100,14 +100,14 @@ def build_pages_router() -> APIRouter:
         next_path = safe_next(request.query_params.get("next"))
         if _is_logged_in(request):
             return _redirect(next_path)
-        return render(request, "login.html", {"next_path": next_path})
+        return await render(request, "login.html", {"next_path": next_path})
 
     @router.get(LOGS_PATH)
     async def logs(request: Request) -> Response:
         if not _is_logged_in(request):
             return _redirect(f"{LOGIN_PATH}?next={LOGS_PATH}")
         context = {"levels": LEVELS, "default_level": "INFO", "default_scope": "plugin"}
-        return render(request, "logs.html", context)
+        return await render(request, "logs.html", context)
 
     for path, (template, module) in ENGINE_PAGES.items():
         _add_engine_page(router, path, template, module)

@@ -26,6 +26,7 @@ Per page (passed by ``web/pages/routes.py``):
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -92,6 +93,9 @@ def build_templates(templates_dir: Path, static_dir: Path) -> Jinja2Templates:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates change only with the plugin (a reload builds a new environment):
+        # no stat() of the file on every page view.
+        auto_reload=False,
     )
     env.globals["static"] = make_static_url(hash_static_files(static_dir))
     return Jinja2Templates(env=env)
@@ -132,7 +136,7 @@ def base_context(request: Request) -> dict[str, Any]:
     }
 
 
-def render(
+async def render(
     request: Request,
     name: str,
     context: Mapping[str, Any] | None = None,
@@ -142,12 +146,15 @@ def render(
 
     Names and texts from IM platforms may hold lone surrogates (half an emoji), which
     UTF-8 cannot carry: they become ``?`` instead of failing the whole page with a 500
-    (JSON blocks are ``\\u``-escaped and keep them)."""
+    (JSON blocks are ``\\u``-escaped and keep them). The template is looked up in a
+    worker thread: the first view of each page after a (re)load compiles it (up to 45 ms),
+    which must not hold AstrBot's event loop."""
     templates = app_deps(request).templates
     assert templates is not None  # create_app builds them before any route runs
     full = base_context(request)
     full.update(context or {})
-    html = templates.get_template(name).render(full)
+    template = await asyncio.to_thread(templates.get_template, name)
+    html = template.render(full)
     return HTMLResponse(
         html.encode("utf-8", "replace"),
         status_code=status_code,
