@@ -24,6 +24,7 @@ from .event_hub import EventHub
 from .failure_log import FailureLog
 from .models import JournalEntry, PluginSettings, SessionSettings, SessionState
 from .ports import Composer, Sender, Store
+from .quiet_calendar import QuietCalendars
 from .scheduler import TriggerScheduler
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class EngineBase:
         self.clock = clock
         self.rng = rng or random.Random()
         self.timezone = timezone
+        self.quiet = QuietCalendars(timezone)  # quiet hours in O(1) on the message path
         self.events = events or EventHub()
         self._is_ready = is_ready
         self._ready = asyncio.Event()

@@ -17,7 +17,7 @@ from enum import StrEnum
 from ..umo import GROUP, session_id_of
 from .failure_log import model_source, platform_source
 from .models import JournalKind, Phase, SessionSettings, SessionState
-from .planning import is_capped, plan_after, shift_out_of_quiet
+from .planning import is_capped, plan_after
 from .ports import ComposeError, ComposeResult, platform_advice
 from .prompt_template import describe_elapsed, fill_prompt, format_local_time
 from .retries import Retries
@@ -100,7 +100,7 @@ class Deliveries(Retries):
         if is_capped(state.unanswered, settings.schedule):
             self._set_idle(state, JournalKind.CAPPED, "cap reached", Phase.CAPPED)
             return JournalKind.CAPPED
-        at, moved = shift_out_of_quiet(now, settings.schedule.quiet_hours, self.timezone, self.rng)
+        at, moved = self.quiet.shift(now, settings.schedule.quiet_hours, self.rng)
         if moved:
             self._set_planned(state, max(at, now + 60.0), "quiet_hours", moved=True)
             self._touch(state)
@@ -257,7 +257,9 @@ class Deliveries(Retries):
         if state.kind == GROUP:
             self._start_silence(state, settings, now)
             return AfterSend.SILENCE
-        at, moved = plan_after(now, settings.schedule, self.timezone, self.rng)
+        at, moved = plan_after(
+            now, settings.schedule, self.timezone, self.rng, calendars=self.quiet
+        )
         state.phase = Phase.PLANNED
         state.next_at = at
         state.next_reason = "after_proactive"

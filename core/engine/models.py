@@ -133,8 +133,11 @@ class SessionState:
     sent_total: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class JournalEntry:
+    """One line of the journal. Not frozen: the store sets ``id`` once, in place (an
+    entry is made on the message path, where a copy per message would cost)."""
+
     at: float
     umo: str
     kind: str  # a JournalKind value

@@ -15,7 +15,7 @@ from ..constants import LOG_PREFIX
 from ..umo import FRIEND, GROUP, kind_of
 from .base import RESTORE_CHUNK
 from .models import TIMED_PHASES, JournalKind, Phase, SessionState
-from .planning import shift_out_of_quiet, spread_missed
+from .planning import spread_missed
 from .transitions import Transitions
 
 logger = logging.getLogger("astrbot")
@@ -143,7 +143,7 @@ class Restoring(Transitions):
             return
         state = state or self._new_state(umo, kind)
         at = now + settings.auto_trigger_after_minutes * 60.0
-        at, moved = shift_out_of_quiet(at, settings.schedule.quiet_hours, self.timezone, self.rng)
+        at, moved = self.quiet.shift(at, settings.schedule.quiet_hours, self.rng)
         self._set_planned(state, at, "auto_trigger", moved=moved, journal=False)
         self.journal(
             umo,

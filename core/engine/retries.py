@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .models import TIMED_PHASES, JournalKind, SessionSettings, SessionState
-from .planning import retry_delay_seconds, shift_out_of_quiet
+from .planning import retry_delay_seconds
 from .transitions import Transitions
 
 if TYPE_CHECKING:
@@ -46,9 +46,7 @@ class Retries(Transitions):
             failures = self._failures.get(state.umo, 0) + 1
             self._failures[state.umo] = failures
             delay = retry_delay_seconds(failures, settings.schedule)
-            at, moved = shift_out_of_quiet(
-                now + delay, settings.schedule.quiet_hours, self.timezone, self.rng
-            )
+            at, moved = self.quiet.shift(now + delay, settings.schedule.quiet_hours, self.rng)
         if log:
             self.failure_log.failed(
                 kind,

@@ -27,7 +27,12 @@ class Transitions(EngineBase):
         journal: bool = True,
     ) -> None:
         at, moved = plan_after(
-            now, settings.schedule, self.timezone, self.rng, extra_seconds=extra_seconds
+            now,
+            settings.schedule,
+            self.timezone,
+            self.rng,
+            extra_seconds=extra_seconds,
+            calendars=self.quiet,
         )
         self._set_planned(state, at, why, moved=moved, journal=journal)
 

@@ -23,7 +23,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
@@ -205,7 +204,7 @@ class SessionStore:
 
     def append_journal(self, entry: JournalEntry) -> JournalEntry:
         """Buffer a journal entry; return it with its id set."""
-        entry = replace(entry, id=self._next_id)
+        entry.id = self._next_id
         self._next_id += 1
         journal = self._journal
         if len(journal) == journal.maxlen:

@@ -20,6 +20,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from proactive_chat.core.engine.planning import MAX_QUIET_JITTER_SECONDS, shift_out_of_quiet
+from proactive_chat.core.engine.quiet_calendar import QuietCalendar
 from proactive_chat.core.engine.quiet_hours import QuietHours, parse_quiet_hours
 
 DAY = 24 * 60
@@ -234,3 +235,20 @@ def test_window_end_is_the_first_moment_out_of_the_window(case):
     assert found.timestamp() > at
     assert not hours.contains(datetime.fromtimestamp(found.timestamp(), tz))
     assert (found.hour * 60 + found.minute, found.second) == (end, 0)
+
+
+@given(shift_cases(), st.lists(st.floats(-3 * 86400, 3 * 86400), max_size=12), st.integers(0, 99))
+@example(SPRING_GAP, [0.0, 3600.0, -86400.0], 1)
+@example(AUTUMN_REPEAT, [0.0, 1800.0, 86400.0], 1)
+def test_the_calendar_answers_as_the_exact_reading(case, steps, seed):
+    """``QuietCalendar`` (arithmetic, one remembered day) gives the very answers of
+    ``shift_out_of_quiet`` (datetimes), for a run of times around a clock change: the
+    engine plans through the calendar, the promises above are the exact reading's."""
+    at, name, start, end = case
+    tz, hours = zone(name), QuietHours(start, end)
+    calendar = QuietCalendar(hours, tz)
+    for step in [0.0, *steps]:
+        moment = at + step
+        fast = calendar.shift(moment, random.Random(seed))
+        exact = shift_out_of_quiet(moment, hours, tz, random.Random(seed))
+        assert fast == exact, f"{datetime.fromtimestamp(moment, tz)} in {hours}: {fast} != {exact}"
