@@ -121,8 +121,9 @@ class HandlerTimer:
     (``call_handler`` plus the handler). ``audit`` (a ``LoopIoAudit``) is armed during
     our handler only."""
 
-    def __init__(self, audit: Any) -> None:
+    def __init__(self, audit: Any, profiler: Any = None) -> None:
         self.audit = audit
+        self.profiler = profiler  # a cProfile.Profile enabled during our handler only
         self.labels: dict[int, str] = {}
         self.times: dict[str, list[int]] = {"floor": [], "ours": []}
         self._module: Any = None
@@ -164,11 +165,17 @@ class HandlerTimer:
 
     async def _timed(self, label: str, event: Any, handler: Any, args: tuple, kwargs: dict):
         audit, clock = self.audit, time.perf_counter_ns
-        audit.armed = label == "ours"
+        ours = label == "ours"
+        profiler = self.profiler if ours else None
+        audit.armed = ours
+        if profiler is not None:
+            profiler.enable()
         began = clock()
         async for result in self._original(event, handler, *args, **kwargs):
             yield result  # neither handler yields: nothing downstream runs in here
         self.times[label].append(clock() - began)
+        if profiler is not None:
+            profiler.disable()
         audit.armed = False
 
 

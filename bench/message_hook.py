@@ -3,7 +3,7 @@ hour of a day, against AstrBot's own floor (an empty plugin) measured in the sam
 
     .venv/bin/python bench/message_hook.py [--sessions 1000,10000] [--per-hour 500]
         [--zones Europe/Berlin@2026-10-24T12:00,Asia/Shanghai@2026-10-25T00:00]
-        [--plugin-src DIR] [--before DIR]
+        [--plugin-src DIR] [--before DIR] [--profile N]
 
 Each (zone, session count) runs in its own child process, which boots a real AstrBot
 core in process (``harness.inprocess``: ``AstrBotCoreLifecycle``, our plugin and an
@@ -49,9 +49,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import cProfile
 import gc
 import json
 import os
+import pstats
 import subprocess
 import sys
 import time
@@ -173,7 +175,8 @@ async def sweep(host, args: argparse.Namespace) -> dict:
     clock = FakeClock(steps[0][0] - 86_400.0)
     install_fake_clock(engine, clock)
     audit = LoopIoAudit()
-    timer = HandlerTimer(audit)
+    profiler = cProfile.Profile() if args.profile else None
+    timer = HandlerTimer(audit, profiler)
     timer.install(host.metadata().root_dir_name)
     dispatch, build = Dispatch(host.lifecycle), event_factory()
     senders = (i % count for i in range(1 << 62))
@@ -203,6 +206,8 @@ async def sweep(host, args: argparse.Namespace) -> dict:
         stats1 = dict(engine.store.stats)
     finally:
         timer.uninstall()
+    if profiler is not None:  # to stderr: stdout carries the JSON line
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(args.profile)
     sent = args.per_hour * len(steps)
     return {
         "zone": zone,
@@ -250,7 +255,7 @@ def run_child_mode(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- parent
 
 
-def run_child(tree: str, zone: str, count: int, per_hour: int) -> dict:
+def run_child(tree: str, zone: str, count: int, per_hour: int, profile: int) -> dict:
     command = [
         sys.executable,
         __file__,
@@ -258,6 +263,7 @@ def run_child(tree: str, zone: str, count: int, per_hour: int) -> dict:
         f"--sessions-one={count}",
         f"--per-hour={per_hour}",
         f"--plugin-src={Path(tree).resolve()}",
+        f"--profile={profile}",
     ]
     output = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
@@ -305,6 +311,12 @@ def main() -> None:
     parser.add_argument("--zones", default=DEFAULT_ZONES, help="zone@local-start,...")
     parser.add_argument("--plugin-src", default=str(ROOT), help="the plugin tree measured")
     parser.add_argument("--before", help="another plugin tree, measured back to back")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        help="print the N costliest functions of our handler (cProfile; times then inflated)",
+    )
     parser.add_argument("--zone-one", help=argparse.SUPPRESS)
     parser.add_argument("--sessions-one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -318,7 +330,9 @@ def main() -> None:
     for zone in zones:
         for count in counts:
             for name in sorted(trees):  # "after" then "before", back to back
-                results[name].append(run_child(trees[name], zone, count, args.per_hour))
+                results[name].append(
+                    run_child(trees[name], zone, count, args.per_hour, args.profile)
+                )
     print_report(results, trees, worst, (MEDIAN_TARGET_US, P99_TARGET_US))
     print_json("message_hook", flatten(results))
 
