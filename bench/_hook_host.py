@@ -128,6 +128,7 @@ class HandlerTimer:
         self.times: dict[str, list[int]] = {"floor": [], "ours": []}
         self._module: Any = None
         self._original: Any = None
+        self._ours_done: Any = None  # a future set when our handler's next call ends
 
     def install(self, our_plugin_dir: str) -> None:
         import astrbot.core.pipeline.process_stage.method.star_request as star_request
@@ -151,6 +152,13 @@ class HandlerTimer:
         if self._module is not None:
             self._module.call_handler = self._original
             self._module = None
+
+    def ours_done(self) -> Any:
+        """A future resolved when the next call of our handler has been timed."""
+        import asyncio
+
+        self._ours_done = asyncio.get_running_loop().create_future()
+        return self._ours_done
 
     def take(self) -> dict[str, list[int]]:
         """The times so far (ns per call), and start new lists."""
@@ -177,6 +185,9 @@ class HandlerTimer:
         if profiler is not None:
             profiler.disable()
         audit.armed = False
+        done = self._ours_done
+        if ours and done is not None and not done.done():
+            done.set_result(None)
 
 
 class Dispatch:

@@ -3,7 +3,7 @@ hour of a day, against AstrBot's own floor (an empty plugin) measured in the sam
 
     .venv/bin/python bench/message_hook.py [--sessions 1000,10000] [--per-hour 500]
         [--zones Europe/Berlin@2026-10-24T12:00,Asia/Shanghai@2026-10-25T00:00]
-        [--plugin-src DIR] [--before DIR] [--profile N]
+        [--plugin-src DIR] [--before DIR] [--via stages|onebot] [--profile N]
 
 Each (zone, session count) runs in its own child process, which boots a real AstrBot
 core in process (``harness.inprocess``: ``AstrBotCoreLifecycle``, our plugin and an
@@ -40,6 +40,12 @@ messages), and "no synchronous I/O on the loop": audit events (``open``, ``os.*`
 ``sqlite3.*``, ...) raised on the loop thread during our handler, and the store
 connection's SQL statements by thread. Target: 0 on the loop.
 
+``--via onebot`` goes the whole way instead: a OneBot v11 client (bench/_onebot.py)
+pushes each message over the reverse WebSocket to AstrBot's ``aiocqhttp`` adapter,
+which builds the event and queues it; AstrBot's event bus runs its whole pipeline
+(LLM stage off: no provider). "wall" then runs from the push to the end of our
+handler. About 7 ms a message here, so its runs take longer (use ``--per-hour 200``).
+
 ``--before DIR`` measures another tree of the plugin (a worktree of the commit before
 a change) too, back to back with this one for each zone and count, and prints both.
 """
@@ -57,6 +63,7 @@ import pstats
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -76,6 +83,8 @@ from _engine_parts import (  # noqa: F401  (re-exported: bench/scheduler.py impo
     write_sessions,
 )
 from _hook_host import (
+    FIRST_USER_ID,
+    PLATFORM_ID,
     Dispatch,
     FakeClock,
     HandlerTimer,
@@ -85,6 +94,7 @@ from _hook_host import (
     write_empty_plugin,
 )
 from _hook_report import print_report
+from _onebot import OneBotClient, onebot_core_config
 
 MEDIAN_TARGET_US = 20.0
 P99_TARGET_US = 100.0
@@ -151,21 +161,47 @@ def step_figures(label: str, times: dict[str, list[int]], wall: list[int]) -> di
     }
 
 
-async def _send(dispatch, build, clock, senders, at: float, spacing: float, count: int):
-    """``count`` messages, the fake clock at ``at`` + k * ``spacing``; wall ns each."""
-    wall: list[int] = []
-    for k in range(count):
-        event = build(next(senders))  # AstrBot's adapter work: not timed
-        clock.now = at + k * spacing
-        began = time.perf_counter_ns()
-        await dispatch(event)
-        wall.append(time.perf_counter_ns() - began)
-        if k % 100 == 99:
-            await asyncio.sleep(0)  # the store's flusher and AstrBot's tasks run
-    return wall
+def stage_sender(host, clock, senders) -> Callable[[float, float, int], Awaitable[list]]:
+    """``send(at, spacing, count)``: ``count`` events built here and handed to AstrBot's
+    stages, the fake clock at ``at`` + k * ``spacing``; returns the wall ns of each."""
+    dispatch, build = Dispatch(host.lifecycle), event_factory()
+
+    async def send(at: float, spacing: float, count: int) -> list[int]:
+        wall: list[int] = []
+        for k in range(count):
+            event = build(next(senders))  # AstrBot's adapter work: not timed
+            clock.now = at + k * spacing
+            began = time.perf_counter_ns()
+            await dispatch(event)
+            wall.append(time.perf_counter_ns() - began)
+            if k % 100 == 99:
+                await asyncio.sleep(0)  # the store's flusher and AstrBot's tasks run
+        return wall
+
+    return send
 
 
-async def sweep(host, args: argparse.Namespace) -> dict:
+def onebot_sender(client, timer, clock, senders) -> Callable[[float, float, int], Awaitable]:
+    """``send(at, spacing, count)`` through the OneBot client, one message at a time:
+    the wall ns of each runs from the push to the end of our handler (WebSocket,
+    adapter, AstrBot's event queue and pipeline up to the handlers)."""
+
+    async def send(at: float, spacing: float, count: int) -> list[int]:
+        wall: list[int] = []
+        for k in range(count):
+            index = next(senders)
+            clock.now = at + k * spacing
+            done = timer.ours_done()
+            began = time.perf_counter_ns()
+            await client.private_message(FIRST_USER_ID + index, f"user {index}", "hello there")
+            await asyncio.wait_for(done, 10.0)
+            wall.append(time.perf_counter_ns() - began)
+        return wall
+
+    return send
+
+
+async def sweep(host, args: argparse.Namespace, client=None) -> dict:
     zone, start = args.zone_one.split("@")
     count = args.sessions_one
     plugin = host.plugin_instance()
@@ -178,14 +214,18 @@ async def sweep(host, args: argparse.Namespace) -> dict:
     profiler = cProfile.Profile() if args.profile else None
     timer = HandlerTimer(audit, profiler)
     timer.install(host.metadata().root_dir_name)
-    dispatch, build = Dispatch(host.lifecycle), event_factory()
     senders = (i % count for i in range(1 << 62))
+    send = (
+        onebot_sender(client, timer, clock, senders)
+        if client is not None
+        else stage_sender(host, clock, senders)
+    )
     try:
         for index in range(count):  # set-up: every sender known to the engine
             engine.on_user_message(private_umo(index), f"user {index}")
             if index % 1000 == 999:
                 await asyncio.sleep(0)
-        await _send(dispatch, build, clock, senders, clock.now, 1.0, WARM_UP_MESSAGES)
+        await send(clock.now, 1.0, WARM_UP_MESSAGES)
         known = sum(1 for umo in engine.sessions if umo.startswith("qq:FriendMessage:"))
         assert known == count, f"{known} sessions known after the warm-up, not {count}"
         timer.take()
@@ -199,7 +239,7 @@ async def sweep(host, args: argparse.Namespace) -> dict:
         began, per_step = time.perf_counter(), []
         spacing = 3600.0 / args.per_hour
         for at, label in steps:
-            wall = await _send(dispatch, build, clock, senders, at, spacing, args.per_hour)
+            wall = await send(at, spacing, args.per_hour)
             per_step.append(step_figures(label, timer.take(), wall))
         seconds = time.perf_counter() - began
         await engine.store.flush()
@@ -212,6 +252,8 @@ async def sweep(host, args: argparse.Namespace) -> dict:
     return {
         "zone": zone,
         "sessions": count,
+        "via": args.via,
+        "onebot_actions_answered": dict(client.actions) if client is not None else {},
         "engine_timezone": str(engine.timezone),
         "quiet_hours": quiet_hours,
         "messages_per_hour": args.per_hour,
@@ -232,14 +274,21 @@ async def sweep(host, args: argparse.Namespace) -> dict:
 
 async def child(args: argparse.Namespace) -> dict:
     zone = args.zone_one.split("@")[0]
+    core_config: dict = {"timezone": zone}
+    port = free_port()
+    if args.via == "onebot":
+        core_config |= onebot_core_config(PLATFORM_ID, port)
     async with bench_host(
         "hook",
         plugin_config(args.sessions_one),
         plugin_src=Path(args.plugin_src),
-        core_config={"timezone": zone},
+        core_config=core_config,
         prepare=write_empty_plugin,
     ) as host:
-        return await sweep(host, args)
+        if args.via != "onebot":
+            return await sweep(host, args)
+        async with OneBotClient(port) as client:
+            return await sweep(host, args, client)
 
 
 def run_child_mode(args: argparse.Namespace) -> None:
@@ -255,7 +304,8 @@ def run_child_mode(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- parent
 
 
-def run_child(tree: str, zone: str, count: int, per_hour: int, profile: int) -> dict:
+def run_child(tree: str, zone: str, count: int, args: argparse.Namespace) -> dict:
+    per_hour, profile, via = args.per_hour, args.profile, args.via
     command = [
         sys.executable,
         __file__,
@@ -264,6 +314,7 @@ def run_child(tree: str, zone: str, count: int, per_hour: int, profile: int) -> 
         f"--per-hour={per_hour}",
         f"--plugin-src={Path(tree).resolve()}",
         f"--profile={profile}",
+        f"--via={via}",
     ]
     output = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
@@ -317,6 +368,13 @@ def main() -> None:
         default=0,
         help="print the N costliest functions of our handler (cProfile; times then inflated)",
     )
+    parser.add_argument(
+        "--via",
+        choices=("stages", "onebot"),
+        default="stages",
+        help="events built and handed to AstrBot's stages, or pushed by a OneBot v11 "
+        "client through the aiocqhttp adapter and AstrBot's whole pipeline",
+    )
     parser.add_argument("--zone-one", help=argparse.SUPPRESS)
     parser.add_argument("--sessions-one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -330,9 +388,7 @@ def main() -> None:
     for zone in zones:
         for count in counts:
             for name in sorted(trees):  # "after" then "before", back to back
-                results[name].append(
-                    run_child(trees[name], zone, count, args.per_hour, args.profile)
-                )
+                results[name].append(run_child(trees[name], zone, count, args))
     print_report(results, trees, worst, (MEDIAN_TARGET_US, P99_TARGET_US))
     print_json("message_hook", flatten(results))
 
