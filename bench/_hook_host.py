@@ -16,9 +16,10 @@ empty plugin's are timed the same way, on the same event, in the same run.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,23 @@ class Dispatch:
             raise RuntimeError("AstrBot's waking check stopped a private message")
         async for _ in self.star_request.process(event):
             pass
+
+
+def stage_sender(host, clock, senders) -> Callable[[float, float, int], Awaitable[list]]:
+    """``send(at, spacing, count)``: ``count`` events built here and handed to AstrBot's
+    stages, the fake clock at ``at`` + k * ``spacing``; returns the wall ns of each."""
+    dispatch, build = Dispatch(host.lifecycle), event_factory()
+
+    async def send(at: float, spacing: float, count: int) -> list[int]:
+        wall: list[int] = []
+        for k in range(count):
+            event = build(next(senders))  # AstrBot's adapter work: not timed
+            clock.now = at + k * spacing
+            began = time.perf_counter_ns()
+            await dispatch(event)
+            wall.append(time.perf_counter_ns() - began)
+            if k % 100 == 99:
+                await asyncio.sleep(0)  # the store's flusher and AstrBot's tasks run
+        return wall
+
+    return send

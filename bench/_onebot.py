@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 SELF_ID = 10000
@@ -102,3 +103,25 @@ class OneBotClient:
             "sender": {"user_id": user_id, "nickname": nickname, "sex": "unknown", "age": 0},
         }
         await self._ws.send(json.dumps(event))
+
+
+def onebot_sender(
+    client, timer, clock, senders, first_user_id: int
+) -> Callable[[float, float, int], Awaitable]:
+    """``send(at, spacing, count)`` through the OneBot client, one message at a time:
+    the wall ns of each runs from the push to the end of our handler (WebSocket,
+    adapter, AstrBot's event queue and pipeline up to the handlers)."""
+
+    async def send(at: float, spacing: float, count: int) -> list[int]:
+        wall: list[int] = []
+        for k in range(count):
+            index = next(senders)
+            clock.now = at + k * spacing
+            done = timer.ours_done()
+            began = time.perf_counter_ns()
+            await client.private_message(first_user_id + index, f"user {index}", "hello there")
+            await asyncio.wait_for(done, 10.0)
+            wall.append(time.perf_counter_ns() - began)
+        return wall
+
+    return send

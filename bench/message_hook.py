@@ -63,7 +63,6 @@ import pstats
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -85,16 +84,15 @@ from _engine_parts import (  # noqa: F401  (re-exported: bench/scheduler.py impo
 from _hook_host import (
     FIRST_USER_ID,
     PLATFORM_ID,
-    Dispatch,
     FakeClock,
     HandlerTimer,
-    event_factory,
     install_fake_clock,
     private_umo,
+    stage_sender,
     write_empty_plugin,
 )
 from _hook_report import print_report
-from _onebot import OneBotClient, onebot_core_config
+from _onebot import OneBotClient, onebot_core_config, onebot_sender
 
 MEDIAN_TARGET_US = 20.0
 P99_TARGET_US = 100.0
@@ -161,44 +159,24 @@ def step_figures(label: str, times: dict[str, list[int]], wall: list[int]) -> di
     }
 
 
-def stage_sender(host, clock, senders) -> Callable[[float, float, int], Awaitable[list]]:
-    """``send(at, spacing, count)``: ``count`` events built here and handed to AstrBot's
-    stages, the fake clock at ``at`` + k * ``spacing``; returns the wall ns of each."""
-    dispatch, build = Dispatch(host.lifecycle), event_factory()
-
-    async def send(at: float, spacing: float, count: int) -> list[int]:
-        wall: list[int] = []
-        for k in range(count):
-            event = build(next(senders))  # AstrBot's adapter work: not timed
-            clock.now = at + k * spacing
-            began = time.perf_counter_ns()
-            await dispatch(event)
-            wall.append(time.perf_counter_ns() - began)
-            if k % 100 == 99:
-                await asyncio.sleep(0)  # the store's flusher and AstrBot's tasks run
-        return wall
-
-    return send
+async def know_every_sender(engine, count: int) -> None:
+    """Set-up, not timed: each sender is a session the engine knows and plans."""
+    for index in range(count):
+        engine.on_user_message(private_umo(index), f"user {index}")
+        if index % 1000 == 999:
+            await asyncio.sleep(0)
+    known = sum(1 for umo in engine.sessions if umo.startswith(f"{PLATFORM_ID}:FriendMessage:"))
+    assert known == count, f"{known} sessions known after the set-up, not {count}"
 
 
-def onebot_sender(client, timer, clock, senders) -> Callable[[float, float, int], Awaitable]:
-    """``send(at, spacing, count)`` through the OneBot client, one message at a time:
-    the wall ns of each runs from the push to the end of our handler (WebSocket,
-    adapter, AstrBot's event queue and pipeline up to the handlers)."""
+def writes_per_1000(stats0: dict, stats1: dict, sent: int) -> dict:
+    def per_1000(key: str) -> float:
+        return (stats1[key] - stats0[key]) / sent * 1000
 
-    async def send(at: float, spacing: float, count: int) -> list[int]:
-        wall: list[int] = []
-        for k in range(count):
-            index = next(senders)
-            clock.now = at + k * spacing
-            done = timer.ours_done()
-            began = time.perf_counter_ns()
-            await client.private_message(FIRST_USER_ID + index, f"user {index}", "hello there")
-            await asyncio.wait_for(done, 10.0)
-            wall.append(time.perf_counter_ns() - began)
-        return wall
-
-    return send
+    return {
+        "sqlite_transactions_per_1000_msgs": per_1000("transactions"),
+        "rows_written_per_1000_msgs": per_1000("rows_written"),
+    }
 
 
 async def sweep(host, args: argparse.Namespace, client=None) -> dict:
@@ -216,18 +194,13 @@ async def sweep(host, args: argparse.Namespace, client=None) -> dict:
     timer.install(host.metadata().root_dir_name)
     senders = (i % count for i in range(1 << 62))
     send = (
-        onebot_sender(client, timer, clock, senders)
+        onebot_sender(client, timer, clock, senders, FIRST_USER_ID)
         if client is not None
         else stage_sender(host, clock, senders)
     )
     try:
-        for index in range(count):  # set-up: every sender known to the engine
-            engine.on_user_message(private_umo(index), f"user {index}")
-            if index % 1000 == 999:
-                await asyncio.sleep(0)
+        await know_every_sender(engine, count)
         await send(clock.now, 1.0, WARM_UP_MESSAGES)
-        known = sum(1 for umo in engine.sessions if umo.startswith("qq:FriendMessage:"))
-        assert known == count, f"{known} sessions known after the warm-up, not {count}"
         timer.take()
         await engine.store.flush()
         sql_threads: collections.Counter[str] = collections.Counter()
@@ -259,12 +232,7 @@ async def sweep(host, args: argparse.Namespace, client=None) -> dict:
         "messages_per_hour": args.per_hour,
         "steps": per_step,
         "sweep_msgs_per_s": sent / seconds,
-        "sqlite_transactions_per_1000_msgs": (stats1["transactions"] - stats0["transactions"])
-        / sent
-        * 1000,
-        "rows_written_per_1000_msgs": (stats1["rows_written"] - stats0["rows_written"])
-        / sent
-        * 1000,
+        **writes_per_1000(stats0, stats1, sent),
         "loop_io_audit_events_in_handler": sum(audit.io_events.values()),
         "loop_io_audit_event_names": dict(audit.io_events),
         "sql_statements_on_loop_thread": sql_threads["loop"],
