@@ -28,8 +28,8 @@ The engine's clock is a fake one (set on the engine after load; the scheduler's 
 is held at the epoch so nothing falls due). A day before the sweep every sender is
 made known to the engine (``on_user_message`` called directly: set-up, not timed) and
 300 messages go through the dispatch to warm it up; then the clock sweeps one local
-day hour by hour from the zone's start time,
-``--per-hour`` messages spread over each hour. Berlin's default day starts on the
+day hour by hour from the zone's start time, ``--per-hour`` messages spread over each
+hour. Berlin's default day starts on the
 Saturday before the October DST change, so the evening's plans land in the night the
 clocks go back, and the day has 25 hours. Targets for diff: median < 20 µs and
 p99 < 100 µs at every hour.
@@ -45,6 +45,9 @@ pushes each message over the reverse WebSocket to AstrBot's ``aiocqhttp`` adapte
 which builds the event and queues it; AstrBot's event bus runs its whole pipeline
 (LLM stage off: no provider). "wall" then runs from the push to the end of our
 handler. About 7 ms a message here, so its runs take longer (use ``--per-hour 200``).
+
+``--profile N`` prints the N costliest functions of our handler over the sweep
+(cProfile, enabled during our handler only; the times it reports are then inflated).
 
 ``--before DIR`` measures another tree of the plugin (a worktree of the commit before
 a change) too, back to back with this one for each zone and count, and prints both.
