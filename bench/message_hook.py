@@ -1,9 +1,10 @@
 """Per-message cost of the plugin's message handler as AstrBot dispatches it, at every
 hour of a day, against AstrBot's own floor (an empty plugin) measured in the same run.
 
-    .venv/bin/python bench/message_hook.py [--sessions 1000,10000] [--per-hour 500]
+    .venv/bin/python bench/message_hook.py [--sessions 1000,10000] [--per-hour 400]
         [--zones Europe/Berlin@2026-10-24T12:00,Asia/Shanghai@2026-10-25T00:00]
         [--plugin-src DIR] [--before DIR] [--via stages|onebot] [--profile N]
+        [--quiet-hours WINDOW]
 
 Each (zone, session count) runs in its own child process, which boots a real AstrBot
 core in process (``harness.inprocess``: ``AstrBotCoreLifecycle``, our plugin and an
@@ -120,10 +121,14 @@ def hour_steps(zone: str, start: str) -> list[tuple[float, str]]:
     return steps
 
 
-def plugin_config(count: int) -> dict:
-    """The default config (AstrBot fills in the schema's defaults), N sessions listed."""
+def plugin_config(count: int, quiet_hours: str | None) -> dict:
+    """The default config (AstrBot fills in the schema's defaults), N sessions listed;
+    ``quiet_hours`` replaces the default window when given."""
+    friend: dict = {"session_list": [private_umo(i) for i in range(count)]}
+    if quiet_hours is not None:
+        friend["schedule_settings"] = {"quiet_hours": quiet_hours}
     return {
-        "friend_settings": {"session_list": [private_umo(i) for i in range(count)]},
+        "friend_settings": friend,
         "web_admin": {"port": free_port(), "password": "Bench-Passw0rd-42"},
     }
 
@@ -251,7 +256,7 @@ async def child(args: argparse.Namespace) -> dict:
         core_config |= onebot_core_config(PLATFORM_ID, port)
     async with bench_host(
         "hook",
-        plugin_config(args.sessions_one),
+        plugin_config(args.sessions_one, args.quiet_hours),
         plugin_src=Path(args.plugin_src),
         core_config=core_config,
         prepare=write_empty_plugin,
@@ -287,6 +292,8 @@ def run_child(tree: str, zone: str, count: int, args: argparse.Namespace) -> dic
         f"--profile={profile}",
         f"--via={via}",
     ]
+    if args.quiet_hours is not None:
+        command.append(f"--quiet-hours={args.quiet_hours}")
     output = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -329,7 +336,7 @@ def flatten(results: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", default="1000,10000", help="comma-separated counts")
-    parser.add_argument("--per-hour", type=int, default=500, help="messages per hour step")
+    parser.add_argument("--per-hour", type=int, default=400, help="messages per hour step")
     parser.add_argument("--zones", default=DEFAULT_ZONES, help="zone@local-start,...")
     parser.add_argument("--plugin-src", default=str(ROOT), help="the plugin tree measured")
     parser.add_argument("--before", help="another plugin tree, measured back to back")
@@ -345,6 +352,9 @@ def main() -> None:
         default="stages",
         help="events built and handed to AstrBot's stages, or pushed by a OneBot v11 "
         "client through the aiocqhttp adapter and AstrBot's whole pipeline",
+    )
+    parser.add_argument(
+        "--quiet-hours", help='instead of the default window ("" for none: a comparison)'
     )
     parser.add_argument("--zone-one", help=argparse.SUPPRESS)
     parser.add_argument("--sessions-one", type=int, help=argparse.SUPPRESS)
