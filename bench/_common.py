@@ -11,7 +11,7 @@ import json
 import statistics
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,17 +98,29 @@ async def bench_host(
     chat: bool = False,
     keep_logs: bool = False,
     base: Path | None = None,
+    plugin_src: Path | None = None,
+    core_config: dict | None = None,
+    prepare: Callable[[Path], None] | None = None,
 ) -> AsyncIterator[Any]:
     """A real AstrBot core with the plugin loaded, in a fresh root (under ``base`` or a
     new temporary folder). The harness keeps every log record for tests to read; a
-    benchmark must not (memory), unless it clears them itself (``keep_logs``)."""
+    benchmark must not (memory), unless it clears them itself (``keep_logs``).
+
+    ``plugin_src`` links another tree of the plugin (e.g. a worktree of an older
+    commit) instead of this repo; ``core_config`` is merged over AstrBot's config for
+    this host (e.g. ``{"timezone": ...}``); ``prepare(root)`` runs once the root is laid
+    out and before AstrBot boots (e.g. to put another plugin into ``data/plugins``)."""
     from harness.inprocess import InProcessHost, prepare_process_root
     from harness.roots import make_astrbot_root
 
     base = base or Path(tempfile.mkdtemp(prefix=f"pc-bench-{name}-"))
-    root = make_astrbot_root(base, ROOT, plugin_config)
+    root = make_astrbot_root(base, plugin_src or ROOT, plugin_config)
+    if prepare is not None:
+        prepare(root)
     prepare_process_root(root)
-    async with InProcessHost(root, plugin_config=plugin_config, chat=chat) as host:
+    async with InProcessHost(
+        root, plugin_config=plugin_config, chat=chat, core_config=core_config
+    ) as host:
         if not keep_logs:
             host.logs.detach()
             host.logs.records.clear()

@@ -1,38 +1,57 @@
-"""Per-message cost: the engine's ``on_user_message`` and the plugin's AstrBot handler
-with many known sessions, and what the message path writes to disk.
+"""Per-message cost of the plugin's message handler as AstrBot dispatches it, at every
+hour of a day, against AstrBot's own floor (an empty plugin) measured in the same run.
 
-    .venv/bin/python bench/message_hook.py [--sessions 10000,100000] [--messages 200000]
-                                           [--rate 5000] [--seconds 4]
+    .venv/bin/python bench/message_hook.py [--sessions 1000,10000] [--per-hour 400]
+        [--zones Europe/Berlin@2026-10-24T12:00,Asia/Shanghai@2026-10-25T00:00]
+        [--plugin-src DIR] [--before DIR] [--via stages|onebot] [--profile N]
+        [--quiet-hours WINDOW]
 
-Each session count runs in its own child process (clean RSS figures). The child
-writes N sessions (80 % ``bench:FriendMessage:u<i>``, 20 % ``bench:GroupMessage:g<i>``,
-all listed in ``session_list``, quiet hours off, plans hours away) into a real
-``SessionStore`` file, then opens a new store on it and starts a real
-``ProactiveEngine``, which loads them (nothing of that is timed). Then, to random
-known sessions, it times each call (``time.perf_counter_ns``) of:
+Each (zone, session count) runs in its own child process, which boots a real AstrBot
+core in process (``harness.inprocess``: ``AstrBotCoreLifecycle``, our plugin and an
+empty plugin loaded by AstrBot's ``PluginManager``), with AstrBot's ``timezone`` set
+to the zone and the plugin's DEFAULT config (``_conf_schema.json``: quiet hours
+"1-7", 30-900 minutes) listing N private sessions ``qq:FriendMessage:<id>``.
 
-(a) ``engine.on_user_message(umo, name)``;
-(b) the real handler ``ProactiveChatPlugin.pc_on_message(event)`` of main.py with a
-    real ``AstrMessageEvent`` over a real ``AstrBotMessage``. AstrBot's decorators only
-    register metadata and return the function unchanged, so the bound method is
-    awaited directly, as AstrBot's pipeline does; the plugin object is made with
-    ``object.__new__`` and given a ``service`` holding the engine. Building the event
-    (AstrBot's own cost, ~40 µs) is outside the timed region.
+Each message is a new ``AiocqhttpMessageEvent`` from the next sender in turn (round
+robin over the N users), dispatched by AstrBot's own pipeline stages: the waking check
+picks the handlers from the registry, the star-request stage calls them (see
+bench/_hook_host.py). Each handler call is timed around AstrBot's ``call_handler``:
+"floor" is the empty plugin's handler (one ``@filter.event_message_type(ALL)`` that
+does nothing), "ours" is ``pc_on_message``, on the same events. "diff" is ours minus
+floor, at the median and at p99 (the plugin's own work). Building the event is not
+timed; "wall" times the two stages for all handlers (built-in plugins included), and
+it includes a wait: the waking check awaits AstrBot's preference store
+(``SessionPluginManager.filter_handlers_by_session`` reads ``session_plugin_config``
+of the UMO from its database), about 2 ms a message here, which also bounds the
+bench's speed.
 
-The store's background flusher runs all along (the loop is yielded every 100 calls).
-Then messages are sent at a steady rate (asyncio-paced) to count SQLite transactions
-and bytes written per 1,000 messages.
+The engine's clock is a fake one (set on the engine after load; the scheduler's clock
+is held at the epoch so nothing falls due). A day before the sweep every sender is
+made known to the engine (``on_user_message`` called directly: set-up, not timed) and
+300 messages go through the dispatch to warm it up; then the clock sweeps one local
+day hour by hour from the zone's start time, ``--per-hour`` messages spread over each
+hour. Berlin's default day starts on the
+Saturday before the October DST change, so the evening's plans land in the night the
+clocks go back, and the day has 25 hours. Targets for diff: median < 20 µs and
+p99 < 100 µs at every hour.
 
-"No synchronous disk I/O on the loop": an audit hook (``sys.addaudithook``) counts
-I/O-ish events raised on the loop thread while the message loops run (``open``,
-``os.*``, ``shutil.*``, ``sqlite3.*``, ``socket.*``, ``subprocess.*``, ``time.sleep``
-...), and an SQLite trace callback on the store's connection counts statements by
-thread (CPython raises no audit event for a write on an already-open descriptor:
-the SQL trace covers the store's connection). Target: 0 on the loop thread.
+Also kept from the former bench: SQLite transactions and rows per 1,000 messages over
+the sweep (the store's flusher runs as in AstrBot; the loop is yielded every 100
+messages), and "no synchronous I/O on the loop": audit events (``open``, ``os.*``,
+``sqlite3.*``, ...) raised on the loop thread during our handler, and the store
+connection's SQL statements by thread. Target: 0 on the loop.
 
-Targets: median under 20 µs per message; no synchronous writes on the loop. Context:
-the reference plugin measured ~31 ms per private message at 1,000 sessions and
-90-290 ms at 10,000, rewriting a 420 KB state file on every message.
+``--via onebot`` goes the whole way instead: a OneBot v11 client (bench/_onebot.py)
+pushes each message over the reverse WebSocket to AstrBot's ``aiocqhttp`` adapter,
+which builds the event and queues it; AstrBot's event bus runs its whole pipeline
+(LLM stage off: no provider). "wall" then runs from the push to the end of our
+handler. About 7 ms a message here, so its runs take longer (use ``--per-hour 200``).
+
+``--profile N`` prints the N costliest functions of our handler over the sweep
+(cProfile, enabled during our handler only; the times it reports are then inflated).
+
+``--before DIR`` measures another tree of the plugin (a worktree of the commit before
+a change) too, back to back with this one for each zone and count, and prints both.
 """
 
 from __future__ import annotations
@@ -40,567 +59,319 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import cProfile
 import gc
 import json
 import os
-import random
-import shutil
+import pstats
 import subprocess
 import sys
-import tempfile
-import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (
-    bench_config,
-    import_plugin_package,
-    median,
-    percentile,
-    print_json,
-    print_table,
-    rss_mb,
-    session_name,
-    session_umo,
+from _common import ROOT, bench_host, free_port, median, percentile, print_json
+from _engine_parts import (  # noqa: F401  (re-exported: bench/scheduler.py imports them here)
+    PLATFORM,
+    GcPauses,
+    LoopIoAudit,
+    NullComposer,
+    NullSender,
+    bench_settings,
+    make_state,
+    trace_sql_threads,
+    wait_ready,
+    write_sessions,
 )
+from _hook_host import (
+    FIRST_USER_ID,
+    PLATFORM_ID,
+    FakeClock,
+    HandlerTimer,
+    install_fake_clock,
+    private_umo,
+    stage_sender,
+    write_empty_plugin,
+)
+from _hook_report import print_report
+from _onebot import OneBotClient, onebot_core_config, onebot_sender
 
-PLATFORM = "bench"
 MEDIAN_TARGET_US = 20.0
-REFERENCE = (
-    "reference plugin: ~31 ms per private message at 1,000 sessions, 90-290 ms at "
-    "10,000 (a 420 KB state file rewritten on every message)"
-)
+P99_TARGET_US = 100.0
+WARM_UP_MESSAGES = 300  # through the dispatch, before the sweep (not counted)
+DEFAULT_ZONES = "Europe/Berlin@2026-10-24T12:00,Asia/Shanghai@2026-10-25T00:00"
 
 
-# ---------------------------------------------------------------- shared helpers
-# (bench/scheduler.py imports these too)
+# ---------------------------------------------------------------- child: one zone, one count
 
 
-def proc_io(field: str) -> int:
-    with open("/proc/self/io") as io:
-        for line in io:
-            name, _, value = line.partition(":")
-            if name == field:
-                return int(value)
-    return 0
+def hour_steps(zone: str, start: str) -> list[tuple[float, str]]:
+    """(epoch, label) of each hour from local ``start`` to the same time a day later
+    (25 steps on a day the clocks go back, 23 when they go forward)."""
+    tz = ZoneInfo(zone)
+    first = datetime.fromisoformat(start).replace(tzinfo=tz)
+    end = (first + timedelta(days=1)).timestamp()  # wall-clock day: DST-aware
+    steps, at = [], first.timestamp()
+    while at < end:
+        local = datetime.fromtimestamp(at, tz)
+        steps.append((at, local.strftime("%a %H:%M %z")))
+        at += 3600.0
+    return steps
 
 
-def bench_settings(count: int):
-    from proactive_chat.core.engine.config import parse_plugin_config
-
-    settings, problems = parse_plugin_config(bench_config(count, PLATFORM))
-    assert not problems, problems[:3]
-    return settings
-
-
-class NullComposer:
-    """The engine's ``Composer`` protocol; answers at once (nothing is due in the runs)."""
-
-    async def compose(self, umo, settings, prompt):
-        from proactive_chat.core.engine.ports import ComposeResult
-
-        return ComposeResult("bench", "bench-provider", None, None, 1)
-
-    async def remember(self, umo, conversation_id, text) -> None:
-        return None
-
-
-class NullSender:
-    """The engine's ``Sender`` protocol; every send succeeds at once."""
-
-    def platform_problem(self, umo):
-        return None
-
-    async def send(self, umo, text, settings, *, hurry=None):
-        from proactive_chat.core.engine.ports import SendResult
-
-        return SendResult(ok=True, kind="sent", parts=1)
-
-
-def make_state(index: int, now: float, rng: random.Random, next_at: float | None, phase: str):
-    from proactive_chat.core.engine.models import SessionState
-
-    umo = session_umo(index, PLATFORM)
-    last = now - rng.uniform(60.0, 86400.0)
-    return SessionState(
-        umo=umo,
-        kind="group" if index % 5 == 4 else "friend",
-        name=session_name(index),
-        last_user_at=last,
-        last_activity_at=last,
-        next_at=next_at,
-        phase=phase,
-        next_reason="user_message" if next_at else "",
-        created_at=now - 30 * 86400.0,
-        sent_total=rng.randrange(20),
-    )
-
-
-async def write_sessions(path: Path, states) -> None:
-    """Set-up: write sessions with ``put_session`` + ``flush`` and close the store."""
-    from proactive_chat.core.store.session_store import SessionStore
-
-    store = SessionStore(path)
-    await store.open()
-    for state in states:
-        store.put_session(state)
-    assert await store.flush()
-    await store.close()
-
-
-def db_bytes(path: Path) -> int:
-    return sum(
-        os.path.getsize(f"{path}{suffix}")
-        for suffix in ("", "-wal")
-        if os.path.exists(f"{path}{suffix}")
-    )
-
-
-class LoopIoAudit:
-    """Counts I/O-ish audit events raised on the loop thread while ``armed``."""
-
-    IO_PREFIXES = (
-        "open",
-        "os.",
-        "shutil.",
-        "sqlite3.",
-        "socket.",
-        "subprocess.",
-        "fcntl.",
-        "mmap.",
-        "tempfile.",
-        "glob.",
-        "pathlib.",
-        "time.sleep",
-    )
-
-    def __init__(self) -> None:
-        self.loop_thread = threading.get_ident()
-        self.armed = False
-        self.io_events: collections.Counter[str] = collections.Counter()
-        self.other_events: collections.Counter[str] = collections.Counter()
-        sys.addaudithook(self._hook)
-
-    def _hook(self, event: str, args: tuple) -> None:
-        if not self.armed or threading.get_ident() != self.loop_thread:
-            return
-        if event.startswith(self.IO_PREFIXES):
-            self.io_events[event] += 1
-        else:
-            self.other_events[event] += 1
-
-
-async def trace_sql_threads(store, counts: collections.Counter) -> None:
-    """Count the store connection's SQL statements by the thread that runs them."""
-    loop_thread = threading.get_ident()
-
-    def traced(_statement: str) -> None:
-        counts["loop" if threading.get_ident() == loop_thread else "store_thread"] += 1
-
-    def install() -> None:
-        store._db.conn.set_trace_callback(traced)  # the connection lives in the store thread
-
-    try:  # store internals: without them the SQL figures read 0 and the audit hook remains
-        await store._in_thread(install)
-    except AttributeError:
-        counts["trace_unavailable"] = 1
-
-
-class GcPauses:
-    """Records each cyclic-GC pause (generation, seconds) while ``armed``."""
-
-    def __init__(self) -> None:
-        self.armed = False
-        self.pauses: list[tuple[int, float]] = []
-        self.threads: list[str] = []  # the thread each pause ran on (GC holds the GIL)
-        self._began = 0.0
-        self.total = 0.0  # seconds of GC so far (armed or not): to subtract from a step
-        gc.callbacks.append(self._callback)
-
-    def _callback(self, phase: str, info: dict) -> None:
-        if phase == "start":
-            self._began = time.perf_counter()
-            return
-        self.total += time.perf_counter() - self._began
-        if self.armed:
-            self.pauses.append((info["generation"], time.perf_counter() - self._began))
-            self.threads.append(threading.current_thread().name)
-
-    def clear(self) -> None:
-        self.pauses.clear()
-        self.threads.clear()
-
-    def longest(self) -> tuple[float, str]:
-        """(seconds, thread name) of the longest pause."""
-        if not self.pauses:
-            return 0.0, ""
-        index = max(range(len(self.pauses)), key=lambda i: self.pauses[i][1])
-        return self.pauses[index][1], self.threads[index]
-
-    def summary(self, prefix: str) -> dict:
-        full = [s for g, s in self.pauses if g == 2]
-        return {
-            f"{prefix}_gc_collections": len(self.pauses),
-            f"{prefix}_gc_full_collections": len(full),
-            f"{prefix}_gc_longest_pause_ms": max((s for _g, s in self.pauses), default=0.0) * 1e3,
-        }
-
-
-async def wait_ready(engine, limit_s: float = 60.0) -> None:
-    deadline = time.monotonic() + limit_s
-    while engine.ready_at is None:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the engine did not restore its plans in time")
-        await asyncio.sleep(0.001)
-
-
-# ---------------------------------------------------------------- child: one session count
-
-
-def _stats(prefix: str, durations_ns: list[int]) -> dict:
-    us = [d / 1000 for d in durations_ns]
+def plugin_config(count: int, quiet_hours: str | None) -> dict:
+    """The default config (AstrBot fills in the schema's defaults), N sessions listed;
+    ``quiet_hours`` replaces the default window when given."""
+    friend: dict = {"session_list": [private_umo(i) for i in range(count)]}
+    if quiet_hours is not None:
+        friend["schedule_settings"] = {"quiet_hours": quiet_hours}
     return {
-        f"{prefix}_median_us": median(us),
-        f"{prefix}_p99_us": percentile(us, 99),
-        f"{prefix}_p99_9_us": percentile(us, 99.9),
-        f"{prefix}_max_us": max(us),
-        f"{prefix}_msgs_per_s_handler_only": len(us) / (sum(us) / 1e6),
-        f"{prefix}_calls_over_20ms": sorted(round(u / 1000, 1) for u in us if u > 20_000)[::-1],
+        "friend_settings": friend,
+        "web_admin": {"port": free_port(), "password": "Bench-Passw0rd-42"},
     }
 
 
-async def _time_engine(engine, picks, audit) -> tuple[list[int], float]:
-    clock = time.perf_counter_ns
-    on_message = engine.on_user_message
-    durations: list[int] = []
-    append = durations.append
-    audit.armed = True
-    began = time.perf_counter()
-    for n, index in enumerate(picks):
-        umo, name = session_umo(index, PLATFORM), session_name(index)
-        t0 = clock()
-        on_message(umo, name)
-        append(clock() - t0)
-        if n % 100 == 99:
-            await asyncio.sleep(0)  # let the store's flusher run, as in AstrBot
-    wall = time.perf_counter() - began
-    audit.armed = False
-    return durations, wall
+async def wait_for_engine(plugin, limit_s: float = 90.0):
+    deadline = time.monotonic() + limit_s
+    while True:
+        service = getattr(plugin, "service", None)
+        engine = getattr(service, "engine", None)
+        if engine is not None and engine.ready_at is not None:
+            return engine
+        if time.monotonic() > deadline:
+            raise TimeoutError("the plugin's engine was not ready in time")
+        await asyncio.sleep(0.01)
 
 
-def _event_factory():
-    from astrbot.core.platform.astr_message_event import AstrMessageEvent
-    from astrbot.core.platform.astrbot_message import AstrBotMessage, Group, MessageMember
-    from astrbot.core.platform.message_type import MessageType
-    from astrbot.core.platform.platform_metadata import PlatformMetadata
-
-    meta = PlatformMetadata(name=PLATFORM, description="benchmark platform", id=PLATFORM)
-    counter = iter(range(1 << 62))
-
-    def build(index: int) -> AstrMessageEvent:
-        message = AstrBotMessage()
-        message.self_id = "bot"
-        message.message_id = str(next(counter))
-        message.message = []
-        message.message_str = "hello there"
-        message.raw_message = None
-        if index % 5 == 4:
-            message.type = MessageType.GROUP_MESSAGE
-            message.session_id = f"g{index}"
-            message.group = Group(group_id=f"g{index}", group_name=session_name(index))
-            message.sender = MessageMember(user_id=f"m{index}", nickname=f"member {index}")
-        else:
-            message.type = MessageType.FRIEND_MESSAGE
-            message.session_id = f"u{index}"
-            message.sender = MessageMember(user_id=f"u{index}", nickname=session_name(index))
-        return AstrMessageEvent(message.message_str, message, meta, message.session_id)
-
-    return build
+def _us(values: list[int]) -> tuple[float, float]:
+    us = [v / 1000 for v in values]
+    return median(us), percentile(us, 99)
 
 
-async def _time_handler(plugin, picks, audit) -> tuple[list[int], float]:
-    build = _event_factory()
-    clock = time.perf_counter_ns
-    handler = plugin.pc_on_message
-    durations: list[int] = []
-    append = durations.append
-    began = time.perf_counter()
-    for n, index in enumerate(picks):
-        event = build(index)  # AstrBot's cost, not ours: not timed, not audited
-        audit.armed = True
-        t0 = clock()
-        await handler(event)
-        append(clock() - t0)
-        audit.armed = False
-        if n % 100 == 99:
+def step_figures(label: str, times: dict[str, list[int]], wall: list[int]) -> dict:
+    floor_med, floor_p99 = _us(times["floor"])
+    ours_med, ours_p99 = _us(times["ours"])
+    wall_med, wall_p99 = _us(wall)
+    return {
+        "hour": label,
+        "floor_median_us": floor_med,
+        "floor_p99_us": floor_p99,
+        "ours_median_us": ours_med,
+        "ours_p99_us": ours_p99,
+        "diff_median_us": ours_med - floor_med,
+        "diff_p99_us": ours_p99 - floor_p99,
+        "wall_median_us": wall_med,
+        "wall_p99_us": wall_p99,
+    }
+
+
+async def know_every_sender(engine, count: int) -> None:
+    """Set-up, not timed: each sender is a session the engine knows and plans."""
+    for index in range(count):
+        engine.on_user_message(private_umo(index), f"user {index}")
+        if index % 1000 == 999:
             await asyncio.sleep(0)
-    return durations, time.perf_counter() - began
+    known = sum(1 for umo in engine.sessions if umo.startswith(f"{PLATFORM_ID}:FriendMessage:"))
+    assert known == count, f"{known} sessions known after the set-up, not {count}"
 
 
-async def _paced(engine, rng, count, rate, seconds, audit, burst=50) -> int:
-    interval = burst / rate
-    total = int(rate * seconds)
-    on_message = engine.on_user_message
-    next_at = time.perf_counter()
-    audit.armed = True
-    for _ in range(0, total, burst):
-        for _ in range(burst):
-            index = rng.randrange(count)
-            on_message(session_umo(index, PLATFORM), session_name(index))
-        next_at += interval
-        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-    audit.armed = False
-    return total
+def writes_per_1000(stats0: dict, stats1: dict, sent: int) -> dict:
+    def per_1000(key: str) -> float:
+        return (stats1[key] - stats0[key]) / sent * 1000
+
+    return {
+        "sqlite_transactions_per_1000_msgs": per_1000("transactions"),
+        "rows_written_per_1000_msgs": per_1000("rows_written"),
+    }
 
 
-async def child(args: argparse.Namespace) -> dict:
-    import_plugin_package()
-    from proactive_chat.core.engine.engine import ProactiveEngine
-    from proactive_chat.core.engine.models import Phase
-    from proactive_chat.core.store.session_store import SessionStore
-    from proactive_chat.main import ProactiveChatPlugin
-
+async def sweep(host, args: argparse.Namespace, client=None) -> dict:
+    zone, start = args.zone_one.split("@")
     count = args.sessions_one
+    plugin = host.plugin_instance()
+    engine = await wait_for_engine(plugin)
+    quiet_hours = host.plugin_config()["friend_settings"]["schedule_settings"]["quiet_hours"]
+    steps = hour_steps(zone, start)
+    clock = FakeClock(steps[0][0] - 86_400.0)
+    install_fake_clock(engine, clock)
     audit = LoopIoAudit()
-    rss_imports = rss_mb()
-    workdir = Path(os.getcwd())
-    path = workdir / "proactive_chat.db"
-
-    # Set-up (not measured): the sessions are known, with plans hours away.
-    now = time.time()
-    rng = random.Random(1)
-    states = (
-        make_state(
-            i,
-            now,
-            rng,
-            now + rng.uniform(2 * 3600, 10 * 3600),
-            Phase.SILENCE if i % 5 == 4 else Phase.PLANNED,
-        )
-        for i in range(count)
+    profiler = cProfile.Profile() if args.profile else None
+    timer = HandlerTimer(audit, profiler)
+    timer.install(host.metadata().root_dir_name)
+    senders = (i % count for i in range(1 << 62))
+    send = (
+        onebot_sender(client, timer, clock, senders, FIRST_USER_ID)
+        if client is not None
+        else stage_sender(host, clock, senders)
     )
-    await write_sessions(path, states)
-    settings = bench_settings(count)
-    store = SessionStore(path)
-    await store.open()
-    store.start()  # the background flusher runs all along
-    engine = ProactiveEngine(
-        settings=settings,
-        store=store,
-        composer=NullComposer(),
-        sender=NullSender(),
-        is_ready=lambda: True,
-    )
-    await engine.start()
-    await wait_ready(engine)
-    assert len(engine.sessions) == count and len(engine.scheduler) == count
-    sql_threads: collections.Counter[str] = collections.Counter()
-    await trace_sql_threads(store, sql_threads)
-    gc.collect()
-    rss_loaded = rss_mb()
-    tracked_objects = len(gc.get_objects())
-
-    plugin = object.__new__(ProactiveChatPlugin)
-    plugin.service = SimpleNamespace(engine=engine)
-
-    pick_rng = random.Random(2)
-    warm = [pick_rng.randrange(count) for _ in range(2000)]
-    await _time_engine(engine, warm, audit)
-    await _time_handler(plugin, warm, audit)
-    audit.io_events.clear()
-    audit.other_events.clear()
-    sql_threads.clear()
-
-    picks = [pick_rng.randrange(count) for _ in range(args.messages)]
-    gc_pauses = GcPauses()
-    gc_pauses.armed = True
-    engine_ns, engine_wall = await _time_engine(engine, picks, audit)
-    engine_gc = gc_pauses.summary("engine")
-    gc_pauses.clear()
-    handler_ns, _ = await _time_handler(plugin, picks, audit)
-    handler_gc = gc_pauses.summary("handler")
-    gc_pauses.armed = False
-    burst_io = sum(audit.io_events.values())
-    burst_io_names = dict(audit.io_events)
-
-    # Steady rate with the flusher: transactions and bytes per 1,000 messages.
-    await store.flush()
-    await asyncio.sleep(0.1)
-    stats0, size0, wchar0 = dict(store.stats), db_bytes(path), proc_io("wchar")
-    sent = await _paced(engine, pick_rng, count, args.rate, args.seconds, audit)
-    await asyncio.sleep(1.5)  # the flusher writes the tail (interval 1 s)
-    stats1, size1, wchar1 = dict(store.stats), db_bytes(path), proc_io("wchar")
-    paced_io = sum(audit.io_events.values()) - burst_io
-
-    await engine.stop()
-    await store.close()
-    figures = {
+    try:
+        await know_every_sender(engine, count)
+        await send(clock.now, 1.0, WARM_UP_MESSAGES)
+        timer.take()
+        await engine.store.flush()
+        sql_threads: collections.Counter[str] = collections.Counter()
+        await trace_sql_threads(engine.store, sql_threads)
+        gc.collect()
+        audit.io_events.clear()
+        audit.other_events.clear()
+        stats0 = dict(engine.store.stats)
+        began, per_step = time.perf_counter(), []
+        spacing = 3600.0 / args.per_hour
+        for at, label in steps:
+            wall = await send(at, spacing, args.per_hour)
+            per_step.append(step_figures(label, timer.take(), wall))
+        seconds = time.perf_counter() - began
+        await engine.store.flush()
+        stats1 = dict(engine.store.stats)
+    finally:
+        timer.uninstall()
+    if profiler is not None:  # to stderr: stdout carries the JSON line
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(args.profile)
+    sent = args.per_hour * len(steps)
+    return {
+        "zone": zone,
         "sessions": count,
-        "messages": args.messages,
-        "rss_after_imports_mb": rss_imports,
-        "rss_after_load_mb": rss_loaded,
-        "gc_tracked_objects_after_load": tracked_objects,
-        **_stats("engine", engine_ns),
-        "engine_msgs_per_s_wall": args.messages / engine_wall,
-        **engine_gc,
-        **_stats("handler", handler_ns),
-        **handler_gc,
-        "paced_messages": sent,
-        "paced_rate_per_s": args.rate,
-        "sqlite_transactions": stats1["transactions"] - stats0["transactions"],
-        "sqlite_transactions_per_1000_msgs": (stats1["transactions"] - stats0["transactions"])
-        / sent
-        * 1000,
-        "rows_written_per_1000_msgs": (stats1["rows_written"] - stats0["rows_written"])
-        / sent
-        * 1000,
-        "db_wal_growth_bytes": size1 - size0,
-        "process_wchar_bytes_per_1000_msgs": (wchar1 - wchar0) / sent * 1000,
-        "loop_io_audit_events_burst": burst_io,
-        "loop_io_audit_events_paced": paced_io,
-        "loop_io_audit_event_names": burst_io_names | dict(audit.io_events),
-        "loop_other_audit_events": dict(audit.other_events.most_common(5)),
+        "via": args.via,
+        "onebot_actions_answered": dict(client.actions) if client is not None else {},
+        "engine_timezone": str(engine.timezone),
+        "quiet_hours": quiet_hours,
+        "messages_per_hour": args.per_hour,
+        "steps": per_step,
+        "sweep_msgs_per_s": sent / seconds,
+        **writes_per_1000(stats0, stats1, sent),
+        "loop_io_audit_events_in_handler": sum(audit.io_events.values()),
+        "loop_io_audit_event_names": dict(audit.io_events),
         "sql_statements_on_loop_thread": sql_threads["loop"],
         "sql_statements_in_store_thread": sql_threads["store_thread"],
     }
-    return figures
+
+
+async def child(args: argparse.Namespace) -> dict:
+    zone = args.zone_one.split("@")[0]
+    core_config: dict = {"timezone": zone}
+    port = free_port()
+    if args.via == "onebot":
+        core_config |= onebot_core_config(PLATFORM_ID, port)
+    async with bench_host(
+        "hook",
+        plugin_config(args.sessions_one, args.quiet_hours),
+        plugin_src=Path(args.plugin_src),
+        core_config=core_config,
+        prepare=write_empty_plugin,
+    ) as host:
+        if args.via != "onebot":
+            return await sweep(host, args)
+        async with OneBotClient(port) as client:
+            return await sweep(host, args, client)
 
 
 def run_child_mode(args: argparse.Namespace) -> None:
-    # Importing astrbot creates data/ in the working directory: keep it out of the repo.
-    workdir = tempfile.mkdtemp(prefix="pc-bench-hook-")
-    os.chdir(workdir)
-    os.environ["ASTRBOT_ROOT"] = workdir
-    # AstrBot's console logger keeps the stdout it found at import: /dev/null, left open.
+    # AstrBot's console logger writes to the stdout it finds: keep it off ours (JSON).
     real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")
-    try:
-        import astrbot.core  # noqa: F401
-    finally:
-        sys.stdout = real_stdout
-    logging_quiet()
     try:
         figures = asyncio.run(child(args))
     finally:
-        os.chdir("/")
-        shutil.rmtree(workdir, ignore_errors=True)
+        sys.stdout = real_stdout
     print(json.dumps(figures), flush=True)
-
-
-def logging_quiet() -> None:
-    import logging
-
-    logging.getLogger("astrbot").setLevel(logging.WARNING)
 
 
 # ---------------------------------------------------------------- parent
 
 
-def _gc(f: dict, prefix: str) -> str:
-    return (
-        f"{f[prefix + '_gc_collections']:,} / {f[prefix + '_gc_full_collections']} / "
-        f"{f[prefix + '_gc_longest_pause_ms']:.1f}"
-    )
-
-
-def _slow(f: dict, prefix: str) -> str:
-    slow = f[prefix + "_calls_over_20ms"]
-    return ", ".join(f"{ms:.1f}" for ms in slow[:6]) + (" ..." if len(slow) > 6 else "") or "none"
-
-
-def _table(f: dict) -> list[tuple[str, object]]:
-    n = f["sessions"]
-    io_total = f["loop_io_audit_events_burst"] + f["loop_io_audit_events_paced"]
-    met = "met" if f["engine_median_us"] < MEDIAN_TARGET_US else "NOT met"
-    met_handler = "met" if f["handler_median_us"] < MEDIAN_TARGET_US else "NOT met"
-    io_met = "met" if io_total == 0 and f["sql_statements_on_loop_thread"] == 0 else "NOT met"
-    return [
-        ("sessions known", f"{n:,}"),
-        ("RSS after imports (MB)", f["rss_after_imports_mb"]),
-        ("RSS after loading (MB)", f["rss_after_load_mb"]),
-        ("GC-tracked objects after loading", f"{f['gc_tracked_objects_after_load']:,}"),
-        ("messages timed (each path)", f"{f['messages']:,}"),
-        ("(a) on_user_message median (µs)", f["engine_median_us"]),
-        ("(a) p99 (µs)", f["engine_p99_us"]),
-        ("(a) p99.9 (µs)", f["engine_p99_9_us"]),
-        ("(a) max (µs)", f["engine_max_us"]),
-        ("(a) msgs/s, handler time only", f["engine_msgs_per_s_handler_only"]),
-        ("(a) msgs/s, wall (with flusher)", f["engine_msgs_per_s_wall"]),
-        ("(a) GC runs / full / longest (ms)", _gc(f, "engine")),
-        ("(a) calls over 20 ms (ms each)", _slow(f, "engine")),
-        ("(b) pc_on_message median (µs)", f["handler_median_us"]),
-        ("(b) p99 (µs)", f["handler_p99_us"]),
-        ("(b) p99.9 (µs)", f["handler_p99_9_us"]),
-        ("(b) max (µs)", f["handler_max_us"]),
-        ("(b) msgs/s, handler time only", f["handler_msgs_per_s_handler_only"]),
-        ("(b) GC runs / full / longest (ms)", _gc(f, "handler")),
-        ("(b) calls over 20 ms (ms each)", _slow(f, "handler")),
-        (f"median target < {MEDIAN_TARGET_US:.0f} µs: (a) / (b)", f"{met} / {met_handler}"),
-        (
-            "paced: messages at rate",
-            f"{f['paced_messages']:,} at {f['paced_rate_per_s']:,}/s",
-        ),
-        ("SQLite transactions", f["sqlite_transactions"]),
-        ("SQLite transactions / 1,000 msgs", f["sqlite_transactions_per_1000_msgs"]),
-        ("rows written / 1,000 msgs", f["rows_written_per_1000_msgs"]),
-        ("db + wal growth (bytes)", f"{f['db_wal_growth_bytes']:,}"),
-        ("bytes written (wchar) / 1,000 msgs", f["process_wchar_bytes_per_1000_msgs"]),
-        ("I/O audit events on loop (bursts)", f["loop_io_audit_events_burst"]),
-        ("I/O audit events on loop (paced)", f["loop_io_audit_events_paced"]),
-        ("SQL statements on loop thread", f["sql_statements_on_loop_thread"]),
-        ("SQL statements in store thread", f["sql_statements_in_store_thread"]),
-        ("no synchronous I/O on loop (target 0)", io_met),
+def run_child(tree: str, zone: str, count: int, args: argparse.Namespace) -> dict:
+    per_hour, profile, via = args.per_hour, args.profile, args.via
+    command = [
+        sys.executable,
+        __file__,
+        f"--zone-one={zone}",
+        f"--sessions-one={count}",
+        f"--per-hour={per_hour}",
+        f"--plugin-src={Path(tree).resolve()}",
+        f"--profile={profile}",
+        f"--via={via}",
     ]
+    if args.quiet_hours is not None:
+        command.append(f"--quiet-hours={args.quiet_hours}")
+    output = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def worst(figures: dict) -> dict:
+    steps = figures["steps"]
+    by_median = max(steps, key=lambda s: s["diff_median_us"])
+    by_p99 = max(steps, key=lambda s: s["diff_p99_us"])
+    return {
+        "worst_median_hour": by_median["hour"],
+        "worst_p99_hour": by_p99["hour"],
+        **{f"worst_median_hour_{k}": v for k, v in by_median.items() if k != "hour"},
+        "worst_diff_p99_us": by_p99["diff_p99_us"],
+        "targets_met": by_median["diff_median_us"] < MEDIAN_TARGET_US
+        and by_p99["diff_p99_us"] < P99_TARGET_US,
+    }
+
+
+def flatten(results: dict) -> dict:
+    flat: dict = {"median_target_us": MEDIAN_TARGET_US, "p99_target_us": P99_TARGET_US}
+    for tree, runs in results.items():
+        for f in runs:
+            key = f"{tree}_{f['zone'].replace('/', '_')}_s{f['sessions']}"
+            flat |= {f"{key}_{k}": v for k, v in worst(f).items()}
+            for name in (
+                "sqlite_transactions_per_1000_msgs",
+                "rows_written_per_1000_msgs",
+                "loop_io_audit_events_in_handler",
+                "sql_statements_on_loop_thread",
+                "sweep_msgs_per_s",
+            ):
+                flat[f"{key}_{name}"] = f[name]
+            flat[f"{key}_diff_median_us_by_hour"] = [
+                round(s["diff_median_us"], 2) for s in f["steps"]
+            ]
+    flat["load_average"] = os.getloadavg()
+    return flat
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sessions", default="10000,100000", help="comma-separated counts")
-    parser.add_argument("--messages", type=int, default=200_000)
-    parser.add_argument("--rate", type=int, default=5000, help="paced phase, messages/s")
-    parser.add_argument("--seconds", type=float, default=4.0, help="paced phase length")
+    parser.add_argument("--sessions", default="1000,10000", help="comma-separated counts")
+    parser.add_argument("--per-hour", type=int, default=400, help="messages per hour step")
+    parser.add_argument("--zones", default=DEFAULT_ZONES, help="zone@local-start,...")
+    parser.add_argument("--plugin-src", default=str(ROOT), help="the plugin tree measured")
+    parser.add_argument("--before", help="another plugin tree, measured back to back")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        help="print the N costliest functions of our handler (cProfile; times then inflated)",
+    )
+    parser.add_argument(
+        "--via",
+        choices=("stages", "onebot"),
+        default="stages",
+        help="events built and handed to AstrBot's stages, or pushed by a OneBot v11 "
+        "client through the aiocqhttp adapter and AstrBot's whole pipeline",
+    )
+    parser.add_argument(
+        "--quiet-hours", help='instead of the default window ("" for none: a comparison)'
+    )
+    parser.add_argument("--zone-one", help=argparse.SUPPRESS)
     parser.add_argument("--sessions-one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sessions_one:
         run_child_mode(args)
         return
     counts = [int(part.replace("_", "")) for part in args.sessions.split(",") if part.strip()]
-    results = []
-    for count in counts:
-        output = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                f"--sessions-one={count}",
-                f"--messages={args.messages}",
-                f"--rate={args.rate}",
-                f"--seconds={args.seconds}",
-            ],
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-        ).stdout
-        figures = json.loads(output.strip().splitlines()[-1])
-        results.append(figures)
-        print_table(f"Message hook, {count:,} sessions (bench/message_hook.py)", _table(figures))
-        if figures["loop_io_audit_event_names"] or figures["loop_other_audit_events"]:
-            print("audit events on the loop thread:", figures["loop_io_audit_event_names"])
-            print("other audit events on the loop thread:", figures["loop_other_audit_events"])
-    print(f"\ncontext: {REFERENCE}")
-    flat = {}
-    for figures in results:
-        for key, value in figures.items():
-            if key != "sessions":
-                flat[f"s{figures['sessions']}_{key}"] = value
-    flat["median_target_us"] = MEDIAN_TARGET_US
-    flat["median_target_met"] = all(f["engine_median_us"] < MEDIAN_TARGET_US for f in results)
-    flat["no_sync_io_on_loop"] = all(
-        f["loop_io_audit_events_burst"] + f["loop_io_audit_events_paced"] == 0
-        and f["sql_statements_on_loop_thread"] == 0
-        for f in results
-    )
-    print_json("message_hook", flat)
+    zones = [part.strip() for part in args.zones.split(",") if part.strip()]
+    trees = {"after": args.plugin_src} | ({"before": args.before} if args.before else {})
+    results: dict[str, list[dict]] = {name: [] for name in sorted(trees)}
+    for zone in zones:
+        for count in counts:
+            for name in sorted(trees):  # "after" then "before", back to back
+                results[name].append(run_child(trees[name], zone, count, args))
+    print_report(results, trees, worst, (MEDIAN_TARGET_US, P99_TARGET_US))
+    print_json("message_hook", flatten(results))
 
 
 if __name__ == "__main__":
