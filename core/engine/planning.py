@@ -51,7 +51,12 @@ def shift_out_of_quiet(
     if not quiet.contains(moment):
         return at, False
     end = quiet.window_end(moment).timestamp()
-    return end + rng.uniform(0.0, quiet_jitter_cap(quiet)), True
+    shifted = end + rng.uniform(0.0, quiet_jitter_cap(quiet))
+    if quiet.contains(datetime.fromtimestamp(shifted, tz)):
+        # The clocks went back just after the window's end and the jitter reached the
+        # repeated hour, which is inside the window again: leave that one too.
+        return shift_out_of_quiet(shifted, quiet, tz, rng)[0], True
+    return shifted, True
 
 
 def plan_after(

@@ -3,10 +3,11 @@ epoch-seconds arithmetic.
 
 Every message plans the session's next time and moves it out of quiet hours; the exact
 reading (``QuietHours.window_end``) converts between zones and builds several datetimes
-per call. ``QuietCalendar`` instead learns the zone's UTC offset once per local day and
-answers by arithmetic while that offset holds. A day on which the offset changes (a DST
-night, within the 48 hours a window can reach) is answered by the exact reading, so the
-results stay exact across DST changes. Memory is O(1): one day is remembered at a time.
+per call. ``QuietCalendar`` instead learns the stretch of time over which the zone's UTC
+offset holds (found once, a day or two at a time; the instant the clocks change is found
+to the second) and answers by arithmetic inside it. Only a window whose end falls after
+the clocks change is read the exact way, so the answers stay exact across DST changes.
+Memory is O(1): a few stretches are remembered per window.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .planning import quiet_jitter_cap, shift_out_of_quiet
 from .quiet_hours import QuietHours
 
 DAY = 86_400.0
+SEARCH_STEP = 6 * 3600.0
 
 
 def whole_second(at: float) -> float:
@@ -45,14 +47,15 @@ def utc_offset(at: float, tz: tzinfo | None) -> float:
 class QuietCalendar:
     """Quiet hours for one zone and one window, answered in O(1) per call."""
 
-    __slots__ = ("_day_end", "_day_start", "_offset", "quiet", "tz")
+    REMEMBERED = 4  # stretches of constant offset kept (plans reach at most a day or two)
+
+    __slots__ = ("_stretches", "quiet", "tz")
 
     def __init__(self, quiet: QuietHours, tz: tzinfo | None) -> None:
         self.quiet = quiet
         self.tz = tz
-        self._day_start = 0.0  # the remembered local day, as instants [start, end)
-        self._day_end = 0.0
-        self._offset: float | None = None  # None: that day is read exactly
+        # (first second, first second after, UTC offset): most recently learned first.
+        self._stretches: list[tuple[float, float, float]] = []
 
     def shift(self, at: float, rng: random.Random) -> tuple[float, bool]:
         """Same contract and answers as ``shift_out_of_quiet`` (and the same draws from
@@ -61,11 +64,7 @@ class QuietCalendar:
         if quiet.start_minute == quiet.end_minute:
             return at, False
         second = whole_second(at)
-        if not self._day_start <= second < self._day_end:
-            self._learn_day(second)
-        offset = self._offset
-        if offset is None:
-            return shift_out_of_quiet(at, quiet, self.tz, rng)
+        _, after, offset = self._stretch_of(second)
         local = second + offset
         second_of_day = local % DAY
         minute = int(second_of_day // 60)
@@ -76,21 +75,51 @@ class QuietCalendar:
         end_local = local - second_of_day + end * 60
         if end_local <= local:
             end_local += DAY
-        return end_local - offset + rng.uniform(0.0, quiet_jitter_cap(quiet)), True
+        cap = quiet_jitter_cap(quiet)
+        if end_local - offset + cap >= after:  # the clocks change before the jitter's end
+            return shift_out_of_quiet(at, quiet, self.tz, rng)
+        return end_local - offset + rng.uniform(0.0, cap), True
 
-    def _learn_day(self, at: float) -> None:
-        """Remember the local day around ``at``, and its offset if that offset holds
-        until the end of the next day (a window's end is at most 24 h later)."""
-        offset = utc_offset(at, self.tz)
-        day_start = at - (at + offset) % DAY
-        # Every 6 hours over the two days, and their last second: no zone changes its
-        # offset twice within 6 hours.
-        probes = [day_start + hours * 3600.0 for hours in range(0, 48, 6)]
-        same = all(
-            utc_offset(probe, self.tz) == offset for probe in (*probes, day_start + 2 * DAY - 1)
-        )
-        self._day_start, self._day_end = day_start, day_start + DAY
-        self._offset = offset if same else None
+    def _stretch_of(self, second: float) -> tuple[float, float, float]:
+        for stretch in self._stretches:
+            if stretch[0] <= second < stretch[1]:
+                return stretch
+        return self._learn(second)
+
+    def _learn(self, second: float) -> tuple[float, float, float]:
+        """The stretch of constant UTC offset around ``second``: searched a day back and
+        two days ahead in 6-hour steps (no zone changes its offset twice within 6 hours),
+        a change found to the second. About 30 zone conversions, once a day or two."""
+        offset = utc_offset(second, self.tz)
+        after = self._edge(second, offset, SEARCH_STEP, 8)
+        first = self._edge(second, offset, -SEARCH_STEP, 4)
+        stretch = (first, after, offset)
+        self._stretches.insert(0, stretch)
+        del self._stretches[self.REMEMBERED :]
+        return stretch
+
+    def _edge(self, second: float, offset: float, step: float, steps: int) -> float:
+        """Going by ``step`` from ``second``: the first second (or, going back, the last
+        second plus one) at which the offset is no longer ``offset``; the search's end if
+        it holds all the way."""
+        held = second
+        for _ in range(steps):
+            probe = held + step
+            if utc_offset(probe, self.tz) != offset:
+                return self._bisect(held, probe, offset)
+            held = probe
+        return held
+
+    def _bisect(self, held: float, changed: float, offset: float) -> float:
+        """Between a second with ``offset`` and one without: the boundary, as the first
+        second of the later stretch."""
+        while abs(changed - held) > 1:
+            middle = (held + changed) // 2
+            if utc_offset(middle, self.tz) == offset:
+                held = middle
+            else:
+                changed = middle
+        return max(held, changed)
 
 
 class QuietCalendars:

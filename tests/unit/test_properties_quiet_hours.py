@@ -193,6 +193,14 @@ AUTUMN_REPEAT = (
     60,
     150,
 )
+# A window ending at 02:59 on that night: its first end is at 02:59 CEST, and jitter past
+# 03:00 CEST lands in the repeated hour (02:00 CET), inside the window again.
+JITTER_INTO_REPEAT = (
+    datetime(2026, 10, 25, 1, 0, tzinfo=BERLIN).timestamp(),
+    "Europe/Berlin",
+    0,
+    179,
+)
 
 
 @st.composite
@@ -205,6 +213,7 @@ def shift_cases(draw) -> tuple[float, str | tzinfo | None, int, int]:
 @given(shift_cases(), st.integers(0, 2**32))
 @example(SPRING_GAP, 1)
 @example(AUTUMN_REPEAT, 1)
+@example(JITTER_INTO_REPEAT, 1)
 def test_a_shifted_time_is_later_and_outside_quiet_hours(case, seed):
     at, name, start, end = case
     tz, hours = zone(name), QuietHours(start, end)
@@ -240,6 +249,7 @@ def test_window_end_is_the_first_moment_out_of_the_window(case):
 @given(shift_cases(), st.lists(st.floats(-3 * 86400, 3 * 86400), max_size=12), st.integers(0, 99))
 @example(SPRING_GAP, [0.0, 3600.0, -86400.0], 1)
 @example(AUTUMN_REPEAT, [0.0, 1800.0, 86400.0], 1)
+@example(JITTER_INTO_REPEAT, [0.0, 600.0, -3600.0], 1)
 def test_the_calendar_answers_as_the_exact_reading(case, steps, seed):
     """``QuietCalendar`` (arithmetic, one remembered day) gives the very answers of
     ``shift_out_of_quiet`` (datetimes), for a run of times around a clock change: the
