@@ -33,6 +33,9 @@ _CLIENT_FAULTS = frozenset(
 _LINES_PER_MINUTE = 10
 MAX_CONNECTIONS = 1000  # open sockets, HTTP and WebSocket; also uvicorn's limit_concurrency
 HEAD_TIMEOUT = 10.0  # seconds a new connection has to send its whole request head
+TICK_SECONDS = 0.1  # uvicorn's housekeeping tick (date header, request limits)
+DRAIN_SECONDS = 0.1  # what uvicorn gives in-flight responses at shutdown (it sleeps it all)
+DRAIN_POLL_SECONDS = 0.005
 
 
 class _UvicornLogFilter(logging.Filter):
@@ -152,6 +155,7 @@ class EmbeddedUvicorn(uvicorn.Server):
             )
         )
         self.startup_done = asyncio.Event()
+        self._exit_requested = asyncio.Event()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -164,6 +168,40 @@ class EmbeddedUvicorn(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         self.startup_done.set()  # a failed startup is signalled by the serve task's end
+
+    def request_exit(self) -> None:
+        """Shut down now. uvicorn itself notices ``should_exit`` only at its next tick
+        (up to 0.1 s later): every save in AstrBot's dashboard would wait for it."""
+        self.should_exit = True
+        self.force_exit = True
+        self._exit_requested.set()
+
+    async def main_loop(self) -> None:
+        """uvicorn's tick loop, woken at once by ``request_exit()``."""
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(TICK_SECONDS):
+                    await self._exit_requested.wait()
+            should_exit = await self.on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's shutdown, except that in-flight responses get up to DRAIN_SECONDS
+        and no longer (uvicorn always sleeps the whole of it), and no lifespan (off)."""
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DRAIN_SECONDS
+        while self.server_state.connections and loop.time() < deadline:
+            await asyncio.sleep(DRAIN_POLL_SECONDS)
+        for server in self.servers:
+            await server.wait_closed()
 
 
 def stop_accepting(server: uvicorn.Server) -> None:

@@ -185,9 +185,8 @@ class WebAdminServer:
                 # before uvicorn's shutdown closes every connection that has none yet.
                 stop_accepting(server)
                 await asyncio.sleep(ACCEPT_SETTLE_SECONDS)
-                server.should_exit = True
-                server.force_exit = True
-            # One uvicorn tick (0.1 s) closes its server; then nothing may linger.
+                server.request_exit()
+            # Its shutdown drains in-flight responses briefly; then nothing may linger.
             await asyncio.wait({task}, timeout=max(0.0, min(0.25, deadline - loop.time())))
             abort_connections(server)
             await asyncio.wait({task}, timeout=max(0.0, deadline - loop.time()))
@@ -271,7 +270,7 @@ class WebAdminServer:
             self._settled.set()
             await asyncio.shield(serve)
         except asyncio.CancelledError:
-            server.should_exit = server.force_exit = True
+            server.request_exit()
             serve.cancel()
             await asyncio.wait({serve}, timeout=0.5)
             raise
