@@ -121,7 +121,7 @@ class ProactiveChatPlugin(Star):
 
     @filter.event_message_type(filter.EventMessageType.ALL)
     async def pc_on_message(self, event: AstrMessageEvent) -> None:
-        """Every incoming message: a few dict operations, no I/O."""
+        """Every incoming message: a few dict operations, no I/O (see core/engine/messages.py)."""
         engine = self._engine()
         if engine is None:
             return
@@ -130,7 +130,7 @@ class ProactiveChatPlugin(Star):
             if event.get_sender_id() == event.get_self_id():
                 engine.on_bot_message(umo)
             else:
-                engine.on_user_message(umo, _session_name(event))
+                engine.note_user_message(umo, _session_name(event))
         except Exception:
             logger.exception("%s Could not note a message", LOG_PREFIX)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from _common import print_table
 
-COLUMNS = ("floor", "ours", "diff")
+COLUMNS = ("floor", "ours", "diff", "batch", "total")
 
 
 def _hour_table(zone: str, count: int, runs: dict[str, dict]) -> None:
@@ -17,7 +17,8 @@ def _hour_table(zone: str, count: int, runs: dict[str, dict]) -> None:
     width = 17
     print(
         f"\nPer hour, {zone}, {count:,} private sessions: median/p99 µs per message "
-        "(diff = ours - floor)"
+        "(diff = ours - floor; batch = the batched plans' share per message, and the longest\n"
+        "batch in µs; total = diff + batch, the plugin's own work)"
     )
     print("local hour".ljust(18) + "".join(c.rjust(width) for c in cells))
     steps = {name: runs[name]["steps"] for name in names}
@@ -40,11 +41,13 @@ def _summary_rows(f: dict, w: dict, targets: tuple[float, float]) -> list[tuple[
         ("  floor median / p99 (µs)", _pair(w, "floor")),
         ("  ours median / p99 (µs)", _pair(w, "ours")),
         ("  diff median / p99 (µs)", _pair(w, "diff")),
+        ("  batch share / longest batch (µs)", _pair(w, "batch")),
+        ("  total median / p99 (µs)", _pair(w, "total")),
         ("  wall incl. dispatch median / p99 (µs)", _pair(w, "wall")),
-        ("worst hour (diff p99)", w["worst_p99_hour"]),
-        ("  diff p99 (µs)", w["worst_diff_p99_us"]),
+        ("worst hour (total p99)", w["worst_p99_hour"]),
+        ("  total p99 (µs)", w["worst_diff_p99_us"]),
         (
-            f"targets diff median < {targets[0]:.0f}, p99 < {targets[1]:.0f} µs, every hour",
+            f"targets total median < {targets[0]:.0f}, p99 < {targets[1]:.0f} µs, every hour",
             "met" if w["targets_met"] else "NOT met",
         ),
         (f"messages/s over the sweep (via {f['via']})", f["sweep_msgs_per_s"]),

@@ -18,7 +18,11 @@ picks the handlers from the registry, the star-request stage calls them (see
 bench/_hook_host.py). Each handler call is timed around AstrBot's ``call_handler``:
 "floor" is the empty plugin's handler (one ``@filter.event_message_type(ALL)`` that
 does nothing), "ours" is ``pc_on_message``, on the same events. "diff" is ours minus
-floor, at the median and at p99 (the plugin's own work). Building the event is not
+floor, at the median and at p99. The handler leaves each message's plan to a batch
+(core/engine/messages.py, every 0.2 s); "batch" is that batch's time per message
+sent (a mean share; its p99 column is the longest batch, how long one held the loop),
+and "total" = diff + batch is the plugin's own work per message, which the targets
+judge. Building the event is not
 timed; "wall" times the two stages for all handlers (built-in plugins included), and
 it includes a wait: the waking check awaits AstrBot's preference store
 (``SessionPluginManager.filter_handlers_by_session`` reads ``session_plugin_config``
@@ -32,7 +36,7 @@ made known to the engine (``on_user_message`` called directly: set-up, not timed
 day hour by hour from the zone's start time, ``--per-hour`` messages spread over each
 hour. Berlin's default day starts on the
 Saturday before the October DST change, so the evening's plans land in the night the
-clocks go back, and the day has 25 hours. Targets for diff: median < 20 µs and
+clocks go back, and the day has 25 hours. Targets for total: median < 20 µs and
 p99 < 100 µs at every hour.
 
 Also kept from the former bench: SQLite transactions and rows per 1,000 messages over
@@ -150,10 +154,44 @@ def _us(values: list[int]) -> tuple[float, float]:
     return median(us), percentile(us, 99)
 
 
-def step_figures(label: str, times: dict[str, list[int]], wall: list[int]) -> dict:
+class BatchTimer:
+    """Times the engine's batches of noted messages (core/engine/messages.py): the plan
+    each message makes is drawn there, later and with warm caches. That work is the
+    plugin's too, so it is added to each message's share (a tree without batches adds
+    nothing)."""
+
+    def __init__(self, engine) -> None:
+        self.ns = self.messages = self.batches = self.longest_ns = 0
+        original = getattr(engine, "apply_pending_messages", None)
+        if original is None:
+            return
+
+        def timed(*args) -> int:
+            began = time.perf_counter_ns()
+            count = original(*args)
+            took = time.perf_counter_ns() - began
+            self.ns += took
+            self.messages += count
+            self.batches += 1
+            self.longest_ns = max(self.longest_ns, took)
+            return count
+
+        engine.apply_pending_messages = timed
+
+    def take(self) -> tuple[int, int, int, int]:
+        figures = (self.ns, self.messages, self.batches, self.longest_ns)
+        self.ns = self.messages = self.batches = self.longest_ns = 0
+        return figures
+
+
+def step_figures(
+    label: str, times: dict[str, list[int]], wall: list[int], batch: tuple[int, int, int, int]
+) -> dict:
     floor_med, floor_p99 = _us(times["floor"])
     ours_med, ours_p99 = _us(times["ours"])
     wall_med, wall_p99 = _us(wall)
+    batch_ns, _, batches, longest_ns = batch
+    batch_share = batch_ns / 1000 / max(1, len(times["ours"]))
     return {
         "hour": label,
         "floor_median_us": floor_med,
@@ -162,6 +200,11 @@ def step_figures(label: str, times: dict[str, list[int]], wall: list[int]) -> di
         "ours_p99_us": ours_p99,
         "diff_median_us": ours_med - floor_med,
         "diff_p99_us": ours_p99 - floor_p99,
+        "batch_median_us": batch_share,  # a mean share per message (batches are amortized)
+        "batch_p99_us": longest_ns / 1000,  # the longest batch: how long it held the loop
+        "total_median_us": ours_med - floor_med + batch_share,
+        "total_p99_us": ours_p99 - floor_p99 + batch_share,
+        "batches": batches,
         "wall_median_us": wall_med,
         "wall_p99_us": wall_p99,
     }
@@ -200,6 +243,7 @@ async def sweep(host, args: argparse.Namespace, client=None) -> dict:
     profiler = cProfile.Profile() if args.profile else None
     timer = HandlerTimer(audit, profiler)
     timer.install(host.metadata().root_dir_name)
+    batches = BatchTimer(engine)
     senders = (i % count for i in range(1 << 62))
     send = (
         onebot_sender(client, timer, clock, senders, FIRST_USER_ID)
@@ -209,7 +253,9 @@ async def sweep(host, args: argparse.Namespace, client=None) -> dict:
     try:
         await know_every_sender(engine, count)
         await send(clock.now, 1.0, WARM_UP_MESSAGES)
+        await asyncio.sleep(0.3)  # the warm-up's last batch
         timer.take()
+        batches.take()
         await engine.store.flush()
         sql_threads: collections.Counter[str] = collections.Counter()
         await trace_sql_threads(engine.store, sql_threads)
@@ -221,7 +267,8 @@ async def sweep(host, args: argparse.Namespace, client=None) -> dict:
         spacing = 3600.0 / args.per_hour
         for at, label in steps:
             wall = await send(at, spacing, args.per_hour)
-            per_step.append(step_figures(label, timer.take(), wall))
+            await asyncio.sleep(0.3)  # the step's last batch runs before the next step
+            per_step.append(step_figures(label, timer.take(), wall, batches.take()))
         seconds = time.perf_counter() - began
         await engine.store.flush()
         stats1 = dict(engine.store.stats)
@@ -300,15 +347,15 @@ def run_child(tree: str, zone: str, count: int, args: argparse.Namespace) -> dic
 
 def worst(figures: dict) -> dict:
     steps = figures["steps"]
-    by_median = max(steps, key=lambda s: s["diff_median_us"])
-    by_p99 = max(steps, key=lambda s: s["diff_p99_us"])
+    by_median = max(steps, key=lambda s: s["total_median_us"])
+    by_p99 = max(steps, key=lambda s: s["total_p99_us"])
     return {
         "worst_median_hour": by_median["hour"],
         "worst_p99_hour": by_p99["hour"],
         **{f"worst_median_hour_{k}": v for k, v in by_median.items() if k != "hour"},
-        "worst_diff_p99_us": by_p99["diff_p99_us"],
-        "targets_met": by_median["diff_median_us"] < MEDIAN_TARGET_US
-        and by_p99["diff_p99_us"] < P99_TARGET_US,
+        "worst_diff_p99_us": by_p99["total_p99_us"],
+        "targets_met": by_median["total_median_us"] < MEDIAN_TARGET_US
+        and by_p99["total_p99_us"] < P99_TARGET_US,
     }
 
 
@@ -326,8 +373,8 @@ def flatten(results: dict) -> dict:
                 "sweep_msgs_per_s",
             ):
                 flat[f"{key}_{name}"] = f[name]
-            flat[f"{key}_diff_median_us_by_hour"] = [
-                round(s["diff_median_us"], 2) for s in f["steps"]
+            flat[f"{key}_total_median_us_by_hour"] = [
+                round(s["total_median_us"], 2) for s in f["steps"]
             ]
     flat["load_average"] = os.getloadavg()
     return flat

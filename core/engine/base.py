@@ -70,6 +70,9 @@ class EngineBase:
         self._due_signal = asyncio.Event()
         self._hurry = asyncio.Event()
         self._changed: set[str] = set()
+        # Messages noted by the handler, planned in the next batch (messages.py).
+        self._pending_messages: dict[str, float] = {}
+        self._batch_timer: asyncio.TimerHandle | None = None
         self.scheduler = TriggerScheduler(self._on_due, clock=clock)
         self._tasks: list[asyncio.Task] = []
         self.started_at: float | None = None
@@ -79,6 +82,10 @@ class EngineBase:
 
     def _on_due(self, umo: str) -> None:
         """The scheduler's callback: a plan's time came (``DueQueue`` answers it)."""
+        raise NotImplementedError
+
+    def _apply_pending_for(self, umo: str) -> bool:
+        """Plan after this session's noted message now (``Messages`` answers it)."""
         raise NotImplementedError
 
     # -- settings --------------------------------------------------------------------

@@ -22,6 +22,8 @@ class DueQueue(Deliveries):
         state = self.sessions.get(umo)
         if state is None:
             return
+        if self._apply_pending_for(umo):
+            return  # the user spoke after this plan was made: the new plan stands
         now = self.clock()
         if umo in self._deliveries:
             # A message for this session is underway; it plans what comes next itself.

@@ -13,18 +13,18 @@ consumed, with a flush, right before the message is handed to the platform.
 ``ProactiveEngine`` is composed here from the parts of ``core/engine/``: state and
 lookups (``base``), phase changes (``transitions``), back-off (``retries``), one
 message (``delivery``), the workers (``due_queue``), start-up (``restore``), admin
-actions (``admin``) and views (``views``). This module keeps the lifecycle, live
-settings and the per-message path, which is hot (a few µs per message).
+actions (``admin``), views (``views``) and the per-message path (``messages``, hot:
+every message in every chat). This module keeps the lifecycle and live settings.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from ..umo import GROUP, kind_of
 from .admin import AdminActions
 from .base import RESTORE_CHUNK, journal_dict
-from .delivery import STOPPED_BEFORE_SENT, SWITCHED_OFF, USER_SPOKE
+from .delivery import STOPPED_BEFORE_SENT, SWITCHED_OFF
+from .messages import Messages
 from .models import TIMED_PHASES, JournalKind, Phase, PluginSettings, SessionState
 from .restore import Restoring
 from .views import Views
@@ -35,7 +35,7 @@ WORKERS = 2
 SEND_GRACE_SECONDS = 2.0  # how long stop() lets a message already being sent finish
 
 
-class ProactiveEngine(AdminActions, Restoring, Views):
+class ProactiveEngine(AdminActions, Messages, Restoring, Views):
     """The engine: build it with its ports (see ``EngineBase``), then ``start()``,
     ``notify_ready()`` once AstrBot's platforms are up, and ``stop()``."""
 
@@ -66,6 +66,7 @@ class ProactiveEngine(AdminActions, Restoring, Views):
         """Stop timers and workers; let a message already going out finish (bounded)."""
         if not self.running:
             return
+        self.apply_pending_messages()  # their plans are kept for the next start
         self.running = False
         self.scheduler.stop()
         self._hurry.set()
@@ -96,6 +97,7 @@ class ProactiveEngine(AdminActions, Restoring, Views):
         """New config, applied live: cached settings dropped, plans of sessions that
         are no longer served are cancelled, newly listed ones get auto-trigger.
         Chunked: 100,000 sessions must not block the loop."""
+        self.apply_pending_messages()  # judged by the settings they came under
         self.settings = settings
         self._effective.clear()
         now = self.clock()
@@ -117,48 +119,3 @@ class ProactiveEngine(AdminActions, Restoring, Views):
             self.journal("", JournalKind.DISABLED, f"{len(stopped)} sessions are no longer served")
         if self._ready.is_set() and self.ready_at is not None:
             await self._auto_trigger(now)
-
-    # -- the per-message path --------------------------------------------------------
-    def on_user_message(self, umo: str, name: str | None = None) -> None:
-        """Someone (not the bot) wrote in this session. O(log n), no I/O."""
-        kind = kind_of(umo)
-        if kind is None:
-            return
-        state = self.sessions.get(umo)
-        settings = self.settings_for(umo, kind)
-        if state is None:
-            if not self._served(umo, kind, settings):
-                return
-            state = self._new_state(umo, kind)
-        now = self.clock()
-        if name and name != state.name:
-            state.name = name
-        state.last_user_at = now
-        state.last_activity_at = now
-        self._failures.pop(umo, None)
-        self.failure_log.forget(umo)
-        self._abort_writing(umo, USER_SPOKE)  # the user spoke first: do not send
-        if state.unanswered:
-            self.journal(umo, JournalKind.ANSWERED, f"replied after {state.unanswered} message(s)")
-            state.unanswered = 0
-        if state.paused or not self._served(umo, kind, settings):
-            self._touch(state)
-            return
-        if kind == GROUP:
-            self._start_silence(state, settings, now)
-        else:
-            self._plan(state, settings, now, "user_message")
-        self._touch(state)
-
-    def on_bot_message(self, umo: str) -> None:
-        """The bot replied in this session (AstrBot's pipeline): groups restart the
-        silence; private chats only note the time."""
-        state = self.sessions.get(umo)
-        if state is None:
-            return
-        now = self.clock()
-        state.last_bot_at = now
-        state.last_activity_at = now
-        if state.kind == GROUP and state.phase in TIMED_PHASES and not state.paused:
-            self._start_silence(state, self.settings_for(umo, GROUP), now)
-        self._touch(state)

@@ -198,7 +198,8 @@ class EmbeddedUvicorn(uvicorn.Server):
             connection.shutdown()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DRAIN_SECONDS
-        while self.server_state.connections and loop.time() < deadline:
+        # uvicorn's set of connections has no event to wait on: poll it.
+        while self.server_state.connections and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(DRAIN_POLL_SECONDS)
         for server in self.servers:
             await server.wait_closed()

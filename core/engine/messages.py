@@ -1,0 +1,145 @@
+"""The per-message path: what a message in a chat changes, now and in the next batch.
+
+AstrBot calls the plugin's handler for every message in every chat, between
+milliseconds of its own dispatch work, so the handler runs with cold CPU caches:
+every function and object it touches costs a trip to memory. ``note_user_message``
+(the handler's entry) therefore does only what cannot wait: the time of the message,
+and, through the full path, stopping a message being written, the answered count
+and a new session's first record. The new plan is left to a batch that runs
+``BATCH_SECONDS`` later over every chat that spoke meanwhile, one after another with
+warm caches. The plan is drawn from the message's own time, so it is the plan the
+message would have made at once; a plan that comes due before the batch has seen a
+later message does not fire (``DueQueue._on_due`` applies the message first).
+
+``on_user_message`` is the same work done at once (commands, tests, the first
+message of a session). Nothing here does I/O or grows with the number of sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+
+from ..constants import LOG_PREFIX
+from ..umo import GROUP, kind_of
+from .delivery import USER_SPOKE, Deliveries
+from .models import TIMED_PHASES, JournalKind
+
+logger = logging.getLogger("astrbot")
+
+BATCH_SECONDS = 0.2  # the longest a message waits for its plan; AstrBot's replies take longer
+BATCH_LIMIT = 500  # messages per loop turn (about 5 ms); the rest in the next turn
+
+
+class Messages(Deliveries):
+    def note_user_message(self, umo: str, name: str | None = None) -> None:
+        """Someone (not the bot) wrote in this session: the handler's O(1) path."""
+        state = self.sessions.get(umo)
+        if (
+            state is None
+            or state.unanswered
+            or umo in self._deliveries
+            or umo in self._failures
+            or not self.running
+        ):
+            self.on_user_message(umo, name)  # rare for a chat: the full path, at once
+            return
+        now = self.clock()
+        if name and name != state.name:
+            state.name = name
+        state.last_user_at = now
+        state.last_activity_at = now
+        pending = self._pending_messages
+        if not pending:
+            loop = asyncio.get_running_loop()
+            self._batch_timer = loop.call_later(
+                BATCH_SECONDS, self.apply_pending_messages, BATCH_LIMIT
+            )
+        pending[umo] = now
+
+    def on_user_message(self, umo: str, name: str | None = None) -> None:
+        """Someone (not the bot) wrote in this session; everything at once. O(log n)."""
+        kind = kind_of(umo)
+        if kind is None:
+            return
+        state = self.sessions.get(umo)
+        if state is None:
+            if not self._served(umo, kind, self.settings_for(umo, kind)):
+                return
+            state = self._new_state(umo, kind)
+        now = self.clock()
+        if name and name != state.name:
+            state.name = name
+        state.last_user_at = now
+        state.last_activity_at = now
+        self._pending_messages.pop(umo, None)  # this message supersedes a batched one
+        self._failures.pop(umo, None)
+        self._abort_writing(umo, USER_SPOKE)  # the user spoke first: do not send
+        if state.unanswered:
+            self.journal(umo, JournalKind.ANSWERED, f"replied after {state.unanswered} message(s)")
+            state.unanswered = 0
+        self._after_user_message(umo, now)
+
+    def apply_pending_messages(self, limit: int | None = None) -> int:
+        """Plan after the messages noted since the last batch (at most ``limit``; the
+        rest in the next loop turn); returns how many."""
+        timer, self._batch_timer = self._batch_timer, None
+        if timer is not None:
+            timer.cancel()
+        pending = self._pending_messages
+        if limit is None or len(pending) <= limit:
+            self._pending_messages = {}
+            batch = list(pending.items())
+        else:
+            batch = [(umo, pending.pop(umo)) for umo in list(itertools.islice(pending, limit))]
+            loop = asyncio.get_running_loop()
+            self._batch_timer = loop.call_later(0, self.apply_pending_messages, limit)
+        for umo, now in batch:
+            try:
+                self._after_user_message(umo, now)
+            except Exception:
+                logger.exception(
+                    "%s Could not plan after a message in %s; its next message plans again.",
+                    LOG_PREFIX,
+                    umo,
+                )
+        return len(batch)
+
+    def _apply_pending_for(self, umo: str) -> bool:
+        """Apply this session's noted message now, if there is one."""
+        now = self._pending_messages.pop(umo, None)
+        if now is None:
+            return False
+        self._after_user_message(umo, now)
+        return True
+
+    def _after_user_message(self, umo: str, now: float) -> None:
+        """A message at ``now``: groups wait for silence, chats get a new plan."""
+        state = self.sessions.get(umo)
+        if state is None:
+            return
+        kind = state.kind
+        settings = self.settings_for(umo, kind)
+        self.failure_log.forget(umo)
+        if state.paused or not self._served(umo, kind, settings):
+            self._touch(state)
+            return
+        if kind == GROUP:
+            self._start_silence(state, settings, now)
+        else:
+            self._plan(state, settings, now, "user_message")
+        self._touch(state)
+
+    def on_bot_message(self, umo: str) -> None:
+        """The bot replied in this session (AstrBot's pipeline): groups restart the
+        silence; private chats only note the time."""
+        state = self.sessions.get(umo)
+        if state is None:
+            return
+        now = self.clock()
+        state.last_bot_at = now
+        state.last_activity_at = now
+        if state.kind == GROUP and state.phase in TIMED_PHASES and not state.paused:
+            self._start_silence(state, self.settings_for(umo, GROUP), now)
+        self._touch(state)
