@@ -34,10 +34,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("astrbot")
 
-# The start is bounded by its parts (the panel gives up after 5 s); a terminate that
-# arrives meanwhile waits this long for it before cancelling.
-START_WAIT_SECONDS = 15.0
-
 
 def _session_name(event: AstrMessageEvent) -> str:
     """The group's name in a group (never whoever spoke last), the sender's in a chat."""
@@ -64,25 +60,8 @@ class ProactiveChatPlugin(Star):
         self.config = config if config is not None else {}
         self.service: ProactiveService | None = None
         self.panel: AdminPanel | None = None
-        self._starting: asyncio.Task[None] | None = None
 
     async def initialize(self) -> None:
-        """Start in the background and return at once.
-
-        AstrBot holds a dashboard save open until ``initialize()`` returns; building the
-        service and the panel takes a few hundred milliseconds in a worker thread. The
-        panel's listening socket stays parked in the process stash meanwhile, so a
-        client of the panel waits in the kernel's backlog and is never refused.
-        """
-        self._starting = asyncio.create_task(self._start(), name="proactive_chat.start")
-
-    async def wait_started(self) -> None:
-        """Until the background start has finished (successfully or not)."""
-        starting = self._starting
-        if starting is not None:
-            await asyncio.wait({starting})
-
-    async def _start(self) -> None:
         try:
             data_dir = await asyncio.to_thread(StarTools.get_data_dir, PLUGIN_NAME)
             service, panel = await asyncio.to_thread(_build, self.context, self.config, data_dir)
@@ -94,14 +73,6 @@ class ProactiveChatPlugin(Star):
             logger.exception("%s Start-up failed; AstrBot is not affected.", LOG_PREFIX)
 
     async def terminate(self) -> None:
-        starting, self._starting = self._starting, None
-        if starting is not None and not starting.done():
-            # A worker thread cannot be cancelled: let the start finish (it is bounded),
-            # then stop what it built.
-            await asyncio.wait({starting}, timeout=START_WAIT_SECONDS)
-            if not starting.done():
-                starting.cancel()
-                await asyncio.wait({starting}, timeout=1.0)
         panel, self.panel = self.panel, None
         if panel is not None:
             await panel.stop()

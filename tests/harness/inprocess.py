@@ -213,7 +213,6 @@ class InProcessHost:
             self._core_task = asyncio.create_task(self.lifecycle.start(), name="astrbot-core")
             await async_wait_for(lambda: self.lifecycle.curr_tasks, 10, 0.01)
         self.metadata()  # fails now if our plugin is not registered at all
-        await self.plugin_started()
 
     async def _shutdown(self) -> None:
         try:
@@ -375,14 +374,7 @@ class InProcessHost:
             self.plugin_manager.reload(self.plugin_name), self.op_timeout
         )
         self.metadata()
-        await self.plugin_started()
         return result
-
-    async def plugin_started(self) -> None:
-        """Until the plugin's background start (begun by ``initialize()``) is over."""
-        waiter = getattr(self.plugin_instance(), "wait_started", None)
-        if waiter is not None:
-            await asyncio.wait_for(waiter(), self.op_timeout)
 
     async def set_plugin_config(self, config: dict) -> tuple[bool, str | None]:
         """Save as the dashboard does (validate against the schema, merge top-level
@@ -407,7 +399,6 @@ class InProcessHost:
         await asyncio.wait_for(
             self.plugin_manager.turn_on_plugin(self.plugin_name), self.op_timeout
         )
-        await self.plugin_started()
 
 
 def _deep_merge(base: dict | None, overlay: dict) -> dict:
