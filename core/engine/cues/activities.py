@@ -117,13 +117,13 @@ EN = (
     Activity(
         "meeting",
         _re(r"\bmeeting\b|\bon\s+a\s+call\b|\b(?:hop|hopping|jump|jumping)\s+on\s+a\s+call\b"),
-        _re(r"\b(?:no|not|out\s+of|done|over|ended|finished)\b"),
+        _re(r"\b(?:no|not|out\s+of|done|over|ended|finished|cancel\w*)\b"),
         _after(60),
     ),
     Activity(
         "class",
         _re(r"\b(?:class|lecture|lesson)\b"),
-        _re(r"\b(?:no|not|out\s+of|done|over|finished|skip)\b"),
+        _re(r"\b(?:no|not|out\s+of|done|over|finished|skip\w*|cancel\w*)\b"),
         _after(90),
     ),
     Activity(
@@ -165,6 +165,7 @@ EN = (
         "shower", _re(r"\b(?:shower|bath)\b"), _re(r"\b(?:just|had|took|after)\b"), _after(30)
     ),
 )
+_NEGATED = re.compile(r"(?:[不没别][想要用去再]?|\bnot|n't|\bno)\s*$", re.I)
 _ZH_DAY_NAMED = re.compile(r"明天|明早|明晚|后天|下周|周[一二三四五六日末]|星期")
 _EN_DAY_NAMED = re.compile(r"\b(?:tomorrow|tmrw|next\s+week|monday|tuesday|wednesday|"
                            r"thursday|friday|saturday|sunday|weekend)\b", re.I)  # fmt: skip
@@ -182,6 +183,8 @@ def activity_cue(clause: Clause, now: datetime) -> Found | None:
         for activity in table:
             match = activity.pattern.search(text)
             if match is None or (activity.undo is not None and activity.undo.search(text)):
+                continue
+            if _NEGATED.search(text, max(0, match.start() - 6), match.start()):
                 continue
             not_before, at = activity.end(now)
             rule = f"{lang}.activity.{activity.name}"

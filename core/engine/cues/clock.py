@@ -51,14 +51,15 @@ _EN_PART = re.compile(
 )
 _EN_HOURS = r"\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midnight"
 _EN_CLOCK = re.compile(
-    rf"(?<![\w$€£¥:.])(?:(?P<half>half\s+past|quarter\s+past|quarter\s+to)\s+)?"
+    rf"(?<![A-Za-z0-9$€£¥:.])(?:(?P<half>half\s+past|quarter\s+past|quarter\s+to)\s+)?"
     rf"(?P<hour>{_EN_HOURS})(?::(?P<min>[0-5]\d))?\s*"
-    r"(?P<ampm>a\.?m\b\.?|p\.?m\b\.?|o'?clock\b|h\b)?(?![\w%:$])",
+    r"(?P<ampm>a\.?m\b\.?|p\.?m\b\.?|o'?clock\b)?(?![A-Za-z0-9%:$])",
     re.I,
 )
 _EN_CLOCK_LEAD = re.compile(
     r"\b(?:at|by|after|around|until|till|til|before|from|to|about|past)\s+$", re.I
 )
+_EN_NOW_IS = re.compile(r"\b(?:it'?s|it\s+is|now\s+is)\s+$", re.I)
 _EN_NOT_CLOCK = re.compile(
     r"^\s*(?:people|persons|times|items|dollars|bucks|km|miles|kg|minutes|mins|hours|days|"
     r"years|points|pts|th|st|nd|rd|%|percent|of|more|left|to\s+go|min|hrs?)\b",
@@ -117,6 +118,8 @@ def _en_clock(text: str) -> tuple[re.Match[str], int, int] | None:
         signed = match["min"] or match["ampm"] or match["half"] or raw in ("noon", "midnight")
         if not signed and not _EN_CLOCK_LEAD.search(before):
             continue
+        if _EN_NOW_IS.search(before):
+            continue  # "it's 5 o'clock": the time now, not a plan
         if not match["min"] and not match["ampm"] and _EN_NOT_CLOCK.match(text[match.end() :]):
             continue
         reading = _en_hour(match)
@@ -149,8 +152,9 @@ def _parts(text: str, has_clock: bool) -> tuple[int | None, str | None, list[re.
     return day, part, used
 
 
-def clock_cue(clause: Clause, now: datetime) -> Found | None:
-    """The clause's day, day part and clock time as one reading, or None."""
+def clock_cue(clause: Clause, now: datetime, promise: bool = False) -> Found | None:
+    """The clause's day, day part and clock time as one reading, or None (``promise``:
+    the bot's committing sentence; its tense is already known to look forward)."""
     text = clause.text
     cjk = has_cjk(text)
     clock = _zh_clock(text) if cjk else None
@@ -158,7 +162,7 @@ def clock_cue(clause: Clause, now: datetime) -> Found | None:
     day, part, used = _parts(text, clock is not None)
     if clock is None and not used:
         return None
-    if clause.question or told_as_past(text):
+    if not promise and (clause.question or told_as_past(text)):
         return None
     spans = [m.span() for m in used] + ([clock[0].span()] if clock else [])
     matched = text[min(s for s, _ in spans) : max(e for _, e in spans)].strip()
@@ -169,4 +173,5 @@ def clock_cue(clause: Clause, now: datetime) -> Found | None:
     window = resolve_part(now, day, part)
     if window is None:
         return None
-    return Found(f"{lang}.daypart", matched, window[0], window[1])
+    kind = "daypart" if part is not None else "day"
+    return Found(f"{lang}.{kind}", matched, window[0], window[1])

@@ -24,7 +24,7 @@ ZH_FUTURE = re.compile(
 )
 EN_PAST = re.compile(
     r"\b(?:ago|was|were|waited|slept|spent|took|had|did|yesterday|last\s+night|earlier|"
-    r"already|been|used\s+to|got\s+up|woke|went|finished|lasted|came|arrived|left|"
+    r"already|been|used\s+to|got\s+up|woke|went|finished|lasted|came|arrived|ran|"
     r"have\s+been|'ve)\b|'ve\b",
     re.IGNORECASE,
 )

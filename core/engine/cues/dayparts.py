@@ -88,7 +88,7 @@ def resolve_part(now: datetime, day: int | None, part: str | None) -> tuple[floa
     if part is None:
         if not day:
             return None
-        part = "day"
+        part = "day"  # "明天聊": the day, read as a window of waking hours
     start, usual, end = PARTS[part]
     tz, stamp = now.tzinfo, now.timestamp()
     assert tz is not None

@@ -28,8 +28,9 @@ _ZH_BEFORE_FUTURE = re.compile(
 _ZH_ACTIVITY = re.compile(r"开会|上课|考试|上班|加班|忙|出门|出去|回来|睡")
 
 EN_DURATION = re.compile(
-    r"(?<![\w$€£¥.])(?:(?P<half>half\s+an?|half)\s+|"
-    rf"(?P<num>{EN_NUMBER})(?P<andhalf>\s+and\s+a\s+half)?(?P<sep>[\s-]*))"
+    r"(?<![A-Za-z0-9$€£¥.])(?:(?P<half>half\s+an?|half)\s+|"
+    rf"(?P<num>{EN_NUMBER})(?P<andhalf>\s+and\s+a\s+half)?(?P<more>\s+(?:more|extra))?"
+    r"(?P<sep>[\s-]*))"
     r"(?P<unit>hours?|hrs?|minutes?|mins?|days?|h|m)\b(?P<tail>\s+and\s+a\s+half)?",
     re.IGNORECASE,
 )
@@ -64,11 +65,11 @@ def _zh_seconds(match: re.Match[str]) -> float | None:
     return (number + (0.5 if half else 0.0)) * ZH_UNIT_SECONDS[unit]
 
 
-def _zh_looks_forward(clause: str, start: int, end: int) -> bool:
+def _zh_looks_forward(clause: str, start: int, end: int, promise: bool) -> bool:
     before, after = clause[:start], clause[end:]
     if before.endswith(("第", "了")) or _ZH_AFTER_NOT.match(after):
         return False
-    if zh_told_as_past(clause) and not _ZH_AFTER_FUTURE.match(after):
+    if not promise and zh_told_as_past(clause) and not _ZH_AFTER_FUTURE.match(after):
         return False
     return bool(
         _ZH_AFTER_FUTURE.match(after)
@@ -77,11 +78,13 @@ def _zh_looks_forward(clause: str, start: int, end: int) -> bool:
     )
 
 
-def zh_durations(clause: Clause, now: float) -> list[Found]:
+def zh_durations(clause: Clause, now: float, promise: bool = False) -> list[Found]:
+    """Forward-looking Chinese durations in the clause (``promise``: the bot's committing
+    sentence, whose own future tense stands for the forward sign)."""
     found = []
     for match in ZH_DURATION.finditer(clause.text):
         seconds = _zh_seconds(match)
-        if seconds and _zh_looks_forward(clause.text, match.start(), match.end()):
+        if seconds and _zh_looks_forward(clause.text, match.start(), match.end(), promise):
             at = now + seconds
             found.append(Found("zh.duration", match.group().strip(), at, at))
     return found
@@ -102,20 +105,23 @@ def _en_seconds(match: re.Match[str]) -> float | None:
     return number * EN_UNIT_SECONDS[unit[0]]
 
 
-def _en_looks_forward(clause: str, start: int, end: int) -> bool:
-    before, after = clause[:start], clause[end:]
-    if _EN_AFTER_NOT.match(after) or _EN_BEFORE_NOT.search(before) or en_told_as_past(clause):
+def _en_looks_forward(match: re.Match[str], clause: str, promise: bool) -> bool:
+    before, after = clause[: match.start()], clause[match.end() :]
+    if _EN_AFTER_NOT.match(after) or _EN_BEFORE_NOT.search(before):
         return False
-    if _EN_BEFORE_FUTURE.search(before) or _EN_AFTER_FUTURE.match(after):
+    if not promise and en_told_as_past(clause):
+        return False
+    if match["more"] or _EN_BEFORE_FUTURE.search(before) or _EN_AFTER_FUTURE.match(after):
         return True
     return bool(_EN_BEFORE_FOR.search(before) and _EN_FUTURE_VERB.search(before))
 
 
-def en_durations(clause: Clause, now: float) -> list[Found]:
+def en_durations(clause: Clause, now: float, promise: bool = False) -> list[Found]:
+    """Forward-looking English durations in the clause (``promise`` as for Chinese)."""
     found = []
     for match in EN_DURATION.finditer(clause.text):
         seconds = _en_seconds(match)
-        if seconds and _en_looks_forward(clause.text, match.start(), match.end()):
+        if seconds and _en_looks_forward(match, clause.text, promise):
             at = now + seconds
             found.append(Found("en.duration", match.group().strip(), at, at))
     return found

@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 
 from .clock import clock_cue
-from .context import Clause, clauses, has_cjk
+from .context import clauses, has_cjk
 from .durations import en_durations, zh_durations
 from .model import Found
 
@@ -56,24 +56,34 @@ def commits(sentence: str) -> bool:
 
 def _time_in(sentence: str, now: float, now_local: datetime) -> Found | None:
     for clause in clauses(sentence):
-        durations = zh_durations(clause, now) + en_durations(clause, now)
+        durations = zh_durations(clause, now, True) + en_durations(clause, now, True)
         if durations:
             return durations[0]
     for clause in clauses(sentence):
-        found = clock_cue(Clause(clause.text.rstrip("？?"), clause.start), now_local)
+        found = clock_cue(clause, now_local, promise=True)
         if found is not None:
             return found
     return None
 
 
+def _vagueness(found: Found) -> int:
+    """A stated time beats a day part, which beats a day named alone ("明天见！明天中午...")."""
+    kind = found.rule.rsplit(".", 1)[-1]
+    return {"day": 2, "daypart": 1}.get(kind, 0)
+
+
 def promise_in(sentences: list[str], now: float, now_local: datetime) -> tuple[Found, str] | None:
-    """The first committing sentence with a time in it (read as ``lang.promise.kind``),
-    and that sentence."""
+    """The committing sentence with the most precise time in it (the first of equals),
+    read as ``lang.promise.kind``, and that sentence."""
+    best: tuple[Found, str] | None = None
     for sentence in sentences:
         if not commits(sentence):
             continue
         found = _time_in(sentence, now, now_local)
-        if found is not None:
-            lang, _, kind = found.rule.partition(".")
-            return Found(f"{lang}.promise.{kind}", found.matched, found.at, found.at), sentence
-    return None
+        if found is not None and (best is None or _vagueness(found) < _vagueness(best[0])):
+            best = found, sentence
+    if best is None:
+        return None
+    found, sentence = best
+    lang, _, kind = found.rule.partition(".")
+    return Found(f"{lang}.promise.{kind}", found.matched, found.at, found.at), sentence
