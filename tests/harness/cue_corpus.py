@@ -3,7 +3,8 @@
 One JSON object per line: ``lang`` (zh/en), ``text``, ``now`` (ISO local time), ``tz``,
 ``kind`` ("user": ``parse_user_cue``; "bot": ``parse_bot_promise``), ``expect``: null when
 the text must not move a plan, else the expected target (ISO local time with its offset)
-and ``tolerance_min``.
+and ``tolerance_min``; ``split``: "dev" (the parser was tuned on these) or "fresh" (written
+afterwards and first scored untouched: the honest figure for text the rules have not seen).
 
 Scoring: a case with a cue is a true positive when the parser's target is within the
 tolerance; a wrong time counts as a false positive and a false negative; a cue where
@@ -35,6 +36,7 @@ class Case:
     expect: float | None
     tolerance_s: float
     line: int
+    split: str = "dev"
 
 
 @dataclass
@@ -71,7 +73,19 @@ def load(path: Path = CORPUS) -> list[Case]:
         expect = row["expect"]
         at = datetime.fromisoformat(expect).timestamp() if expect is not None else None
         tolerance = float(row.get("tolerance_min", 0)) * 60
-        cases.append(Case(row["lang"], row["text"], now, tz, row["kind"], at, tolerance, number))
+        cases.append(
+            Case(
+                row["lang"],
+                row["text"],
+                now,
+                tz,
+                row["kind"],
+                at,
+                tolerance,
+                number,
+                row.get("split", "dev"),
+            )
+        )
     return cases
 
 
@@ -79,11 +93,15 @@ def _shown(at: float | None, tz: ZoneInfo) -> str:
     return "None" if at is None else datetime.fromtimestamp(at, tz).strftime("%m-%d %H:%M")
 
 
-def score(cases: list[Case], parse: Callable[[Case], float | None]) -> dict[tuple[str, str], Score]:
-    """Scores per (lang, kind); ``parse`` gives a case's target (or None)."""
-    scores: dict[tuple[str, str], Score] = {}
+def score(
+    cases: list[Case],
+    parse: Callable[[Case], float | None],
+    key: Callable[[Case], tuple[str, ...]] = lambda case: (case.lang, case.kind),
+) -> dict[tuple[str, ...], Score]:
+    """Scores per ``key`` (default: language and kind); ``parse`` gives a case's target."""
+    scores: dict[tuple[str, ...], Score] = {}
     for case in cases:
-        result = scores.setdefault((case.lang, case.kind), Score())
+        result = scores.setdefault(key(case), Score())
         got = parse(case)
         if case.expect is None:
             result.fp += got is not None

@@ -108,7 +108,7 @@ EN = (
             r"\b(?:going|off|heading|head|go|gonna|about)\s+(?:to\s+)?(?:bed|sleep)\b|"
             r"\btime\s+for\s+bed\b|\bbedtime\b|\bgood\s*night\b|\bgn\b|\bnighty?\s+night\b|"
             r"\bhit(?:ting)?\s+the\s+(?:sack|hay)\b|\bturning\s+in\b|\bget\s+some\s+sleep\b|"
-            r"\bsleep\s+now\b|\bcrashing\b"
+            r"\bsleep\s+now\b|\bcrashing\b|^\s*night\s+(?:all|everyone|guys|y'all)\b|\bnite\b"
         ),
         _re(r"\b(?:can't|cannot|couldn't|not|never|you|didn't|won't)\b"),
         _sleep,

@@ -59,6 +59,11 @@ _EN_CLOCK = re.compile(
 _EN_CLOCK_LEAD = re.compile(
     r"\b(?:at|by|after|around|until|till|til|before|from|to|about|past)\s+$", re.I
 )
+_ZH_NOT_FREE = re.compile(r"没空|不行|不方便|没时间|不在家|不可以")
+_ZH_OTHERS = re.compile(
+    r"(?<!其)[他她]们?|(?:妈|爸|老板|老师|朋友|同事|室友|对象|店|家店)[^我]{0,3}说|关门|开门|营业"
+)
+_ZH_PLAN = re.compile(r"聊|说|见|找|吧|有空|再|回|叫|提醒|约|等|去|要|前|后|以后|之前")
 _EN_NOW_IS = re.compile(r"\b(?:it'?s|it\s+is|now\s+is)\s+$", re.I)
 _EN_NOT_CLOCK = re.compile(
     r"^\s*(?:people|persons|times|items|dollars|bucks|km|miles|kg|minutes|mins|hours|days|"
@@ -152,9 +157,31 @@ def _parts(text: str, has_clock: bool) -> tuple[int | None, str | None, list[re.
     return day, part, used
 
 
-def clock_cue(clause: Clause, now: datetime, promise: bool = False) -> Found | None:
+def named_day(text: str) -> int | None:
+    """The day the clause names (0 today, 1 tomorrow...), if any: a later clause that names
+    only a part ("明天上午没空，下午吧") means that day."""
+    if (m := _ZH_DAY.search(text)) is not None:
+        return ZH_DAYS[m.group()]
+    if (m := _EN_DAY.search(text)) is not None:
+        word = m.group().lower()
+        return 2 if word.startswith("day") else EN_DAYS[word]
+    return None
+
+
+def _refused(text: str, cjk: bool, clock: bool, day: int | None) -> bool:
+    """Not the user's plan: someone else's ("我妈说晚上..."), a time they are not free
+    ("明天上午没空"), or a bare day part with no word of a plan ("早上起来头好痛")."""
+    if cjk and (_ZH_NOT_FREE.search(text) or _ZH_OTHERS.search(text)):
+        return True
+    return cjk and not clock and day is None and _ZH_PLAN.search(text) is None
+
+
+def clock_cue(
+    clause: Clause, now: datetime, promise: bool = False, day_hint: int | None = None
+) -> Found | None:
     """The clause's day, day part and clock time as one reading, or None (``promise``:
-    the bot's committing sentence; its tense is already known to look forward)."""
+    the bot's committing sentence; its tense is already known to look forward;
+    ``day_hint``: the day an earlier clause of the message named)."""
     text = clause.text
     cjk = has_cjk(text)
     clock = _zh_clock(text) if cjk else None
@@ -162,8 +189,12 @@ def clock_cue(clause: Clause, now: datetime, promise: bool = False) -> Found | N
     day, part, used = _parts(text, clock is not None)
     if clock is None and not used:
         return None
-    if not promise and (clause.question or told_as_past(text)):
+    if not promise and (
+        clause.question or told_as_past(text) or _refused(text, cjk, clock is not None, day)
+    ):
         return None
+    if day is None and day_hint:
+        day = day_hint
     spans = [m.span() for m in used] + ([clock[0].span()] if clock else [])
     matched = text[min(s for s, _ in spans) : max(e for _, e in spans)].strip()
     lang = "zh" if cjk else "en"

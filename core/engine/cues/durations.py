@@ -19,7 +19,9 @@ ZH_DURATION = re.compile(
     r"(?P<unit>小时|钟头|分钟|刻钟|天)"
 )
 ZH_UNIT_SECONDS = {"小时": 3600.0, "钟头": 3600.0, "分钟": 60.0, "刻钟": 900.0, "天": 86400.0}
-_ZH_AFTER_FUTURE = re.compile(r"^\s*(?:钟)?\s*(?:以后|之后|过后|后|左右|内|就|再|才)")
+_ZH_AFTER_FUTURE = re.compile(
+    r"^\s*(?:钟)?\s*(?:以后|之后|过后|后|左右|内|就|再|才|到(?!了)|回(?!了))"
+)
 _ZH_AFTER_NOT = re.compile(r"^\s*(?:前|之前|以前|的|了|没|多了)")
 _ZH_BEFORE_FUTURE = re.compile(
     r"(?:过|再|等|还|要|得|大概|大约|估计|需要|给我|最多|至少|顶多|约|差不多|预计|先|睡|忙|"
@@ -37,7 +39,7 @@ EN_DURATION = re.compile(
 EN_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "d": 86400.0}
 _EN_LEAD = r"(?:about|around|like|roughly|maybe|just|another|only|an\s+other|approximately|~)\s+"
 _EN_BEFORE_FUTURE = re.compile(
-    rf"\b(?:in|within|after|give\s+me|need|another|be|for\s+another)\s+(?:{_EN_LEAD})*$",
+    rf"\b(?:in|within|after|give\s+me|need|another|be|for\s+another|maybe|probably)\s+(?:{_EN_LEAD})*$",
     re.IGNORECASE,
 )
 _EN_BEFORE_FOR = re.compile(rf"\bfor\s+(?:{_EN_LEAD})*$", re.IGNORECASE)

@@ -17,7 +17,7 @@ import re
 from datetime import datetime, tzinfo
 
 from .activities import activity_cue
-from .clock import clock_cue
+from .clock import clock_cue, named_day
 from .context import clauses, sentences
 from .durations import en_durations, zh_durations
 from .model import Cue, Found
@@ -31,7 +31,7 @@ MAX_CHARS = 600
 SCREEN = re.compile(
     r"[0-9０-９]|分钟|小时|钟头|刻钟|[一二两三四五六七八九十半几]\s*[点天]|早上|早晨|上午|中午|下午|傍晚|"
     r"晚上|今晚|明|后天|夜里|半夜|凌晨|今早|睡|晚安|安安|上班|加班|搬砖|开会|会议|有个会|课|考|"
-    r"忙|等会|等下|待会|一会|稍后|马上回|去去就回|晚点|晚些|回头|饭|洗澡|冲个凉|出门|出去|盹|"
+    r"忙|等会|等下|待会|一会|稍后|马上回|去去就回|晚点|晚些|回头|饭|澡|冲个凉|出门|出去|盹|躺|觉|"
     r"hour|min|\bhalf\b|\bhrs?\b|\bdays?\b|tonight|tomorrow|tmrw|\btmr\b|morning|afternoon|"
     r"evening|night|noon|lunch|dinner|\bbed|sleep|nap|\bgn\b|brb|\bbbl\b|meeting|call|class|"
     r"lecture|lesson|exam|test|final|midterm|work|shift|busy|\bgtg\b|\bg2g\b|ttyl|later|"
@@ -54,12 +54,13 @@ def _checked(found: Found | None, now: float, horizon: float, slack: float) -> F
 
 def _user_reading(text: str, now: float, local: datetime) -> Found | None:
     explicit: list[Found] = []
-    activity = None
+    activity, day = None, None
     for clause in clauses(text):
+        day = named_day(clause.text) if named_day(clause.text) is not None else day
         if clause.question:
             continue
         explicit += zh_durations(clause, now) + en_durations(clause, now)
-        found = clock_cue(clause, local)
+        found = clock_cue(clause, local, day_hint=day)
         if found is not None:
             explicit.append(found)
         elif activity is None:
