@@ -55,12 +55,6 @@ class Score:
     def recall(self) -> float:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
-    @property
-    def cases(self) -> int:
-        return self.tp + self.fn + self.tn + (self.fp - self._wrong_times)
-
-    _wrong_times: int = 0
-
 
 def load(path: Path = CORPUS) -> list[Case]:
     cases = []
@@ -114,7 +108,6 @@ def score(
         else:
             result.fp += 1
             result.fn += 1
-            result._wrong_times += 1
         if got is not None or case.expect is not None:
             result.misses.append(
                 f"line {case.line} [{case.kind}] {case.text!r}: expected "

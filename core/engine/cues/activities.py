@@ -64,7 +64,7 @@ def _work(now: datetime) -> tuple[float, float]:
 
 
 def _re(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+    return re.compile(pattern)
 
 
 ZH = (
@@ -165,10 +165,14 @@ EN = (
         "shower", _re(r"\b(?:shower|bath)\b"), _re(r"\b(?:just|had|took|after)\b"), _after(30)
     ),
 )
-_NEGATED = re.compile(r"(?:[不没别][想要用去再]?|\bnot|n't|\bno)\s*$", re.I)
+_ANY = {
+    lang: re.compile("|".join(f"(?:{activity.pattern.pattern})" for activity in table))
+    for lang, table in (("zh", ZH), ("en", EN))
+}
+_NEGATED = re.compile(r"(?:[不没别][想要用去再]?|\bnot|n't|\bno)\s*$")
 _ZH_DAY_NAMED = re.compile(r"明天|明早|明晚|后天|下周|周[一二三四五六日末]|星期")
 _EN_DAY_NAMED = re.compile(r"\b(?:tomorrow|tmrw|next\s+week|monday|tuesday|wednesday|"
-                           r"thursday|friday|saturday|sunday|weekend)\b", re.I)  # fmt: skip
+                           r"thursday|friday|saturday|sunday|weekend)\b")  # fmt: skip
 
 
 def activity_cue(clause: Clause, now: datetime) -> Found | None:
@@ -180,6 +184,8 @@ def activity_cue(clause: Clause, now: datetime) -> Found | None:
     if (_ZH_DAY_NAMED if cjk else _EN_DAY_NAMED).search(text):
         return None  # "明天要考试": a plan for another day, not an end to wait for
     for table, lang in ((ZH, "zh"), (EN, "en")) if cjk else ((EN, "en"),):
+        if _ANY[lang].search(text) is None:
+            continue  # one scan for the whole table before the rule-by-rule reading
         for activity in table:
             match = activity.pattern.search(text)
             if match is None or (activity.undo is not None and activity.undo.search(text)):

@@ -42,33 +42,31 @@ _ZH_CLOCK = re.compile(
     r"\s*(?:分(?!钟))?(?:钟)?"
 )
 _ZH_NOT_CLOCK = re.compile(r"^\s*(?:建议|意见|要求|原因|东西|内容|问题|理由|想法|小事|儿)")
-_EN_DAY = re.compile(r"\b(?:day\s+after\s+tomorrow|" + "|".join(EN_DAYS) + r")\b", re.I)
+_EN_DAY = re.compile(r"\b(?:day\s+after\s+tomorrow|" + "|".join(EN_DAYS) + r")\b")
 _EN_PART = re.compile(
     r"\b(?:(?P<q>this|tomorrow|tmrw|tmr|in\s+the|later\s+this|early\s+in\s+the|later\s+in\s+the|"
     r"after|at|by|around)\s+)?(?P<p>morning|afternoon|evening|night|lunch(?:time)?|dinner)\b|"
     r"\b(?P<tonight>tonight)\b",
-    re.I,
 )
 _EN_HOURS = r"\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midnight"
 _EN_CLOCK = re.compile(
     rf"(?<![A-Za-z0-9$€£¥:.])(?:(?P<half>half\s+past|quarter\s+past|quarter\s+to)\s+)?"
     rf"(?P<hour>{_EN_HOURS})(?::(?P<min>[0-5]\d))?\s*"
     r"(?P<ampm>a\.?m\b\.?|p\.?m\b\.?|o'?clock\b)?(?![A-Za-z0-9%:$])",
-    re.I,
 )
 _EN_CLOCK_LEAD = re.compile(
-    r"\b(?:at|by|after|around|until|till|til|before|from|to|about|past)\s+$", re.I
+    r"\b(?:at|by|after|around|until|till|til|before|from|to|about|past)\s+$"
 )
 _ZH_NOT_FREE = re.compile(r"没空|不行|不方便|没时间|不在家|不可以")
 _ZH_OTHERS = re.compile(
     r"(?<!其)[他她]们?|(?:妈|爸|老板|老师|朋友|同事|室友|对象|店|家店)[^我]{0,3}说|关门|开门|营业"
 )
 _ZH_PLAN = re.compile(r"聊|说|见|找|吧|有空|再|回|叫|提醒|约|等|去|要|前|后|以后|之前")
-_EN_NOW_IS = re.compile(r"\b(?:it'?s|it\s+is|now\s+is)\s+$", re.I)
+_EN_CLOCK_HINT = re.compile(rf"\d|{_EN_HOURS}")
+_EN_NOW_IS = re.compile(r"\b(?:it'?s|it\s+is|now\s+is)\s+$")
 _EN_NOT_CLOCK = re.compile(
     r"^\s*(?:people|persons|times|items|dollars|bucks|km|miles|kg|minutes|mins|hours|days|"
     r"years|points|pts|th|st|nd|rd|%|percent|of|more|left|to\s+go|min|hrs?)\b",
-    re.I,
 )
 
 
@@ -184,8 +182,8 @@ def clock_cue(
     ``day_hint``: the day an earlier clause of the message named)."""
     text = clause.text
     cjk = has_cjk(text)
-    clock = _zh_clock(text) if cjk else None
-    clock = clock or _en_clock(text)
+    clock = _zh_clock(text) if cjk and ("点" in text or "：" in text) else None
+    clock = clock or (_en_clock(text) if _EN_CLOCK_HINT.search(text) else None)
     day, part, used = _parts(text, clock is not None)
     if clock is None and not used:
         return None

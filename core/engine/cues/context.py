@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 
 _CLAUSE = re.compile(r"[^，,。！？!?；;\n、~～…]+(?:[，,。！？!?；;\n、~～…]+|$)")
-_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])(?![。！？!?])|(?<=[a-z0-9)\]]\.)(?=\s)", re.I)
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])(?![。！？!?])|(?<=[a-z0-9)\]]\.)(?=\s)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
-_EN_STOP = re.compile(r"(?<=[a-z0-9)\]])\.(?=\s|$)", re.IGNORECASE)
+_EN_STOP = re.compile(r"(?<=[a-z0-9)\]])\.(?=\s|$)")
 
 ZH_PAST = re.compile(r"昨|前天|刚才|刚刚|刚(?!好)|已经|早就|那时|当时|上次|上周|去年|曾经")
 ZH_HABIT = re.compile(r"每天|每晚|每周|平时|一般|通常|总是|经常|往往|老是")
@@ -26,10 +26,9 @@ EN_PAST = re.compile(
     r"\b(?:ago|was|were|waited|slept|spent|took|had|did|yesterday|last\s+night|earlier|"
     r"already|been|used\s+to|got\s+up|woke|went|finished|lasted|came|arrived|ran|"
     r"have\s+been|'ve)\b|'ve\b",
-    re.IGNORECASE,
 )
-EN_HABIT = re.compile(r"\b(?:usually|always|every|normally|often|typically)\b", re.IGNORECASE)
-EN_QUESTION = re.compile(r"\?\s*$|^\s*(?:do|does|did|are|is|can|could|should|would|shall)\b", re.I)
+EN_HABIT = re.compile(r"\b(?:usually|always|every|normally|often|typically)\b")
+EN_QUESTION = re.compile(r"\?\s*$|^\s*(?:do|does|did|are|is|can|could|should|would|shall)\b")
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,8 @@ def local_instant(day: date, hours: float, tz: tzinfo) -> float:
 
 def hour_in_part(hour: int, part: str | None) -> int:
     """12-hour readings made 24-hour by the day part: 下午3点 -> 15, 晚上12点 -> 24."""
+    if part in ("evening", "late") and hour == 12:
+        return 24
     if part in PM_PARTS and hour < 12:
         return hour + 12
     if part == "noon" and 1 <= hour <= 5:

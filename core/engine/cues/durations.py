@@ -18,6 +18,8 @@ ZH_DURATION = re.compile(
     rf"(?P<num>{ZH_NUMBER}|几)?\s*(?:来|多)?\s*(?:个)?\s*(?P<half>半)?\s*(?:个)?\s*"
     r"(?P<unit>小时|钟头|分钟|刻钟|天)"
 )
+_ZH_UNIT_HINT = re.compile(r"小时|钟头|分钟|刻钟|天")
+_EN_UNIT_HINT = re.compile(r"hour|hr|min|day|\d[hm]\b")
 ZH_UNIT_SECONDS = {"小时": 3600.0, "钟头": 3600.0, "分钟": 60.0, "刻钟": 900.0, "天": 86400.0}
 _ZH_AFTER_FUTURE = re.compile(
     r"^\s*(?:钟)?\s*(?:以后|之后|过后|后|左右|内|就|再|才|到(?!了)|回(?!了))"
@@ -34,25 +36,20 @@ EN_DURATION = re.compile(
     rf"(?P<num>{EN_NUMBER})(?P<andhalf>\s+and\s+a\s+half)?(?P<more>\s+(?:more|extra))?"
     r"(?P<sep>[\s-]*))"
     r"(?P<unit>hours?|hrs?|minutes?|mins?|days?|h|m)\b(?P<tail>\s+and\s+a\s+half)?",
-    re.IGNORECASE,
 )
 EN_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "d": 86400.0}
 _EN_LEAD = r"(?:about|around|like|roughly|maybe|just|another|only|an\s+other|approximately|~)\s+"
 _EN_BEFORE_FUTURE = re.compile(
     rf"\b(?:in|within|after|give\s+me|need|another|be|for\s+another|maybe|probably)\s+(?:{_EN_LEAD})*$",
-    re.IGNORECASE,
 )
-_EN_BEFORE_FOR = re.compile(rf"\bfor\s+(?:{_EN_LEAD})*$", re.IGNORECASE)
+_EN_BEFORE_FOR = re.compile(rf"\bfor\s+(?:{_EN_LEAD})*$")
 _EN_FUTURE_VERB = re.compile(
     r"'ll\b|\bwill\b|\bgonna\b|\bgoing\s+to\b|\babout\s+to\b|\bneed\b|\bhave\s+to\b|\bgotta\b|"
     r"'m\b|\bam\b|\bbe\b",
-    re.IGNORECASE,
 )
-_EN_AFTER_FUTURE = re.compile(
-    r"^\s*(?:from\s+now|later|left|to\s+go|more|tops|max|or\s+so)\b", re.IGNORECASE
-)
-_EN_AFTER_NOT = re.compile(r"^\s*(?:ago|of|long|old|earlier|before|'s|late)\b", re.IGNORECASE)
-_EN_BEFORE_NOT = re.compile(r"\b(?:a|the|first|every|each|last|per|that|this)\s+$", re.IGNORECASE)
+_EN_AFTER_FUTURE = re.compile(r"^\s*(?:from\s+now|later|left|to\s+go|more|tops|max|or\s+so)\b")
+_EN_AFTER_NOT = re.compile(r"^\s*(?:ago|of|long|old|earlier|before|'s|late)\b")
+_EN_BEFORE_NOT = re.compile(r"\b(?:a|the|first|every|each|last|per|that|this)\s+$")
 
 
 def _zh_seconds(match: re.Match[str]) -> float | None:
@@ -83,7 +80,9 @@ def _zh_looks_forward(clause: str, start: int, end: int, promise: bool) -> bool:
 def zh_durations(clause: Clause, now: float, promise: bool = False) -> list[Found]:
     """Forward-looking Chinese durations in the clause (``promise``: the bot's committing
     sentence, whose own future tense stands for the forward sign)."""
-    found = []
+    found: list[Found] = []
+    if _ZH_UNIT_HINT.search(clause.text) is None:
+        return found  # the unit is the cheap thing to look for first
     for match in ZH_DURATION.finditer(clause.text):
         seconds = _zh_seconds(match)
         if seconds and _zh_looks_forward(clause.text, match.start(), match.end(), promise):
@@ -94,11 +93,11 @@ def zh_durations(clause: Clause, now: float, promise: bool = False) -> list[Foun
 
 def _en_seconds(match: re.Match[str]) -> float | None:
     unit = match["unit"].lower()
-    if match["half"]:
-        number: float | None = 0.5
-    else:
-        number = en_number(match["num"])
-        if number is None or ("-" in match["sep"]) or (len(unit) == 1 and match["sep"]):
+    number = 0.5 if match["half"] else en_number(match["num"])
+    if number is None:
+        return None
+    if not match["half"]:
+        if "-" in match["sep"] or (len(unit) == 1 and match["sep"]):
             return None  # "a 10-minute walk"; "5 m" is metres
         if not match["num"][0].isdigit() and len(unit) == 1:
             return None
@@ -120,7 +119,9 @@ def _en_looks_forward(match: re.Match[str], clause: str, promise: bool) -> bool:
 
 def en_durations(clause: Clause, now: float, promise: bool = False) -> list[Found]:
     """Forward-looking English durations in the clause (``promise`` as for Chinese)."""
-    found = []
+    found: list[Found] = []
+    if _EN_UNIT_HINT.search(clause.text) is None:
+        return found
     for match in EN_DURATION.finditer(clause.text):
         seconds = _en_seconds(match)
         if seconds and _en_looks_forward(match, clause.text, promise):

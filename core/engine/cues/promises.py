@@ -31,16 +31,13 @@ _EN_COMMIT = re.compile(
     r"come\s+back|follow\s+up|ask|see\s+how|touch\s+base|reach\s+out|be\s+back|write|talk|"
     r"chat|look\s+in)|\btalk\s+(?:to\s+you\s+)?(?:tomorrow|tonight|later|soon|in|at)\b|"
     r"\bsee\s+you\s+(?:tomorrow|tonight|in|at)\b|\bcatch\s+you\s+(?:tomorrow|tonight|in|at)\b",
-    re.IGNORECASE,
 )
 _EN_REFUSE = re.compile(
     r"\b(?:can't|cannot|can\s+not|won't|unable|not\s+able|don't|do\s+not|no\s+way|unfortunately)\b",
-    re.IGNORECASE,
 )
 _EN_OFFER = re.compile(
     r"\b(?:want\s+me\s+to|should\s+i|shall\s+i|would\s+you\s+like|do\s+you\s+want|"
     r"if\s+you\s+(?:want|like|need|wish)|could\s+you|can\s+you|please)\b|\?\s*$",
-    re.IGNORECASE,
 )
 
 
