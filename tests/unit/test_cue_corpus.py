@@ -17,13 +17,15 @@ import pytest
 from harness.cue_corpus import Case, load, score
 from proactive_chat.core.engine.cues import parse_bot_promise, parse_user_cue
 
-# (lang, kind) -> (precision floor, recall floor). Reached: 1.00 everywhere but one
-# zh user false positive on the dev split (see the bench for the figures per split).
+# (lang, kind) -> (precision floor, recall floor), just under what the parser reaches on
+# all 494 cases (zh user 0.983 / 0.992, en user 0.981 / 0.990, zh bot 1.0 / 1.0, en bot
+# 1.0 / 0.963). The 68 "fresh" cases were scored once and never tuned on; the bench
+# prints their figures apart (lower: the honest figure for unseen text).
 FLOORS = {
-    ("zh", "user"): (0.97, 0.97),
-    ("en", "user"): (0.97, 0.97),
-    ("zh", "bot"): (0.95, 0.95),
-    ("en", "bot"): (0.95, 0.95),
+    ("zh", "user"): (0.97, 0.98),
+    ("en", "user"): (0.97, 0.98),
+    ("zh", "bot"): (0.96, 0.96),
+    ("en", "bot"): (0.96, 0.95),
 }
 CASES = load()
 
