@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from .context import Clause, has_cjk, past_words
+from .context import Clause, has_cjk, has_latin, past_words
 from .dayparts import local_instant
 from .model import Found
 
@@ -183,7 +183,10 @@ def activity_cue(clause: Clause, now: datetime) -> Found | None:
         return None
     if (_ZH_DAY_NAMED if cjk else _EN_DAY_NAMED).search(text):
         return None  # "明天要考试": a plan for another day, not an end to wait for
-    for table, lang in ((ZH, "zh"), (EN, "en")) if cjk else ((EN, "en"),):
+    tables: list[tuple[tuple[Activity, ...], str]] = [(ZH, "zh")] if cjk else []
+    if has_latin(text):
+        tables.append((EN, "en"))
+    for table, lang in tables:
         if _ANY[lang].search(text) is None:
             continue  # one scan for the whole table before the rule-by-rule reading
         for activity in table:

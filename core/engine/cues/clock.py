@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from .context import Clause, has_cjk, told_as_past
+from .context import Clause, has_cjk, has_latin, told_as_past
 from .dayparts import resolve_clock, resolve_part
 from .model import Found
 from .numerals import ZH_NUMBER, en_number, zh_number
@@ -131,21 +131,24 @@ def _en_clock(text: str) -> tuple[re.Match[str], int, int] | None:
     return last
 
 
-def _parts(text: str, has_clock: bool) -> tuple[int | None, str | None, list[re.Match[str]]]:
-    """(day offset, day part, the matches read) in the clause."""
+def _parts(
+    text: str, has_clock: bool, latin: bool
+) -> tuple[int | None, str | None, list[re.Match[str]]]:
+    """(day offset, day part, the matches read) in the clause (``latin``: it has Latin
+    letters, so the English words are worth looking for)."""
     used: list[re.Match[str]] = []
     day = part = None
     if (m := _ZH_DAY.search(text)) is not None:
         day, part = ZH_DAYS[m.group()], ZH_PARTS.get(m.group())
         used.append(m)
-    elif (m := _EN_DAY.search(text)) is not None:
-        word = m.group().lower()
+    elif latin and (m := _EN_DAY.search(text)) is not None:
+        word = m.group()
         day, part = (2 if word.startswith("day") else EN_DAYS[word]), EN_PARTS.get(word)
         used.append(m)
     if (m := _ZH_PART.search(text)) is not None:
         part = ZH_PARTS[m.group()]
         used.append(m)
-    else:
+    elif latin:
         for m in _EN_PART.finditer(text):
             word = (m["p"] or m["tonight"]).lower()
             if m["tonight"] or m["q"] or has_clock:
@@ -160,8 +163,8 @@ def named_day(text: str) -> int | None:
     only a part ("明天上午没空，下午吧") means that day."""
     if (m := _ZH_DAY.search(text)) is not None:
         return ZH_DAYS[m.group()]
-    if (m := _EN_DAY.search(text)) is not None:
-        word = m.group().lower()
+    if has_latin(text) and (m := _EN_DAY.search(text)) is not None:
+        word = m.group()
         return 2 if word.startswith("day") else EN_DAYS[word]
     return None
 
@@ -184,7 +187,7 @@ def clock_cue(
     cjk = has_cjk(text)
     clock = _zh_clock(text) if cjk and ("点" in text or "：" in text) else None
     clock = clock or (_en_clock(text) if _EN_CLOCK_HINT.search(text) else None)
-    day, part, used = _parts(text, clock is not None)
+    day, part, used = _parts(text, clock is not None, has_latin(text))
     if clock is None and not used:
         return None
     if not promise and (

@@ -15,6 +15,7 @@ _CLAUSE = re.compile(r"[^，,。！？!?；;\n、~～…]+(?:[，,。！？!?；
 _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])(?![。！？!?])|(?<=[a-z0-9)\]]\.)(?=\s)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
+_QUESTION_END = re.compile(r"[?？]\s*$|[吗么][?？!！。，,\s]*$")
 _EN_STOP = re.compile(r"(?<=[a-z0-9)\]])\.(?=\s|$)")
 
 ZH_PAST = re.compile(r"昨|前天|刚才|刚刚|刚(?!好)|已经|早就|那时|当时|上次|上周|去年|曾经")
@@ -40,7 +41,7 @@ class Clause:
 
     @property
     def question(self) -> bool:
-        return bool(re.search(r"[?？]\s*$|[吗么][?？!！。，,\s]*$", self.text))
+        return _QUESTION_END.search(self.text) is not None
 
 
 def clauses(text: str) -> list[Clause]:
@@ -72,7 +73,9 @@ def told_as_past(clause: str) -> bool:
 def past_words(clause: str) -> bool:
     """Words that put the clause in the past or make it a habit (no clause-final 了 rule:
     "我去睡了" is news of now)."""
-    return bool(ZH_PAST.search(clause) or ZH_HABIT.search(clause) or en_told_as_past(clause))
+    if ZH_PAST.search(clause) or ZH_HABIT.search(clause):
+        return True
+    return has_latin(clause) and en_told_as_past(clause)
 
 
 def zh_told_as_past(clause: str) -> bool:
