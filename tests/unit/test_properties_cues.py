@@ -1,7 +1,7 @@
 """Properties of the cue parser (core/engine/cues) over generated text, times and zones.
 
 What it promises: it never raises, whatever the text; it is deterministic; a cue it
-returns always has ``now < not_before <= target <= now + horizon`` and names the words it
+returns always has ``now <= not_before <= target <= now + horizon``, ``now < target``, and names the words it
 read (``matched`` is in the text; a promise's ``sentence`` too). Text is drawn both at
 random and from the parser's own trigger words glued with numbers and noise, so that the
 rules themselves run, also on the nights the clocks change.
@@ -41,6 +41,7 @@ horizons = st.sampled_from([600.0, 3600.0, 86400.0, 7 * 86400.0])
 @given(texts, instants, zones, horizons, st.booleans())
 @example("明天早上八点叫你起床", 1_772_935_200.0, ZoneInfo("America/New_York"), 7 * 86400.0, True)
 @example("晚上12点", 1_761_346_800.0, ZoneInfo("Europe/Berlin"), 7 * 86400.0, False)
+@example("晚上聊", 1_773_140_400.0, ZoneInfo("Asia/Shanghai"), 7 * 86400.0, False)  # window begun
 @example("9999天后", 1_800_000_000.0, ZoneInfo("UTC"), 7 * 86400.0, False)
 def test_a_cue_is_never_past_never_beyond_the_horizon(
     text: str, now: float, tz: ZoneInfo, horizon: float, promise: bool
@@ -50,7 +51,7 @@ def test_a_cue_is_never_past_never_beyond_the_horizon(
     assert parse(text, now, tz, horizon) == cue  # deterministic
     if cue is None:
         return
-    assert now < cue.not_before <= cue.target <= now + horizon, cue
+    assert now <= cue.not_before <= cue.target <= now + horizon and now < cue.target, cue
     assert cue.matched and cue.matched in text, cue
     assert cue.rule.split(".")[0] in ("zh", "en"), cue
     assert ".promise." in cue.rule if promise else ".promise." not in cue.rule

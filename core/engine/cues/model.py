@@ -1,8 +1,8 @@
 """The parser's answer: a ``Cue`` (when to speak, not before when, which rule, which words).
 
-A ``Cue`` is plain data, frozen, and always consistent: ``now < not_before <= target`` is
-checked by ``parse.py`` before one is handed out (a cue in the past or beyond the horizon
-is never returned).
+A ``Cue`` is plain data, frozen, and always consistent: ``parse.py`` checks
+``now <= not_before <= target`` and ``now < target`` before it hands one out (a cue in the
+past or beyond the horizon is never returned).
 """
 
 from __future__ import annotations

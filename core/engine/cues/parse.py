@@ -2,7 +2,8 @@
 
 Guarantees: deterministic (the answer depends on the text, ``now`` and the zone only),
 never raises on any text, and a returned ``Cue`` always has
-``now < not_before <= target <= now + horizon``. A message with no trigger word is
+``now <= not_before <= target <= now + horizon`` and ``now < target`` (``not_before`` is
+``now`` when the stated window has already begun). A message with no trigger word is
 answered after one regex scan and one set test (``screened``: about a microsecond or
 two); only the first ``MAX_CHARS`` characters are read, so the cost is bounded for any
 message. The rules read the text with ASCII letters lowered (same length, so ``matched``
