@@ -169,23 +169,26 @@ _ANY = {
     lang: re.compile("|".join(f"(?:{activity.pattern.pattern})" for activity in table))
     for lang, table in (("zh", ZH), ("en", EN))
 }
+# Every word one of the English patterns needs (one of them must be in the clause).
+EN_WORDS = frozenset(
+    """bed bedtime sleep night goodnight gn nite nighty sack hay turning crashing nap napping
+    meeting call class lecture lesson exam exams test tests final finals midterm midterms work
+    shift clocking brb back sec second moment hold bbl busy gotta gtg g2g ttyl talk lunch
+    dinner food breakfast shower bath""".split()
+)
+_WORD = re.compile(r"[a-z0-9']+")
 _NEGATED = re.compile(r"(?:[不没别][想要用去再]?|\bnot|n't|\bno)\s*$")
 _ZH_DAY_NAMED = re.compile(r"明天|明早|明晚|后天|下周|周[一二三四五六日末]|星期")
 _EN_DAY_NAMED = re.compile(r"\b(?:tomorrow|tmrw|next\s+week|monday|tuesday|wednesday|"
                            r"thursday|friday|saturday|sunday|weekend)\b")  # fmt: skip
 
 
-def activity_cue(clause: Clause, now: datetime) -> Found | None:
-    """The first activity the clause states, with its usual end, or None."""
+def _stated(clause: Clause) -> tuple[Activity, str, re.Match[str]] | None:
+    """The first activity the clause names and does not undo: (activity, lang, match)."""
     text = clause.text
-    cjk = has_cjk(text)
-    if clause.question or past_words(text):
-        return None
-    if (_ZH_DAY_NAMED if cjk else _EN_DAY_NAMED).search(text):
-        return None  # "明天要考试": a plan for another day, not an end to wait for
-    tables: list[tuple[tuple[Activity, ...], str]] = [(ZH, "zh")] if cjk else []
-    if has_latin(text):
-        tables.append((EN, "en"))
+    tables: list[tuple[tuple[Activity, ...], str]] = [(ZH, "zh")] if has_cjk(text) else []
+    if has_latin(text) and not EN_WORDS.isdisjoint(_WORD.findall(text)):
+        tables.append((EN, "en"))  # a word-set test first: the English patterns are slow
     for table, lang in tables:
         if _ANY[lang].search(text) is None:
             continue  # one scan for the whole table before the rule-by-rule reading
@@ -195,7 +198,17 @@ def activity_cue(clause: Clause, now: datetime) -> Found | None:
                 continue
             if _NEGATED.search(text, max(0, match.start() - 6), match.start()):
                 continue
-            not_before, at = activity.end(now)
-            rule = f"{lang}.activity.{activity.name}"
-            return Found(rule, match.group(), not_before, at, explicit=False)
+            return activity, lang, match
     return None
+
+
+def activity_cue(clause: Clause, now: datetime) -> Found | None:
+    """The first activity the clause states, with its usual end, or None."""
+    stated = _stated(clause)
+    if stated is None or clause.question or past_words(clause.text):
+        return None
+    if (_ZH_DAY_NAMED if has_cjk(clause.text) else _EN_DAY_NAMED).search(clause.text):
+        return None  # "明天要考试": a plan for another day, not an end to wait for
+    activity, lang, match = stated
+    not_before, at = activity.end(now)
+    return Found(f"{lang}.activity.{activity.name}", match.group(), not_before, at, explicit=False)

@@ -94,7 +94,8 @@ def _user_reading(text: str, now: float, local: datetime) -> Found | None:
     explicit: list[Found] = []
     activity, day = None, None
     for clause in clauses(text):
-        day = named_day(clause.text) if named_day(clause.text) is not None else day
+        named = named_day(clause.text)
+        day = named if named is not None else day
         if clause.question:
             continue
         explicit += zh_durations(clause, now) + en_durations(clause, now)
