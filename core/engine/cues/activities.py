@@ -45,7 +45,6 @@ def _sleep(now: datetime) -> tuple[float, float]:
     stamp = now.timestamp()
     if now.hour in NAP_HOURS:
         return stamp + 90 * MINUTE, stamp + 120 * MINUTE
-    assert now.tzinfo is not None
     wake = local_instant(now.date(), WAKE_HOUR, now.tzinfo)
     if wake <= stamp:
         wake = local_instant(now.date() + timedelta(days=1), WAKE_HOUR, now.tzinfo)
@@ -56,7 +55,6 @@ def _sleep(now: datetime) -> tuple[float, float]:
 def _work(now: datetime) -> tuple[float, float]:
     """Until 18:00 on a working day's daytime; three hours otherwise."""
     stamp = now.timestamp()
-    assert now.tzinfo is not None
     end = local_instant(now.date(), WORK_END_HOUR, now.tzinfo)
     if 5 <= now.hour < 16:
         return end - 30 * MINUTE, end

@@ -29,9 +29,10 @@ ROLL_LIMIT_S = 16 * 3600.0  # "早上八点叫我" said at 23:00 means tomorrow,
 IN_PROGRESS_S = 30 * 60.0  # "今晚再聊" said at 21:00: a little later tonight
 
 
-def local_instant(day: date, hours: float, tz: tzinfo) -> float:
+def local_instant(day: date, hours: float, tz: tzinfo | None) -> float:
     """Epoch seconds of ``hours`` (may reach 24+) after local midnight of ``day``, read as
-    a wall-clock time in ``tz`` (a time inside a spring-forward gap lands just after it)."""
+    a wall-clock time in ``tz`` (None: the server's zone; a time inside a spring-forward gap
+    lands just after it)."""
     whole = int(hours)
     minutes = round((hours - whole) * 60)
     day += timedelta(days=whole // 24)
@@ -64,7 +65,6 @@ def resolve_clock(
     clock shows it: small hours (1-6) read as afternoon, 7-11 as the nearer of am and pm.
     """
     tz, today, stamp = now.tzinfo, now.date(), now.timestamp()
-    assert tz is not None
     hours = hour_in_part(hour, part) + minute / 60
     if day is not None:
         at = local_instant(today + timedelta(days=day), hours, tz)
@@ -93,7 +93,6 @@ def resolve_part(now: datetime, day: int | None, part: str | None) -> tuple[floa
         part = "day"  # "明天聊": the day, read as a window of waking hours
     start, usual, end = PARTS[part]
     tz, stamp = now.tzinfo, now.timestamp()
-    assert tz is not None
     for offset in (day,) if day is not None else (0, 1):
         when = now.date() + timedelta(days=offset)
         at = local_instant(when, usual, tz)

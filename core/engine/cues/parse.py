@@ -110,9 +110,13 @@ def _user_reading(text: str, now: float, local: datetime) -> Found | None:
 
 
 def parse_user_cue(
-    text: str, now: float, tz: tzinfo, horizon: float = DEFAULT_HORIZON_S
+    text: str, now: float, tz: tzinfo | None, horizon: float = DEFAULT_HORIZON_S
 ) -> Cue | None:
-    """The time cue in a user's message, or None (no cue, past, beyond ``horizon`` s)."""
+    """The time cue in a user's message, or None (no cue, past, beyond ``horizon`` s).
+
+    ``now``: epoch seconds; ``tz``: the zone the user's words are read in (None: the
+    server's zone, as for quiet hours).
+    """
     text = text[:MAX_CHARS]
     lowered = _lowered(text)
     if not screened(lowered):
@@ -128,7 +132,7 @@ def parse_user_cue(
 
 
 def parse_bot_promise(
-    text: str, now: float, tz: tzinfo, horizon: float = DEFAULT_HORIZON_S
+    text: str, now: float, tz: tzinfo | None, horizon: float = DEFAULT_HORIZON_S
 ) -> Cue | None:
     """The time the bot's reply commits it to, or None (no promise, past, beyond ``horizon``)."""
     text = text[:MAX_CHARS]
