@@ -29,15 +29,14 @@ EN_PAST = re.compile(
     r"have\s+been|'ve)\b|'ve\b",
 )
 EN_HABIT = re.compile(r"\b(?:usually|always|every|normally|often|typically)\b")
-EN_QUESTION = re.compile(r"\?\s*$|^\s*(?:do|does|did|are|is|can|could|should|would|shall)\b")
 
 
 @dataclass(frozen=True, slots=True)
 class Clause:
-    """One clause: its text, where it starts in the message, and its closing marks."""
+    """One clause of a message: its text, closing punctuation included (a question mark
+    makes it a question)."""
 
     text: str
-    start: int
 
     @property
     def question(self) -> bool:
@@ -47,7 +46,7 @@ class Clause:
 def clauses(text: str) -> list[Clause]:
     """The message cut at punctuation (a full stop only when it ends an English word)."""
     text = _EN_STOP.sub("\n", text) if "." in text else text
-    return [Clause(m.group(), m.start()) for m in _CLAUSE.finditer(text) if m.group().strip()]
+    return [Clause(m.group()) for m in _CLAUSE.finditer(text) if m.group().strip()]
 
 
 def sentences(text: str) -> list[str]:

@@ -11,7 +11,8 @@ and ``sentence`` are cut from the text as written).
 
 Choice between readings: a stated duration or time beats an activity's usual end; of
 several stated ones in a user's message, the latest wins (no message before the person
-said they are free); a bot's promise is its first committing sentence with a time.
+said they are free); a bot's promise is the committing sentence with the most precise
+time (a stated time before a day part before a day; the first of equals).
 """
 
 from __future__ import annotations
