@@ -132,6 +132,26 @@ def test_activities_end_when_they_usually_do(text: str, now: str, rule: str, exp
     assert local(cue.target - USER_SLACK_S) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [("困了，去睡觉", "zh.activity.sleep"), ("午睡一下", "zh.activity.nap"),
+     ("开完会找你", "zh.activity.meeting"), ("下课后聊", "zh.activity.class"),
+     ("考完再说", "zh.activity.exam"), ("下班后聊", "zh.activity.after_work"),
+     ("在搬砖", "zh.activity.work"), ("先忙了", "zh.activity.busy"),
+     ("一会儿见", "zh.activity.back"), ("晚点再回你", "zh.activity.later"),
+     ("吃完饭找你", "zh.activity.meal"), ("洗完澡再聊", "zh.activity.shower"),
+     ("出门了", "zh.activity.out"), ("hitting the sack", "en.activity.sleep"),
+     ("taking a nap", "en.activity.nap"), ("hopping on a call", "en.activity.meeting"),
+     ("lecture now", "en.activity.class"), ("taking my midterm", "en.activity.exam"),
+     ("clocking in", "en.activity.work"), ("hold on", "en.activity.back"),
+     ("gtg", "en.activity.busy"), ("grabbing dinner", "en.activity.meal"),
+     ("quick shower", "en.activity.shower")],
+)  # fmt: skip
+def test_every_activity_gets_past_the_screen(text: str, rule: str) -> None:
+    cue = user(text, "2026-03-10 08:40")
+    assert cue is not None and cue.rule == rule, cue
+
+
 def test_sleep_in_the_daytime_is_a_nap() -> None:
     cue = user("我去睡了", "2026-03-10 13:00")
     assert cue is not None and local(cue.target - USER_SLACK_S) == "2026-03-10 15:00"

@@ -63,6 +63,10 @@ _ZH_OTHERS = re.compile(
 )
 _ZH_PLAN = re.compile(r"聊|说|见|找|吧|有空|再|回|叫|提醒|约|等|去|要|前|后|以后|之前")
 _EN_CLOCK_HINT = re.compile(rf"\d|{_EN_HOURS}")
+_EN_PLAN = re.compile(
+    r"\b(?:talk|chat|see|text|call|ping|message|catch|then|works?|free|speak|meet|continue|"
+    r"tell|hear|let'?s|later|ttyl|cya|ya)\b"
+)
 _EN_NOW_IS = re.compile(r"\b(?:it'?s|it\s+is|now\s+is)\s+$")
 _EN_NOT_CLOCK = re.compile(
     r"^\s*(?:people|persons|times|items|dollars|bucks|km|miles|kg|minutes|mins|hours|days|"
@@ -169,12 +173,17 @@ def named_day(text: str) -> int | None:
     return None
 
 
-def _refused(text: str, cjk: bool, clock: bool, day: int | None) -> bool:
+def _refused(text: str, cjk: bool, clock: bool, day: int | None, part: str | None) -> bool:
     """Not the user's plan: someone else's ("我妈说晚上..."), a time they are not free
-    ("明天上午没空"), or a bare day part with no word of a plan ("早上起来头好痛")."""
+    ("明天上午没空"), or a day or day part alone with no word of a plan ("早上起来头好痛",
+    "明天考试", "exam tomorrow")."""
     if cjk and (_ZH_NOT_FREE.search(text) or _ZH_OTHERS.search(text)):
         return True
-    return cjk and not clock and day is None and _ZH_PLAN.search(text) is None
+    if clock or (day is not None and part is not None):
+        return False  # "明天早上": stated enough
+    if cjk:
+        return _ZH_PLAN.search(text) is None
+    return day is not None and _EN_PLAN.search(text) is None  # "exam tomorrow" is no plan
 
 
 def clock_cue(
@@ -191,7 +200,7 @@ def clock_cue(
     if clock is None and not used:
         return None
     if not promise and (
-        clause.question or told_as_past(text) or _refused(text, cjk, clock is not None, day)
+        clause.question or told_as_past(text) or _refused(text, cjk, clock is not None, day, part)
     ):
         return None
     if day is None and day_hint:

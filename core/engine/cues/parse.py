@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, tzinfo
 
+from .activities import EN_WORDS as EN_ACTIVITY_WORDS
 from .activities import activity_cue
 from .clock import clock_cue, named_day
 from .context import clauses, sentences
@@ -37,8 +38,9 @@ MAX_CHARS = 600
 # rules by the corpus test (a trigger missing here is a case the parser never sees).
 _SCREEN_WORDS_ZH = (
     "分钟 小时 钟头 刻钟 早上 早晨 清晨 一早 上午 中午 下午 傍晚 晚上 今晚 今早 明天 明儿 明早 明晚 后天 "
-    "夜里 半夜 深夜 凌晨 午饭 晚饭 睡 晚安 安安 上班 加班 搬砖 上工 开会 会议 有个会 开个会 上课 有课 考 "
-    "忙 等会 等下 待会 一会 稍后 马上回 去去就回 晚点 晚些 回头 去吃 吃饭 吃个饭 做饭 澡 冲个凉 出门 出去 "
+    "夜里 半夜 深夜 凌晨 饭 睡 晚安 安安 上班 加班 下班 下了班 搬砖 上工 开会 完会 会议 有个会 开个会 上课 下课 "
+    "下了课 有课 考 "
+    "忙 等会 等下 待会 一会 稍后 马上回 去去就回 晚点 晚些 回头 去吃 澡 冲个凉 出门 出去 "
     "盹 眯 躺 午觉 ："
 ).split()
 # Every alternative starts with a literal character, so the regex engine skips ahead on a
@@ -49,13 +51,10 @@ SCREEN = re.compile(
         + [f"{digit}个?[点天]" for digit in "一二两三四五六七八九十半几"]
     )
 )
-SCREEN_WORDS = frozenset(
+SCREEN_WORDS = EN_ACTIVITY_WORDS | frozenset(
     """hour hours hr hrs min mins minute minutes day days half tonight tomorrow tmrw tmr
-    tomorow morning afternoon evening night nite noon midnight lunch lunchtime dinner bed
-    bedtime sleep nap napping meeting call class lecture lesson exam exams test tests final
-    finals midterm midterms work shift busy gtg g2g ttyl later back brb bbl sec second
-    moment hold o'clock oclock sack hay turning crashing breakfast food shower bath gn
-    goodnight one two three four five six seven eight nine ten eleven twelve""".split()
+    tomorow morning afternoon evening night noon midnight lunch lunchtime dinner o'clock
+    oclock one two three four five six seven eight nine ten eleven twelve""".split()
 )
 _WORD = re.compile(r"[a-z']+")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
