@@ -64,6 +64,12 @@ RULES: dict[str, Rule] = {
             why="the engine reaches AstrBot through its ports, never the adapters",
         ),
         Rule(
+            "core.engine.cues",
+            ("core.engine.cues",),
+            WEB_ONLY,
+            why="the cue parser is pure: the standard library and itself, nothing of the engine",
+        ),
+        Rule(
             "core.store",
             ("core.store", "core.engine.models", *SHARED),
             HTTP,
