@@ -21,6 +21,7 @@ from ..engine.ports import ComposeError, ComposeResult
 from ..umo import platform_of
 from .lookups import platform_name_of
 from .model_choice import model_name_of, provider_id_of, providers_to_try
+from .thumbnails import thumbnail_data_uri
 from .tool_loop import ToolRun
 
 logger = logging.getLogger("astrbot")
@@ -73,6 +74,9 @@ class MessageComposer:
             detail["tried"] = tried
         if tools is not None:
             detail.update(tools.journal_detail())
+            if tools.pictures and "picture" in detail:
+                thumb = await asyncio.to_thread(thumbnail_data_uri, tools.pictures[0])
+                detail["picture"]["thumb"] = thumb
         if isinstance(written, _Failure):
             provider_id = provider_id_of(provider)
             raise ComposeError(

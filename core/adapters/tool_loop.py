@@ -120,7 +120,7 @@ class ToolRun:
         detail: dict[str, Any] = {}
         if self.calls:
             detail["tools"] = self.calls
-        if self._settings.pictures.mode != "off":
+        if self._settings.pictures.mode != "off" or self.pictures:
             detail["picture"] = {
                 "mode": self._settings.pictures.mode,
                 "tool": self.picture_tool,

@@ -126,9 +126,14 @@ async def test_an_image_tool_yielding_a_picture_sends_it_with_the_text(agent):
 
 
 async def test_an_image_tool_returning_image_data(agent):
-    import mcp
+    import io
 
-    png = base64.b64encode(b"\x89PNG fake").decode()
+    import mcp
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), "teal").save(buffer, "PNG")
+    png = base64.b64encode(buffer.getvalue()).decode()
 
     async def paint(event, prompt: str):
         return mcp.types.CallToolResult(
@@ -141,6 +146,8 @@ async def test_an_image_tool_returning_image_data(agent):
     result = await composer(ctx).compose(UMO, settings(picture_settings={"mode": "auto"}), "P")
     assert result.pictures == (f"base64://{png}",)
     assert result.detail["picture"]["ref"] == "(inline image)"  # never the data
+    thumb = result.detail["picture"]["thumb"]  # small enough for the journal
+    assert thumb.startswith("data:image/jpeg;base64,") and len(thumb) < 8000
 
 
 async def test_excluded_image_tools_are_not_offered(agent):
