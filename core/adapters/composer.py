@@ -65,9 +65,7 @@ class MessageComposer:
             system_prompt=system_prompt,
             contexts=begin_dialogs + _recent_turns(conversation, settings.history_turns),
         )
-        tools = None
-        if settings.tools.enabled or settings.pictures.enabled:
-            tools = ToolRun(self._context, umo, settings)
+        tools = self._tool_run(umo, settings)
         detail: dict[str, Any] = {"missing": missing} if missing else {}
         written, provider, tried = await self._first_answer(umo, providers, request, tools)
         if tried:
@@ -95,6 +93,22 @@ class MessageComposer:
             detail={"model": model_name_of(provider), **detail},
             pictures=tuple(tools.pictures) if tools is not None else (),
         )
+
+    def _tool_run(self, umo: str, settings: SessionSettings) -> ToolRun | None:
+        """The tools of this message; None when tools and pictures are off, or when
+        AstrBot cannot list its tools (then written without, as before; logged)."""
+        if not (settings.tools.enabled or settings.pictures.enabled):
+            return None
+        try:
+            return ToolRun(self._context, umo, settings)
+        except Exception as exc:
+            logger.warning(
+                "%s Could not list AstrBot's tools for %s; writing without tools: %s",
+                LOG_PREFIX,
+                umo,
+                exc,
+            )
+            return None
 
     async def _first_answer(
         self, umo: str, providers: list[Any], request: _LlmRequest, tools: ToolRun | None
@@ -153,7 +167,7 @@ class MessageComposer:
         except TimeoutError:
             return _Failure(
                 "llm_failed",
-                f"timed out after {seconds:g} s",
+                f"timed out after {seconds:.3g} s",
                 f"make sure the chat model {provider_id} is reachable and answers in "
                 "time, or raise llm_timeout_seconds in the plugin's engine settings",
             )

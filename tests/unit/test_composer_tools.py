@@ -231,3 +231,21 @@ async def _slow(event, city: str = ""):
 
 async def _draw(event, prompt: str):
     return event.image_result("https://example.com/cat.png")
+
+
+@pytest.mark.parametrize(
+    ("name", "description", "expected"),
+    [
+        ("draw_image", "", True),
+        ("text2img", "", True),
+        ("gen", "根据描述生成图片", True),
+        ("flux_generate", "", True),
+        ("describe_image", "describe the picture the user sent", False),
+        ("image_ocr", "read the text in an image", False),
+        ("get_weather", "the weather in a city", False),
+    ],
+)
+def test_image_tools_are_found_by_name_and_description(name, description, expected):
+    from proactive_chat.core.adapters.pictures import looks_like_image_tool
+
+    assert looks_like_image_tool(name, description) is expected
