@@ -67,7 +67,9 @@ class MessageComposer:
         )
         tools = self._tool_run(umo, settings)
         detail: dict[str, Any] = {"missing": missing} if missing else {}
-        written, provider, tried = await self._first_answer(umo, providers, request, tools)
+        written, provider, provider_id, tried = await self._first_answer(
+            umo, providers, request, tools
+        )
         if tried:
             detail["tried"] = tried
         if tools is not None:
@@ -76,7 +78,6 @@ class MessageComposer:
                 thumb = await asyncio.to_thread(thumbnail_data_uri, tools.pictures[0])
                 detail["picture"]["thumb"] = thumb
         if isinstance(written, _Failure):
-            provider_id = provider_id_of(provider)
             raise ComposeError(
                 written.kind,
                 f"{provider_id}: {written.reason}",
@@ -86,7 +87,7 @@ class MessageComposer:
             )
         return ComposeResult(
             text=written,
-            provider_id=provider_id_of(provider),
+            provider_id=provider_id,
             persona_id=persona_id,
             conversation_id=getattr(conversation, "cid", None),
             attempts=len(tried) + 1,
@@ -112,25 +113,27 @@ class MessageComposer:
 
     async def _first_answer(
         self, umo: str, providers: list[Any], request: _LlmRequest, tools: ToolRun | None
-    ) -> tuple[str | _Failure, Any, list[dict]]:
-        """(the text or the last failure, the provider that gave it, the failed attempts)."""
+    ) -> tuple[str | _Failure, Any, str, list[dict]]:
+        """(the text or the last failure, the provider that gave it and its id, the
+        failed attempts)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout_seconds * (self.retries + 1)
         plan = providers if len(providers) > 1 else providers * (self.retries + 1)
         tried: list[dict] = []
         outcome: str | _Failure = _Failure("llm_failed", "no answer", "")
-        used = plan[0]
+        used, used_id = plan[0], provider_id_of(plan[0])
         for provider in plan:
             left = deadline - loop.time()
             if left < 0.1:  # the overall limit is reached: the rest are not tried
                 break
-            used = provider
-            provider_id = provider_id_of(provider)
+            if provider is not used:
+                used, used_id = provider, provider_id_of(provider)
+            provider_id = used_id
             outcome = await self._attempt(
                 provider_id, request, min(self.timeout_seconds, left), tools
             )
             if isinstance(outcome, str):
-                return outcome, used, tried
+                return outcome, used, used_id, tried
             tried.append({"provider": provider_id, "kind": outcome.kind, "reason": outcome.reason})
             # The engine logs the outcome once per cause; each attempt is detail.
             logger.debug(
@@ -143,7 +146,7 @@ class MessageComposer:
             )
         if isinstance(outcome, _Failure) and tried:
             tried.pop()  # the last failure is the entry's own reason
-        return outcome, used, tried
+        return outcome, used, used_id, tried
 
     async def _attempt(
         self, provider_id: str, request: _LlmRequest, seconds: float, tools: ToolRun | None

@@ -74,9 +74,12 @@ async def providers_to_try(
         first = await chat_provider_of(context, umo)
     if first is None:
         return [], missing
+    ids = fallback_ids(context, umo, model)
+    if not ids:  # the usual case: the session's (or the chosen) model alone
+        return [first], missing
     providers = [first]
     seen = {provider_id_of(first)}
-    for provider_id in fallback_ids(context, umo, model):
+    for provider_id in ids:
         if provider_id in seen:
             continue
         seen.add(provider_id)
