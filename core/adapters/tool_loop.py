@@ -7,7 +7,10 @@ the time the composer gives each attempt. Each tool call is recorded (name, dura
 success; never its arguments) for the journal. The tools get a silent event
 (tool_event.py): what they try to send is collected, never delivered, so the only
 message that reaches the platform is the engine's one send; the pictures among it
-(and images a tool returns as its result) go out with that message.
+(and images a tool returns as its result) go out with that message. AstrBot ends its
+loop when a tool "sends" (as an image tool yielding its picture does) before the model
+has written anything: then one more plain call of the same model, within the same
+time, writes the text.
 
 AstrBot's agent classes are imported on first use only: with tools and pictures off,
 nothing here runs.
