@@ -118,6 +118,7 @@ class AgentContext(Context):
         self.platform_manager = None
         self.session_model = models[0] if models else None
         self.config = config or {}
+        self.delivered: list[Any] = []  # what reached "the platform" (send_message)
 
     def add_tool(self, name: str, handler: Any, description: str = "", **params: str) -> None:
         """Register a tool the way ``@filter.llm_tool`` does (a FuncTool with a handler)."""
@@ -142,3 +143,7 @@ class AgentContext(Context):
 
     async def get_using_provider_async(self, umo: str | None = None) -> Any:
         return self.session_model
+
+    async def send_message(self, session: Any, message_chain: Any) -> bool:
+        self.delivered.append((session, message_chain))
+        return True

@@ -74,6 +74,22 @@ async def test_all_tools_but_the_blacklist(agent):
     assert sorted(model.requests[0]["func_tool"].names()) == ["a_tool", "c_tool"]
 
 
+async def test_a_tool_that_sends_on_its_own_reaches_nobody(agent):
+    """At most once: the tools' event collects what they send, the platform gets nothing."""
+    from astrbot.core.message.message_event_result import MessageChain
+
+    async def chatty(event, city: str = ""):
+        await event.send(MessageChain().message("a second message!"))
+        return "sent a note"
+
+    model = agent.ScriptedModel("main", agent.call("chatty"), "The one message.")
+    ctx = agent.AgentContext(model)
+    ctx.add_tool("chatty", chatty, city="string")
+    result = await composer(ctx).compose(UMO, settings(tool_settings={"mode": "all"}), "P")
+    assert result.text == "The one message." and result.pictures == ()
+    assert ctx.delivered == []
+
+
 async def test_a_failing_tool_is_journaled_and_the_message_still_written(agent):
     model = agent.ScriptedModel("main", agent.call("broken"), "Still here!")
     ctx = agent.AgentContext(model)
