@@ -16,6 +16,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
+from .adapters.availability import missing_names
 from .adapters.composer import MessageComposer
 from .adapters.sender import MessageSender
 from .constants import LOG_PREFIX
@@ -180,6 +181,17 @@ class ProactiveService:
             self.engine.notify_ready()
 
     # -- config, applied live --------------------------------------------------------
+    def missing_names(self) -> list[dict[str, str]]:
+        """Models and tools the config names that AstrBot does not have (for the
+        Overview); empty without an engine. Never raises."""
+        engine = self.engine
+        if engine is None:
+            return []
+        try:
+            return missing_names(self.context, engine.settings)
+        except Exception:
+            return []
+
     def config_view(self) -> dict[str, Any]:
         """The engine's config groups as in effect (normalized)."""
         settings = self.engine.settings if self.engine else parse_plugin_config(self.config)[0]

@@ -19,7 +19,10 @@ from ..constants import LOG_PREFIX
 from ..engine.models import SessionSettings
 from ..engine.ports import ComposeError, ComposeResult
 from ..umo import platform_of
-from .lookups import chat_provider_of, platform_name_of
+from .lookups import platform_name_of
+from .model_choice import model_name_of, provider_id_of, providers_to_try
+from .thumbnails import thumbnail_data_uri
+from .tool_loop import ToolRun
 
 logger = logging.getLogger("astrbot")
 
@@ -29,7 +32,6 @@ HISTORY_USER_NOTE = "[主动消息：这次是你主动找对方聊天 / You sta
 
 @dataclass(frozen=True, slots=True)
 class _LlmRequest:
-    provider_id: str
     prompt: str
     system_prompt: str
     contexts: list[dict]
@@ -45,67 +47,130 @@ class _Failure:
 
 
 class MessageComposer:
+    """Writes with the first model that answers (model_choice.py), each attempt bounded
+    by ``timeout_seconds`` and all of them together by ``timeout_seconds * (retries + 1)``
+    (a single model gets ``retries`` more tries within that, as before fallbacks)."""
+
     def __init__(self, context: Any, *, timeout_seconds: float = 60.0, retries: int = 1) -> None:
         self._context = context
         self.timeout_seconds = timeout_seconds
         self.retries = retries
 
     async def compose(self, umo: str, settings: SessionSettings, prompt: str) -> ComposeResult:
-        provider = await self._provider(umo)
-        provider_id = provider.meta().id
+        providers, missing = await self._providers(umo, settings)
         conversation = await self._conversation(umo)
         persona_id, system_prompt, begin_dialogs = await self._persona(umo, settings, conversation)
         request = _LlmRequest(
-            provider_id=provider_id,
             prompt=prompt,
             system_prompt=system_prompt,
             contexts=begin_dialogs + _recent_turns(conversation, settings.history_turns),
         )
-        failure = _Failure("llm_failed", "no answer", "")
-        for attempt in range(1, self.retries + 2):
-            outcome = await self._attempt(request)
+        tools = self._tool_run(umo, settings)
+        detail: dict[str, Any] = {"missing": missing} if missing else {}
+        written, provider, provider_id, tried = await self._first_answer(
+            umo, providers, request, tools
+        )
+        if tried:
+            detail["tried"] = tried
+        if tools is not None:
+            detail.update(tools.journal_detail())
+            if tools.pictures and "picture" in detail:
+                thumb = await asyncio.to_thread(thumbnail_data_uri, tools.pictures[0])
+                detail["picture"]["thumb"] = thumb
+        if isinstance(written, _Failure):
+            raise ComposeError(
+                written.kind,
+                f"{provider_id}: {written.reason}",
+                provider_id=provider_id,
+                advice=written.advice,
+                detail=detail,
+            )
+        return ComposeResult(
+            text=written,
+            provider_id=provider_id,
+            persona_id=persona_id,
+            conversation_id=getattr(conversation, "cid", None),
+            attempts=len(tried) + 1,
+            detail={"model": model_name_of(provider), **detail},
+            pictures=tuple(tools.pictures) if tools is not None else (),
+        )
+
+    def _tool_run(self, umo: str, settings: SessionSettings) -> ToolRun | None:
+        """The tools of this message; None when tools and pictures are off, or when
+        AstrBot cannot list its tools (then written without, as before; logged)."""
+        if not (settings.tools.enabled or settings.pictures.enabled):
+            return None
+        try:
+            return ToolRun(self._context, umo, settings)
+        except Exception as exc:
+            logger.warning(
+                "%s Could not list AstrBot's tools for %s; writing without tools: %s",
+                LOG_PREFIX,
+                umo,
+                exc,
+            )
+            return None
+
+    async def _first_answer(
+        self, umo: str, providers: list[Any], request: _LlmRequest, tools: ToolRun | None
+    ) -> tuple[str | _Failure, Any, str, list[dict]]:
+        """(the text or the last failure, the provider that gave it and its id, the
+        failed attempts)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_seconds * (self.retries + 1)
+        plan = providers if len(providers) > 1 else providers * (self.retries + 1)
+        tried: list[dict] = []
+        outcome: str | _Failure = _Failure("llm_failed", "no answer", "")
+        used, used_id = plan[0], provider_id_of(plan[0])
+        for provider in plan:
+            left = deadline - loop.time()
+            if left < 0.1:  # the overall limit is reached: the rest are not tried
+                break
+            if provider is not used:
+                used, used_id = provider, provider_id_of(provider)
+            provider_id = used_id
+            outcome = await self._attempt(
+                provider_id, request, min(self.timeout_seconds, left), tools
+            )
             if isinstance(outcome, str):
-                return ComposeResult(
-                    text=outcome,
-                    provider_id=provider_id,
-                    persona_id=persona_id,
-                    conversation_id=getattr(conversation, "cid", None),
-                    attempts=attempt,
-                )
-            failure = outcome
+                return outcome, used, used_id, tried
+            tried.append({"provider": provider_id, "kind": outcome.kind, "reason": outcome.reason})
             # The engine logs the outcome once per cause; each attempt is detail.
             logger.debug(
                 "%s Model %s failed for %s (attempt %d): %s",
                 LOG_PREFIX,
                 provider_id,
                 umo,
-                attempt,
-                failure.reason,
+                len(tried),
+                outcome.reason,
             )
-        raise ComposeError(
-            failure.kind,
-            f"{provider_id}: {failure.reason}",
-            provider_id=provider_id,
-            advice=failure.advice,
-        )
+        if isinstance(outcome, _Failure) and tried:
+            tried.pop()  # the last failure is the entry's own reason
+        return outcome, used, used_id, tried
 
-    async def _attempt(self, request: _LlmRequest) -> str | _Failure:
-        """One call to the model: its usable text, or why there is none."""
-        provider_id = request.provider_id
+    async def _attempt(
+        self, provider_id: str, request: _LlmRequest, seconds: float, tools: ToolRun | None
+    ) -> str | _Failure:
+        """One call to the model (or one run of the tool loop): its text, or why none."""
         try:
-            response = await asyncio.wait_for(
-                self._context.llm_generate(
-                    chat_provider_id=provider_id,
-                    prompt=request.prompt,
-                    system_prompt=request.system_prompt or None,
-                    contexts=request.contexts,
-                ),
-                self.timeout_seconds,
-            )
+            if tools is not None and tools.active:
+                response = await tools.write(
+                    provider_id, request.prompt, request.system_prompt, request.contexts, seconds
+                )
+            else:
+                response = await asyncio.wait_for(
+                    self._context.llm_generate(
+                        chat_provider_id=provider_id,
+                        prompt=request.prompt,
+                        system_prompt=request.system_prompt or None,
+                        contexts=request.contexts,
+                    ),
+                    seconds,
+                )
         except TimeoutError:
             return _Failure(
                 "llm_failed",
-                f"timed out after {self.timeout_seconds:g} s",
+                f"timed out after {seconds:.3g} s",
                 f"make sure the chat model {provider_id} is reachable and answers in "
                 "time, or raise llm_timeout_seconds in the plugin's engine settings",
             )
@@ -145,18 +210,18 @@ class MessageComposer:
             )
 
     # -- pieces ----------------------------------------------------------------------
-    async def _provider(self, umo: str) -> Any:
+    async def _providers(self, umo: str, settings: SessionSettings) -> tuple[list[Any], list[str]]:
         try:
-            provider = await chat_provider_of(self._context, umo)
+            providers, missing = await providers_to_try(self._context, umo, settings.model)
         except Exception as exc:
             raise ComposeError("no_provider", f"no usable chat model: {exc}") from exc
-        if provider is None:
+        if not providers:
             raise ComposeError(
                 "no_provider",
                 "no chat model is set for this session (AstrBot dashboard > model providers)",
                 advice="choose a chat model in AstrBot's dashboard (model providers)",
             )
-        return provider
+        return providers, missing
 
     async def _conversation(self, umo: str) -> Any:
         manager = self._context.conversation_manager

@@ -57,8 +57,11 @@ class MessageSender:
         settings: SessionSettings,
         *,
         hurry: asyncio.Event | None = None,
+        pictures: tuple[str, ...] = (),
     ) -> SendResult:
-        """Send ``text``; ``hurry`` set (plugin stopping) skips the pauses."""
+        """Send ``text``; ``hurry`` set (plugin stopping) skips the pauses. ``pictures``
+        go with the last part in one message; when the platform refuses that, the part
+        goes alone and the pictures after it (a failed picture never stops the text)."""
         problem = self.platform_problem(umo)
         if problem is not None:
             return SendResult(False, "platform_skipped", problem, advice=platform_advice(umo))
@@ -66,15 +69,19 @@ class MessageSender:
         if settings.tts.enable_tts:
             spoke = await self._try_tts(umo, text)
         if spoke and not settings.tts.always_send_text:
-            return SendResult(True, "sent", "voice", parts=1, tts=True)
+            shown = await self._send_pictures_alone(umo, pictures)
+            return SendResult(True, "sent", "voice", parts=1, tts=True, pictures=shown)
         parts = split_reply(text, settings.segmented)
-        sent = 0
+        sent = shown = 0
         for index, part in enumerate(parts):
             if index:
                 await _pause(
                     pause_before_next(parts[index - 1], settings.segmented, self._rng), hurry
                 )
-            ok, reason = await self._send_text(umo, part)
+            if pictures and index == len(parts) - 1:
+                ok, reason, shown = await self._send_with_pictures(umo, part, pictures)
+            else:
+                ok, reason = await self._send_text(umo, part)
             if not ok:
                 if sent == 0 and not spoke:
                     return SendResult(False, "send_failed", reason, advice=send_advice(umo, reason))
@@ -88,14 +95,52 @@ class MessageSender:
                 )
                 break
             sent += 1
-        return SendResult(True, "sent", "", parts=sent, tts=spoke)
+        return SendResult(True, "sent", "", parts=sent, tts=spoke, pictures=shown)
 
     async def _send_text(self, umo: str, text: str) -> tuple[bool, str]:
         from astrbot.api.event import MessageChain
 
+        return await self._send_chain(umo, MessageChain().message(text))
+
+    async def _send_with_pictures(
+        self, umo: str, text: str, pictures: tuple[str, ...]
+    ) -> tuple[bool, str, int]:
+        """Text and pictures in one message; else the text, then the pictures alone.
+        (ok, reason, pictures delivered): ok is about the text."""
+        from astrbot.api.event import MessageChain
+
+        images = picture_components(pictures)
+        if images:
+            ok, reason = await self._send_chain(umo, MessageChain([_plain(text), *images]))
+            if ok:
+                return True, "", len(images)
+            logger.info(
+                "%s Text with picture to %s refused (%s); sending them apart",
+                LOG_PREFIX,
+                umo,
+                reason,
+            )
+        ok, reason = await self._send_text(umo, text)
+        if not ok:
+            return False, reason, 0
+        return True, "", await self._send_pictures_alone(umo, pictures)
+
+    async def _send_pictures_alone(self, umo: str, pictures: tuple[str, ...]) -> int:
+        from astrbot.api.event import MessageChain
+
+        shown = 0
+        for image in picture_components(pictures):
+            ok, reason = await self._send_chain(umo, MessageChain([image]))
+            if not ok:
+                logger.warning("%s Picture to %s was not sent: %s", LOG_PREFIX, umo, reason)
+                break
+            shown += 1
+        return shown
+
+    async def _send_chain(self, umo: str, chain: Any) -> tuple[bool, str]:
         try:
             delivered = await asyncio.wait_for(
-                self._context.send_message(umo, MessageChain().message(text)),
+                self._context.send_message(umo, chain),
                 SEND_TIMEOUT_SECONDS,
             )
         except TimeoutError:
@@ -125,6 +170,25 @@ class MessageSender:
         except Exception as exc:
             logger.warning("%s Voice for %s failed, sending text instead: %s", LOG_PREFIX, umo, exc)
             return False
+
+
+def _plain(text: str) -> Any:
+    from astrbot.api.message_components import Plain
+
+    return Plain(text)
+
+
+def picture_components(pictures: tuple[str, ...]) -> list[Any]:
+    """AstrBot ``Image`` components of picture references (a bad one is skipped)."""
+    from astrbot.api.message_components import Image
+
+    images = []
+    for ref in pictures:
+        try:
+            images.append(Image(file=ref))
+        except Exception as exc:
+            logger.warning("%s A picture could not be used: %s", LOG_PREFIX, exc)
+    return images
 
 
 async def _pause(seconds: float, hurry: asyncio.Event | None) -> None:

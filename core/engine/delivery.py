@@ -162,6 +162,7 @@ class Deliveries(Retries):
                 delivery,
                 source=model_source(exc.provider_id),
                 advice=exc.advice,
+                detail=exc.detail,
             )
         # A provider or AstrBot raising something unexpected.
         return self._failed(
@@ -196,7 +197,12 @@ class Deliveries(Retries):
             return self._failed(
                 state, settings, JournalKind.SEND_FAILED, STORE_NOT_SAVED, delivery, log=False
             )
-        outcome = await self.sender.send(umo, result.text, settings, hurry=self._hurry)
+        if result.pictures:
+            outcome = await self.sender.send(
+                umo, result.text, settings, hurry=self._hurry, pictures=result.pictures
+            )
+        else:  # the plain path, as before pictures existed
+            outcome = await self.sender.send(umo, result.text, settings, hurry=self._hurry)
         now = self.clock()
         user_spoke = (state.last_user_at or 0) > delivery.fired_at
         if not outcome.ok:
@@ -210,10 +216,13 @@ class Deliveries(Retries):
                 delivery,
                 source=platform_source(umo),
                 advice=outcome.advice,
+                detail=result.detail,
             )
         self._failures.pop(umo, None)
         self.failure_log.worked(result.provider_id, umo)
         how = f"{outcome.parts} part(s){', voice' if outcome.tts else ''}"
+        if outcome.pictures:
+            how += f", {outcome.pictures} picture(s)"
         self._journal_sent(state, result, how, now)
         if not user_spoke:  # else the user's own message already planned what comes next
             self._journal_next(state, after)
@@ -239,6 +248,7 @@ class Deliveries(Retries):
             provider=result.provider_id,
             persona=result.persona_id,
             unanswered=state.unanswered,
+            **result.detail,
         )
 
     def _plan_after_send(

@@ -49,6 +49,42 @@ class PersonaSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelSettings:
+    """Which chat models write the message. Defaults: the session's own, no fallback."""
+
+    provider_id: str = ""  # empty: the session's own chat model
+    fallback_mode: str = "off"  # "off" | "astrbot" (AstrBot's fallback list) | "custom"
+    fallback_provider_ids: tuple[str, ...] = ()  # "custom": tried in this order
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSettings:
+    """Tools the model may call while writing. Default: none (one plain model call)."""
+
+    mode: str = "off"  # "off" | "whitelist" | "all" (all registered minus the blacklist)
+    whitelist: tuple[str, ...] = ()
+    blacklist: tuple[str, ...] = ()
+    max_steps: int = 5  # model turns of the tool loop
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != "off"
+
+
+@dataclass(frozen=True, slots=True)
+class PictureSettings:
+    """A picture with the message, from an image tool. Default: none."""
+
+    mode: str = "off"  # "off" | "auto" (the model decides) | "always"
+    include_tools: tuple[str, ...] = ()  # image tools detection missed
+    exclude_tools: tuple[str, ...] = ()  # tools detection took for image tools wrongly
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != "off"
+
+
+@dataclass(frozen=True, slots=True)
 class SessionSettings:
     kind: str  # "friend" | "group"
     enable: bool = True
@@ -60,6 +96,9 @@ class SessionSettings:
     persona: PersonaSettings = PersonaSettings()
     segmented: SegmentSettings = SegmentSettings()
     tts: TtsSettings = TtsSettings()
+    model: ModelSettings = ModelSettings()
+    tools: ToolSettings = ToolSettings()
+    pictures: PictureSettings = PictureSettings()
     group_idle_trigger_minutes: int = 30  # groups only
 
 

@@ -21,12 +21,22 @@ class ComposeError(Exception):
     """Why no message could be written; ``kind`` is a journal kind, ``advice`` what
     the user can do about it."""
 
-    def __init__(self, kind: str, reason: str, *, provider_id: str = "", advice: str = "") -> None:
+    def __init__(
+        self,
+        kind: str,
+        reason: str,
+        *,
+        provider_id: str = "",
+        advice: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(reason)
         self.kind = kind
         self.reason = reason
         self.provider_id = provider_id
         self.advice = advice
+        # journaled with the failure: models tried before, tools called
+        self.detail = detail or {}
 
 
 @dataclass(slots=True)
@@ -36,7 +46,10 @@ class ComposeResult:
     persona_id: str | None
     conversation_id: str | None
     attempts: int
+    # journaled with the sent entry: model, models tried before, tools called, picture
     detail: dict[str, Any] = field(default_factory=dict)
+    # pictures to send with the text (URL, file:/// URI or base64://)
+    pictures: tuple[str, ...] = ()
 
 
 def platform_advice(umo: str) -> str:
@@ -56,6 +69,7 @@ class SendResult:
     parts: int = 0
     tts: bool = False
     advice: str = ""  # what the user can do about a failure
+    pictures: int = 0  # pictures delivered (with the text or after it)
 
 
 class Composer(Protocol):
@@ -70,9 +84,16 @@ class Sender(Protocol):
     def platform_problem(self, umo: str) -> str | None: ...
 
     async def send(
-        self, umo: str, text: str, settings: SessionSettings, *, hurry: asyncio.Event | None
+        self,
+        umo: str,
+        text: str,
+        settings: SessionSettings,
+        *,
+        hurry: asyncio.Event | None,
+        pictures: tuple[str, ...] = (),
     ) -> SendResult:
-        """Send ``text``; failures come back as a result, never raised."""
+        """Send ``text`` (and ``pictures``, only passed when there are any); failures
+        come back as a result, never raised. A failed picture never stops the text."""
         ...
 
 

@@ -30,13 +30,14 @@ class Retries(Transitions):
         advice: str = "",
         log: bool = True,
         exc_info: BaseException | None = None,
+        detail: dict | None = None,
     ) -> str:
         """Journal a failure and re-plan with back-off (never a tight loop); log it once
         per cause (``source``: what failed). Not re-planned: a manual "send now" for a
         session that is paused or not served, and a session whose user spoke meanwhile
         (their message planned what comes next). Returns ``kind``."""
         self.counters[kind] += 1
-        self.journal(state.umo, kind, reason)
+        self.journal(state.umo, kind, reason, **(detail or {}))
         user_spoke = (state.last_user_at or 0) > delivery.fired_at
         unserved = state.paused or not self._served(state.umo, state.kind, settings)
         retry = not (user_spoke or (delivery.manual and unserved))

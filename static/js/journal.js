@@ -87,6 +87,17 @@ function detailList(detail) {
               el("summary", { title: tr("journal.full_text"), text: preview }),
               el("div", { class: "jr-full", text: value }),
             );
+    } else if (key === "picture" && value && typeof value === "object") {
+      // as the page does: the thumbnail as an image, the rest as a value
+      const { thumb, ...rest } = value;
+      const text = clip(JSON.stringify(rest), env.valueMax || 300);
+      const shown = typeof thumb === "string" && thumb.startsWith(env.thumbPrefix);
+      shownValue = [
+        shown
+          ? el("img", { class: "jr-thumb", src: thumb, alt: tr("journal.detail.picture"), width: 48, height: 48 })
+          : null,
+        el("span", { class: "jr-value", text }),
+      ];
     } else {
       const text = typeof value === "string" ? value : JSON.stringify(value);
       shownValue = el("span", { class: "jr-value", text: clip(text, env.valueMax || 300) });

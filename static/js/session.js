@@ -386,7 +386,30 @@ function journalItem(entry) {
     el("span", { class: `badge jkind-${entry.kind}`, text: tr(`jkind.${entry.kind}`) }),
     el("span", { class: "j-reason", text: reasonText(entry.reason) }),
     text ? el("p", { class: "j-text", text }) : null,
+    writingLine(entry),
     el("span", { class: "j-when" }, timeTag(entry.at, { seconds: true })),
+  );
+}
+
+// Which model wrote a sent message, the tools it called, its picture (as the page does).
+function writingLine(entry) {
+  const d = entry.detail || {};
+  if (entry.kind !== "sent" || d.model === undefined) return null;
+  let line = `${d.provider || ""}${d.model ? ` (${d.model})` : ""}`;
+  if (Array.isArray(d.tools) && d.tools.length) {
+    const calls = d.tools.map((c) => `${c.name}${c.ok ? "" : " ✗"}`).join(", ");
+    line += ` · ${tr("journal.detail.tools")}: ${calls}`;
+  }
+  const picture = d.picture && d.picture.ref ? d.picture : null;
+  if (picture) line += ` · ${tr("journal.detail.picture")}`;
+  const thumb = picture && typeof picture.thumb === "string" ? picture.thumb : "";
+  return el(
+    "p",
+    { class: "j-writing" },
+    line,
+    thumb.startsWith("data:image/jpeg;base64,")
+      ? [" ", el("img", { class: "jr-thumb", src: thumb, alt: "", width: 48, height: 48 })]
+      : null,
   );
 }
 

@@ -66,8 +66,8 @@ def engine_config(*, friends: tuple[str, ...] = (FRIEND,), **friend_schedule: ob
 
 
 class ScriptedComposer:
-    """Answers ``hello #n`` (or ``default``), or from ``script`` (a text, or an exception
-    to raise). ``gate`` holds writing, ``remember_gate`` the history write, until set."""
+    """Answers ``hello #n`` (or ``default``), or from ``script`` (a text, a ComposeResult,
+    or an exception to raise). ``gate`` holds writing, ``remember_gate`` the history write, until set."""
 
     def __init__(self, default: str | None = None, provider_id: str = "test-model") -> None:
         self.default = default
@@ -87,6 +87,8 @@ class ScriptedComposer:
         action = self.script.pop(0) if self.script else self.default or f"hello #{len(self.calls)}"
         if isinstance(action, Exception):
             raise action
+        if isinstance(action, ComposeResult):
+            return action
         return ComposeResult(str(action), self.provider_id, None, "cid-1", 1)
 
     async def remember(self, umo, conversation_id, text):
@@ -96,11 +98,12 @@ class ScriptedComposer:
 
 
 class RecordingSender:
-    """Records sends. ``problem`` makes every platform unusable, ``ok = False`` makes
+    """Records sends (and the pictures of each). ``problem`` makes every platform unusable, ``ok = False`` makes
     sends fail, ``gates[umo]`` (an Event) holds that session's send until set."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
+        self.pictures: list[tuple[str, ...]] = []  # what came with each send
         self.problem: str | None = None
         self.ok = True
         self.gates: dict[str, asyncio.Event] = {}
@@ -109,7 +112,8 @@ class RecordingSender:
     def platform_problem(self, umo):
         return self.problem
 
-    async def send(self, umo, text, settings, *, hurry=None):
+    async def send(self, umo, text, settings, *, hurry=None, pictures=()):
+        self.pictures.append(pictures)
         self.sending.set()
         gate = self.gates.get(umo)
         if gate is not None:

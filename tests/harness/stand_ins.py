@@ -243,6 +243,7 @@ class Reply:
     error: BaseException | None = None
     hang: bool = False
     role: str = "assistant"
+    tool: tuple[str, dict] | None = None  # (name, arguments): the model calls this tool
 
 
 @dataclass
@@ -485,6 +486,15 @@ class ScriptedChatProvider(Provider):
         except BaseException as exc:
             call.outcome, call.error, call.finished = "raised", exc, time.monotonic()
             raise
+        if step.tool is not None:
+            name, arguments = step.tool
+            call.outcome, call.answer, call.finished = "answered", "", time.monotonic()
+            return LLMResponse(
+                role="tool",
+                tools_call_name=[name],
+                tools_call_args=[arguments],
+                tools_call_ids=[f"call-{call.index}"],
+            )
         text = f"test reply #{call.index}" if step.text is None else step.text
         call.outcome, call.answer, call.finished = "answered", text, time.monotonic()
         return LLMResponse(role=step.role, completion_text=text)

@@ -604,3 +604,47 @@ def test_bars_are_proportional_and_inside_the_plot():
             assert rect["h"] == pytest.approx(rect["n"] / 40 * chart["plot_h"], abs=0.01)
     labels = [bar["label"] for bar in chart["bars"] if bar["label"]]
     assert labels == ["11-05", "11-10", "11-15", "11-20", "11-25", "11-30"]  # today included
+
+
+class ToolsContext(FakeContext):
+    """And AstrBot's providers by id and its registered tools."""
+
+    def get_provider_by_id(self, provider_id):
+        return SimpleNamespace(text_chat=None) if provider_id == "backup" else None
+
+    def get_llm_tool_manager(self):
+        return SimpleNamespace(func_list=[SimpleNamespace(name="get_weather")])
+
+
+async def test_the_overview_warns_about_models_and_tools_that_do_not_exist(tmp_path, clock):
+    raw = raw_config()
+    raw["friend_settings"]["model_settings"] = {
+        "provider_id": "gone-model",
+        "fallback_mode": "custom",
+        "fallback_provider_ids": ["backup", "also-gone"],
+    }
+    raw["friend_settings"]["tool_settings"] = {
+        "mode": "whitelist",
+        "whitelist": ["get_weather", "no_such_tool"],
+    }
+    rig = Rig(tmp_path, clock, raw)
+    await rig.start()
+    deps = build_deps(rig.service(context=ToolsContext(FakeProvider("main", "m"))))
+    try:
+        async with client_for(create_app(deps), deps.auth.issue_token()) as client:
+            html = (await client.get("/overview")).text
+            body = (await client.get("/api/stats/overview")).json()
+    finally:
+        await rig.stop()
+    assert [(m["kind"], m["name"]) for m in body["missing"]] == [
+        ("provider", "gone-model"),
+        ("provider", "also-gone"),
+        ("tool", "no_such_tool"),
+    ]
+    assert 'id="missing-banner"' in html and "no_such_tool" in html
+    assert "<code>backup</code>" not in html and "<code>get_weather</code>" not in html
+
+
+async def test_without_names_in_the_config_there_is_no_warning(panel):
+    _, page = await panel.page()
+    assert "missing-banner" not in page.by_id

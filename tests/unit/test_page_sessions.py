@@ -348,3 +348,24 @@ async def test_the_page_and_the_api_select_the_same_rows(site, params):
     assert page.umos == [item["umo"] for item in body["items"]]
     assert page.umos, "the query selected nothing: the comparison proves little"
     assert translator("en")("sessions.total", n=body["total"]) in page.joined()
+
+
+async def test_a_sent_message_shows_its_model_tools_and_picture(site):
+    thumb = "data:image/jpeg;base64,/9j/AAAA"
+    site.engine.on_user_message(ALICE, "Alice")
+    site.engine.journal(
+        ALICE,
+        "sent",
+        "sent (1 part(s), 1 picture(s))",
+        text="Look!",
+        provider="backup",
+        model="gpt-x",
+        tools=[{"name": "draw_image", "ok": True}, {"name": "weather", "ok": False}],
+        picture={"mode": "auto", "tool": "draw_image", "ref": "(inline image)", "thumb": thumb},
+    )
+    html = (await site.client.get("/session", params={"umo": ALICE})).text
+    assert "backup (gpt-x)" in html and "draw_image, weather ✗" in html
+    assert f'src="{thumb}"' in html
+    journal = (await site.client.get("/journal", params={"umo": ALICE})).text
+    assert f'src="{thumb}"' in journal and "gpt-x" in journal
+    assert journal.count(thumb) == 1  # shown as the image, not again in the value

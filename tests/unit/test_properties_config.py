@@ -36,7 +36,15 @@ from proactive_chat.web.settings import WebAdminSettings, is_valid_host, parse_w
 GROUPS = {"friend_settings": "friend", "group_settings": "group"}
 GROUP_OF = {kind: group for group, kind in GROUPS.items()}
 RANGES = int_ranges()
-LIST_FIELDS = ("session_list", "segmented_reply_settings.split_words")
+LIST_FIELDS = (
+    "session_list",
+    "segmented_reply_settings.split_words",
+    "model_settings.fallback_provider_ids",
+    "tool_settings.whitelist",
+    "tool_settings.blacklist",
+    "picture_settings.include_tools",
+    "picture_settings.exclude_tools",
+)
 SWAPPED_PAIRS = ("schedule_settings.min_interval_minutes", "schedule_settings.max_interval_minutes")
 
 # --- generated values -----------------------------------------------------------------------
@@ -263,6 +271,13 @@ def assert_valid_kind_dict(d: dict[str, Any], group: str) -> None:
     assert len(set(words)) == len(words)
     sessions = d["session_list"]
     assert len(set(sessions)) == len(sessions)
+    assert d["model_settings"]["fallback_mode"] in ("off", "astrbot", "custom")
+    assert d["tool_settings"]["mode"] in ("off", "whitelist", "all")
+    assert d["picture_settings"]["mode"] in ("off", "auto", "always")
+    for path in LIST_FIELDS[2:]:
+        names = get(d, path)
+        assert len(set(names)) == len(names)
+        assert all(isinstance(n, str) and n == n.strip() and 0 < len(n) <= 256 for n in names)
     for entry in sessions:
         assert entry == entry.strip() and entry
         if ":" in entry:

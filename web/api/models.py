@@ -237,6 +237,14 @@ class ProviderOut(BaseModel):
     detail: str | None = None
 
 
+class MissingNameOut(BaseModel):
+    """A model or tool the config names that AstrBot does not have."""
+
+    kind: Literal["provider", "tool"]
+    name: str
+    where: str  # the config key, e.g. friend_settings.tool_settings.whitelist
+
+
 class OverviewOut(EngineSummary):
     zone: str
     store_error: str | None = None
@@ -244,3 +252,4 @@ class OverviewOut(EngineSummary):
     stats_error: str | None = None
     timeline: list[TimelineItem] = Field(default_factory=list)
     provider: ProviderOut
+    missing: list[MissingNameOut] = Field(default_factory=list)

@@ -198,6 +198,9 @@ async def overview_body(deps: AppDeps, *, chart_days: int = 0) -> dict[str, Any]
     out["stats_error"] = None
     out["timeline"] = []
     out["provider"] = await chat_provider(service)
+    # models and tools the config names that do not exist (a warning)
+    missing = getattr(service, "missing_names", None)
+    out["missing"] = missing() if callable(missing) else []
     if chart_days:
         out["days"] = None
     if service is None or engine is None:

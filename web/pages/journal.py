@@ -67,8 +67,12 @@ SEVERITY = {
 # How details are summed up (the script does the same with the same lists).
 TIME_KEYS = ("at", "until")
 TEXT_KEYS = ("text",)
-LABELLED_DETAILS = ("text", "at", "until", "error", "provider", "persona", "unanswered")
+LABELLED_DETAILS = (
+    *("text", "at", "until", "error", "provider", "persona", "unanswered"),
+    *("model", "tried", "missing", "tools", "picture"),
+)
 TEXT_PREVIEW = 120
+THUMB_PREFIX = "data:image/jpeg;base64,"  # the only thumbnails shown (thumbnails.py)
 VALUE_MAX = 300
 MAX_INPUT_CHARS = 40
 
@@ -252,6 +256,13 @@ def detail_items(detail: Mapping[str, Any]) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"key": str(key), "label": label}
         if key in TIME_KEYS and isinstance(value, int | float) and not isinstance(value, bool):
             item |= {"type": "time", "value": value}
+        elif key == "picture" and isinstance(value, Mapping):
+            # the thumbnail is shown as an image, the rest as a value
+            thumb = value.get("thumb")
+            rest = {k: v for k, v in value.items() if k != "thumb"}
+            item |= {"type": "value", "value": json.dumps(rest, ensure_ascii=False)[:VALUE_MAX]}
+            if isinstance(thumb, str) and thumb.startswith(THUMB_PREFIX):
+                item["thumb"] = thumb
         elif key in TEXT_KEYS and isinstance(value, str):
             preview = value if len(value) <= TEXT_PREVIEW else value[:TEXT_PREVIEW] + "…"
             item |= {"type": "text", "value": value, "preview": preview}
@@ -273,6 +284,7 @@ def script_env() -> dict[str, Any]:
         "labelled": LABELLED_DETAILS,
         "textPreview": TEXT_PREVIEW,
         "valueMax": VALUE_MAX,
+        "thumbPrefix": THUMB_PREFIX,
         "pageSize": PAGE_SIZE,
         "maxRows": MAX_LIVE_ROWS,
     }

@@ -27,6 +27,9 @@ ZH: dict[str, str] = {
         "AstrBot 没有可用的对话模型，主动消息无法撰写。请在 AstrBot 管理面板的"
         "「模型提供商」中添加一个对话模型并启用，然后回到这里。"
     ),
+    "overview.missing": "配置中提到的这些模型或工具在 AstrBot 中不存在，写主动消息时会被跳过：",
+    "overview.missing.provider": "模型",
+    "overview.missing.tool": "工具",
     "overview.chart.heading": "每日消息（最近 {days} 天）",
     "overview.chart.summary": (
         "最近 {days} 天：发送 {sent} 条，得到回复 {answered} 次，达到上限 {capped} 次；"
@@ -77,6 +80,12 @@ EN: dict[str, str] = {
         "AstrBot has no chat model, so proactive messages cannot be written. Add a chat "
         "model under Providers in AstrBot's dashboard and enable it, then come back here."
     ),
+    "overview.missing": (
+        "These models or tools named in the config do not exist in AstrBot; writing "
+        "a message skips them:"
+    ),
+    "overview.missing.provider": "model",
+    "overview.missing.tool": "tool",
     "overview.chart.heading": "Messages per day (last {days} days)",
     "overview.chart.summary": (
         "Last {days} days: {sent} sent, {answered} answered, {capped} caps reached; "

@@ -190,6 +190,27 @@ class WordsField(_ListField):
         return item
 
 
+class NamesField(_ListField):
+    """A list of provider or tool names (ids), kept in order, each once."""
+
+    split = r"[,，;\n]"
+
+    def __init__(self) -> None:
+        self.default: list[str] = []
+
+    def item(self, item: Any) -> str:
+        if not isinstance(item, str):
+            raise BadValue("is not text")
+        name = item.strip()
+        if not name or len(name) > 256 or any(ord(ch) < 32 for ch in name):
+            raise BadValue("is not a name of 1-256 characters")
+        return name
+
+    def collect(self, value: Any, path: str, notes: list[str], strict: bool) -> Any:
+        kept = super().collect(value, path, notes, strict)
+        return kept if kept is MISSING else list(dict.fromkeys(kept))
+
+
 class SessionListField(_ListField):
     """``session_list``: full UMOs of this kind, or bare ids (the 1.x style)."""
 

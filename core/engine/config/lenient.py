@@ -17,12 +17,15 @@ from ...config_checks import short_repr
 from ...umo import FRIEND, GROUP
 from ..models import (
     EngineSettings,
+    ModelSettings,
     PersonaSettings,
+    PictureSettings,
     PluginSettings,
     ScheduleSettings,
     SegmentSettings,
     SessionList,
     SessionSettings,
+    ToolSettings,
     TtsSettings,
 )
 from ..quiet_hours import parse_quiet_hours
@@ -149,8 +152,32 @@ def settings_from_dict(d: dict[str, Any], kind: str) -> SessionSettings:
             log_base=float(seg["log_base"]),
         ),
         tts=TtsSettings(enable_tts=tts["enable_tts"], always_send_text=tts["always_send_text"]),
+        **_writing_settings(d),
         **extra,
     )
+
+
+def _writing_settings(d: dict[str, Any]) -> dict[str, Any]:
+    """The model, tool and picture settings of a normalized kind dict."""
+    model, tools, pictures = d["model_settings"], d["tool_settings"], d["picture_settings"]
+    return {
+        "model": ModelSettings(
+            provider_id=model["provider_id"],
+            fallback_mode=model["fallback_mode"],
+            fallback_provider_ids=tuple(model["fallback_provider_ids"]),
+        ),
+        "tools": ToolSettings(
+            mode=tools["mode"],
+            whitelist=tuple(tools["whitelist"]),
+            blacklist=tuple(tools["blacklist"]),
+            max_steps=tools["max_steps"],
+        ),
+        "pictures": PictureSettings(
+            mode=pictures["mode"],
+            include_tools=tuple(pictures["include_tools"]),
+            exclude_tools=tuple(pictures["exclude_tools"]),
+        ),
+    }
 
 
 def _session_list(entries: list[str]) -> SessionList:

@@ -21,6 +21,7 @@ from .fields import (
     IntervalField,
     IntField,
     LogBaseField,
+    NamesField,
     QuietHoursField,
     RegexField,
     SessionListField,
@@ -83,8 +84,32 @@ def _kind_spec(kind: str) -> dict[str, Any]:
             "enable_tts": BoolField(True),
             "always_send_text": BoolField(True),
         },
+        **_writing_spec(),
     }
     return spec
+
+
+def _writing_spec() -> dict[str, Any]:
+    """How the message is written. Defaults: today's behaviour (the session's model,
+    no fallback, no tools, no picture)."""
+    return {
+        "model_settings": {
+            "provider_id": TextField("", 256, allow_empty=True, strip=True),
+            "fallback_mode": ChoiceField("off", ("off", "astrbot", "custom")),
+            "fallback_provider_ids": NamesField(),
+        },
+        "tool_settings": {
+            "mode": ChoiceField("off", ("off", "whitelist", "all")),
+            "whitelist": NamesField(),
+            "blacklist": NamesField(),
+            "max_steps": IntField(5, 1, 30),
+        },
+        "picture_settings": {
+            "mode": ChoiceField("off", ("off", "auto", "always")),
+            "include_tools": NamesField(),
+            "exclude_tools": NamesField(),
+        },
+    }
 
 
 KIND_SPECS = {FRIEND: _kind_spec(FRIEND), GROUP: _kind_spec(GROUP)}
