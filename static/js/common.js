@@ -93,8 +93,44 @@ function initLogout() {
   });
 }
 
+// Sticky bars below the header (the Config page's save bar) sit at --topbar-h: the header's
+// height while it is sticky, 0 where it scrolls away (phones). It wraps, so it is measured.
+function initTopbarHeight() {
+  const bar = document.querySelector(".topbar");
+  if (!bar) return;
+  const measure = () => {
+    const sticky = getComputedStyle(bar).position === "sticky";
+    document.documentElement.style.setProperty("--topbar-h", `${sticky ? bar.offsetHeight : 0}px`);
+  };
+  measure();
+  if (typeof ResizeObserver === "function") new ResizeObserver(measure).observe(bar);
+  window.addEventListener("resize", measure);
+}
+
+// Tables marked .table-cards become one card per row on a phone (app.css); each cell
+// shows its column's name there, from data-label, set here for every row, also live ones.
+function labelCells(table) {
+  const names = [...(table.tHead?.rows[0]?.cells || [])].map((th) => th.textContent.trim());
+  for (const body of table.tBodies) {
+    for (const row of body.rows) {
+      [...row.cells].forEach((cell, index) => {
+        if (cell.colSpan === 1 && names[index] && !cell.dataset.label) cell.dataset.label = names[index];
+      });
+    }
+  }
+}
+
+function initCardTables() {
+  for (const table of document.querySelectorAll("table.table-cards")) {
+    labelCells(table);
+    new MutationObserver(() => labelCells(table)).observe(table, { childList: true, subtree: true });
+  }
+}
+
 initTheme();
 initLogout();
+initTopbarHeight();
+initCardTables();
 
 // ---------------------------------------------------------------------------------------
 // Shared by the engine pages: the API, feedback, times in AstrBot's zone, live events.

@@ -26,6 +26,7 @@ ZH: dict[str, str] = {
     "config.remote_loaded": "已载入最新配置。",
     "config.leave_warning": "有未保存的修改，确定离开吗？",
     "config.shortcut": "快捷键：Ctrl+S / ⌘S 保存",
+    "config.sections": "配置分区",
     "config.web_admin_note": (
         "管理面板的设置（地址、端口、密码等）只能在 AstrBot 控制台的插件配置中修改："
         "修改它们需要重启面板，而在这里保存会断开当前页面。"
@@ -68,6 +69,7 @@ EN: dict[str, str] = {
     "config.remote_loaded": "The latest config is loaded.",
     "config.leave_warning": "You have unsaved changes. Leave anyway?",
     "config.shortcut": "Shortcut: Ctrl+S / ⌘S saves",
+    "config.sections": "Config sections",
     "config.web_admin_note": (
         "The panel's own settings (address, port, password, ...) can only be changed in the "
         "plugin config in AstrBot's dashboard: changing them restarts the panel, which a save "
