@@ -127,10 +127,48 @@ function initCardTables() {
   }
 }
 
+/** Open every <details> around `node`, so it can be seen and focused. */
+export function unfold(node) {
+  for (let at = node?.closest?.("details"); at; at = at.parentElement?.closest("details")) {
+    at.open = true;
+  }
+}
+
+// <details data-fold-phone open>: a secondary section, open on wide screens and folded on
+// phones (shorter pages); a link to something inside it opens it.
+function initFolds() {
+  const folds = document.querySelectorAll("details[data-fold-phone]");
+  if (!folds.length) return;
+  if (window.matchMedia?.("(max-width: 720px)").matches) {
+    for (const fold of folds) fold.open = false;
+  }
+  const openFor = (hash) => {
+    if (!hash || hash.length < 2) return;
+    let id = hash.slice(1);
+    try {
+      id = decodeURIComponent(id);
+    } catch {
+      // keep it as written
+    }
+    unfold(document.getElementById(id));
+  };
+  document.addEventListener(
+    "click",
+    (event) => {
+      const link = event.target.closest?.('a[href^="#"]');
+      if (link) openFor(link.getAttribute("href"));
+    },
+    true,
+  );
+  window.addEventListener("hashchange", () => openFor(location.hash));
+  openFor(location.hash);
+}
+
 initTheme();
 initLogout();
 initTopbarHeight();
 initCardTables();
+initFolds();
 
 // ---------------------------------------------------------------------------------------
 // Shared by the engine pages: the API, feedback, times in AstrBot's zone, live events.

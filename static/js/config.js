@@ -1,7 +1,7 @@
 // Config page: the form generated from _conf_schema.json, saved with PUT /api/config (applied
 // at once, no plugin reload), compared with the defaults, kept in step with changes made
 // elsewhere (another tab, AstrBot's dashboard) through /ws/events.
-const { tr, el, api, toast, errorText, connectEvents } = await import(
+const { tr, el, api, toast, errorText, connectEvents, unfold } = await import(
   document.getElementById("common-js").src
 );
 const { renderSchemaForm, parseErrors, schemaDefaults, sameValue, shortValue } = await import(
@@ -153,6 +153,7 @@ function start({ schema, values, lang }) {
   function focusFirstError() {
     const first = els.form.querySelector('[aria-invalid="true"]');
     if (first) {
+      unfold(first); // a folded section (phones) cannot show or focus it
       first.closest(".sf-field")?.scrollIntoView({ block: "center" });
       first.focus({ preventScroll: true });
     }

@@ -589,6 +589,7 @@ export function renderSchemaForm(
     applyConditions();
     if (first) {
       first.node.hidden = false;
+      for (let at = first.node.closest("details"); at; at = at.parentElement?.closest("details")) at.open = true;
       (first.input.disabled && first.toggle ? first.toggle : first.input).focus();
     } else if (general.length || byTarget.size) {
       formError.scrollIntoView?.({ block: "nearest" });
