@@ -25,7 +25,7 @@ from astrbot.api.star import Context, Star, StarTools
 
 from .core.adapters.lookups import platforms_loaded
 from .core.constants import LOG_PREFIX, PLUGIN_NAME
-from .core.umo import kind_of
+from .core.umo import kind_of, webchat_name
 
 if TYPE_CHECKING:
     from .core.engine.engine import ProactiveEngine
@@ -36,11 +36,20 @@ logger = logging.getLogger("astrbot")
 
 
 def _session_name(event: AstrMessageEvent) -> str:
-    """The group's name in a group (never whoever spoke last), the sender's in a chat."""
+    """The group's name in a group (never whoever spoke last), the sender's in a chat (in
+    AstrBot's webchat, where every conversation has the dashboard user's name, with the
+    start of the conversation id)."""
     group = getattr(event.message_obj, "group", None)
     if group is not None or kind_of(event.unified_msg_origin) == "group":
         return getattr(group, "group_name", "") or ""
-    return event.get_sender_name() or ""
+    sender = event.get_sender_name() or ""
+    return webchat_name(event.get_session_id() or "", sender) or sender
+
+
+def _is_command(event: AstrMessageEvent) -> bool:
+    """A command to some plugin (``/proactive status``, ``/help``): AstrBot's waking stage
+    lists the command handlers it matched in this extra."""
+    return bool(event.get_extra("handlers_parsed_params"))
 
 
 def _build(context: Context, config: dict, data_dir: Path) -> tuple[ProactiveService, AdminPanel]:
@@ -100,7 +109,9 @@ class ProactiveChatPlugin(Star):
             umo = event.unified_msg_origin
             if event.get_sender_id() == event.get_self_id():
                 engine.on_bot_message(umo)
-            else:
+            elif not _is_command(event):
+                # A command is not conversation: it must not re-plan the chat (nor add a
+                # "planned" row to the journal for every command).
                 engine.on_user_message(umo, _session_name(event))
         except Exception:
             logger.exception("%s Could not note a message", LOG_PREFIX)
