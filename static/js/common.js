@@ -17,6 +17,11 @@ export function tr(key, vars = {}) {
       strings = {};
     }
   }
+  // "1 session", not "1 sessions": a `.one` form wins when the count is 1 (web/i18n.py).
+  const count = vars.n ?? vars.parts;
+  if (count !== undefined && String(count) === "1" && Object.hasOwn(strings, `${key}.one`)) {
+    key = `${key}.one`;
+  }
   const text = Object.hasOwn(strings, key) ? strings[key] : key;
   return text.replace(/\{(\w+)\}/g, (match, name) =>
     Object.hasOwn(vars, name) ? String(vars[name]) : match,
