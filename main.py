@@ -217,7 +217,13 @@ class ProactiveChatPlugin(Star):
         state = engine.sessions.get(umo)
         served = engine.is_served(umo)
         settings = engine.settings_for(umo)
-        lines = [f"主动消息 / Proactive: {'开启 on' if served else '关闭 off'}"]
+        lines = [
+            "主动消息：开启，本会话服务中 / Proactive messages: on, this chat is served"
+            if served
+            else "主动消息：关闭，本会话未服务 / Proactive messages: off, this chat is not served"
+        ]
+        if not served:
+            lines += _why_not_served(engine, umo, settings.enable)
         if state is not None:
             if state.paused:
                 lines.append("已暂停 / paused")
@@ -232,6 +238,36 @@ class ProactiveChatPlugin(Star):
     def _unavailable(self) -> str:
         problem = self.service.problem if self.service else None
         return f"主动消息引擎未运行 / The engine is not running{': ' + problem if problem else ''}"
+
+
+def _why_not_served(engine: ProactiveEngine, umo: str, enabled: bool) -> list[str]:
+    """Why ``/proactive status`` says "not served", and how to change that."""
+    kind = kind_of(umo)
+    group = "group_settings" if kind == "group" else "friend_settings"
+    override = engine.overrides.get(umo) or {}
+    if enabled:
+        why = (
+            f"原因：本会话不在服务名单中（{group}.session_list）。"
+            f"/ Why: this chat is not in the served list ({group}.session_list)."
+        )
+    elif override.get("enable") is False:
+        why = "原因：本会话被单独关闭。/ Why: it was switched off for this chat."
+    else:
+        why = (
+            f"原因：插件配置中的总开关已关闭（{group}.enable）。"
+            f"/ Why: the master switch is off in the plugin config ({group}.enable)."
+        )
+    how = (
+        "开启：管理员在这里发送 /proactive on，或在管理面板的“会话”页面开启。"
+        "/ To serve it: an admin sends /proactive on here, or switches it on in the "
+        "panel's Sessions page."
+    )
+    if not enabled and override.get("enable") is not False:
+        how = (
+            f"开启：在插件配置中打开 {group}.enable。/ To serve it: turn {group}.enable on "
+            "in the plugin config."
+        )
+    return [why, how]
 
 
 def _local(ts: float, tz: Any) -> str:

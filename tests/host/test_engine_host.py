@@ -284,7 +284,9 @@ async def test_commands_report_and_switch_this_session(chat_host_factory):
         umo = im.umo_for(sender_id=admin)
 
         event = await im.inject_and_wait("/proactive status", sender_id=admin)
-        assert "off" in " ".join(m.text for m in im.replies_to(event))
+        reply = " ".join(m.text for m in im.replies_to(event))
+        assert "off" in reply
+        assert "session_list" in reply and "/proactive on" in reply  # why, and how to serve it
 
         event = await im.inject_and_wait("/proactive on", sender_id=admin)
         assert "on" in " ".join(m.text for m in im.replies_to(event))
