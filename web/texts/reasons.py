@@ -94,8 +94,8 @@ EN: dict[str, str] = {
     "reason.retry_after": "retry #{n} (after: {kind})",
     "reason.missed_old": "missed long ago while the plugin was not running: planned again",
     "reason.missed_soon": "missed while the plugin was not running (restart or reload): sending soon",
-    "reason.restored": "{restored} plan(s) restored, {missed} missed to be sent soon, "
-    "{replanned} planned again",
+    "reason.restored": "plans restored: {restored}; missed, to be sent soon: {missed}; "
+    "planned again: {replanned}",
     "reason.auto_planned": "no activity since start: planned in {n} min",
     "reason.many_not_served": "{n} sessions are no longer served",
     "reason.many_not_served.one": "{n} session is no longer served",
