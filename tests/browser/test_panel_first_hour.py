@@ -6,8 +6,8 @@ sideways at 360 px or 390x844, and every navigation item stays reachable there;
 the journal marks a plan that a newer plan replaced; English plurals ("1 session",
 "sent (1 part)").
 
-Artifacts (``test-artifacts/``): ``first-hour-<page>-<desktop|phone>-<en|zh>.png`` for
-every page, in both languages.
+Artifacts (``test-artifacts/``): ``page-first-hour-<page>-<desktop|phone>-<en|zh>.png``
+for every page in both languages, ``page-first-hour-config-scrolled-<desktop|phone>.png``.
 """
 
 from __future__ import annotations
@@ -98,6 +98,8 @@ async def test_config_save_bar_stays_usable_and_sections_are_one_click_away(
             await prompt.fill(f"{{current_time}} say hello ({label})")
             await page.wait_for_selector('#config-dirty[data-dirty="true"]', timeout=3000)
             problems += await save_bar_problems(page, label)
+            shot = pb.artifact_path(f"page-first-hour-config-scrolled-{label}.png")
+            await page.screenshot(path=str(shot))  # the window only: the bar after scrolling
             await page.click("#config-save", timeout=3000)  # fails if anything covers it
             await page.wait_for_selector('#config-dirty[data-dirty="false"]', timeout=5000)
 
