@@ -1,7 +1,7 @@
 // Config page: the form generated from _conf_schema.json, saved with PUT /api/config (applied
 // at once, no plugin reload), compared with the defaults, kept in step with changes made
 // elsewhere (another tab, AstrBot's dashboard) through /ws/events.
-const { tr, el, api, toast, errorText, connectEvents, unfold } = await import(
+const { tr, el, api, toast, errorText, connectEvents } = await import(
   document.getElementById("common-js").src
 );
 const { renderSchemaForm, parseErrors, schemaDefaults, sameValue, shortValue } = await import(
@@ -153,7 +153,10 @@ function start({ schema, values, lang }) {
   function focusFirstError() {
     const first = els.form.querySelector('[aria-invalid="true"]');
     if (first) {
-      unfold(first); // a folded section (phones) cannot show or focus it
+      // A folded section (phones, layout.js) can neither show nor focus it.
+      for (let at = first.closest("details"); at; at = at.parentElement?.closest("details")) {
+        at.open = true;
+      }
       first.closest(".sf-field")?.scrollIntoView({ block: "center" });
       first.focus({ preventScroll: true });
     }

@@ -13,8 +13,10 @@ const {
   reasonText,
   shortUmo,
   copyText,
-  debounce,
 } = await import(document.getElementById("common-js").src);
+const { copyIcon, markReplaced, attachSessionPicker } = await import(
+  document.getElementById("journal-rows-js").src
+);
 
 const $ = (id) => document.getElementById(id);
 const form = $("journal-filters");
@@ -40,11 +42,6 @@ const timeKeys = new Set(env.timeKeys || []);
 const textKeys = new Set(env.textKeys || []);
 const labelled = new Set(env.labelled || []);
 const NAME_FETCHES = 3; // session names looked up at once
-const PICKER_SIZE = 25; // sessions offered by the filter's picker
-// Entries that put a new plan in place of the one before, and the one that carries it out.
-const NEW_PLAN = new Set(["planned", "silence_started", "retry", "auto_trigger"]);
-const PLAN_END = new Set([...NEW_PLAN, "fired"]);
-const SVG = "http://www.w3.org/2000/svg";
 
 function numberOrNull(text) {
   if (text === undefined || text === null || text === "") return null;
@@ -112,22 +109,6 @@ function detailList(detail) {
     );
   }
   return items.length ? el("dl", { class: "jr-detail" }, items) : null;
-}
-
-function copyIcon() {
-  const svg = document.createElementNS(SVG, "svg");
-  for (const [name, value] of Object.entries({
-    class: "icon icon-copy", viewBox: "0 0 24 24", width: 18, height: 18, "aria-hidden": "true",
-    fill: "none", stroke: "currentColor", "stroke-width": 2, "stroke-linecap": "round",
-  })) svg.setAttribute(name, String(value)); // prettier-ignore
-  const rect = document.createElementNS(SVG, "rect");
-  for (const [name, value] of Object.entries({ x: 9, y: 9, width: 11, height: 11, rx: 2 })) {
-    rect.setAttribute(name, String(value));
-  }
-  const path = document.createElementNS(SVG, "path");
-  path.setAttribute("d", "M5 15V6a2 2 0 0 1 2-2h9");
-  svg.append(rect, path);
-  return svg;
 }
 
 /** The session's name (a short id when it has none), the full id behind a copy button. */
@@ -280,44 +261,6 @@ for (const row of tbody.rows) {
   }
 }
 
-// --- replaced plans ------------------------------------------------------------------------
-
-function rowTime(row, selector) {
-  const node = row.querySelector(selector);
-  return node ? numberOrNull(node.dataset.ts) : null;
-}
-
-/** Mark the plans a newer plan replaced before their time came (newest rows first, so
- * for each row the entry after it in time has been seen already). */
-function markReplaced() {
-  const after = new Map(); // umo -> {kind, at} of the next plan-related entry in time
-  for (const row of tbody.rows) {
-    const { kind, umo } = row.dataset;
-    if (!umo || !PLAN_END.has(kind)) continue;
-    const at = rowTime(row, ".jr-time time[data-ts]");
-    let replaced = false;
-    if (kind === "planned") {
-      const next = after.get(umo);
-      const planAt = rowTime(row, '.jr-d[data-key="at"] time[data-ts]');
-      replaced = !!next && NEW_PLAN.has(next.kind) && (planAt === null || next.at < planAt);
-    }
-    if (row.classList.contains("jr-replaced") !== replaced) {
-      row.classList.toggle("jr-replaced", replaced);
-      row.querySelector(".jr-replaced-badge")?.remove();
-      if (replaced) {
-        row.querySelector(".jr-kind")?.append(
-          el("span", {
-            class: "badge jr-replaced-badge",
-            text: tr("journal.replaced"),
-            title: tr("journal.replaced_title"),
-          }),
-        );
-      }
-    }
-    after.set(umo, { kind, at });
-  }
-}
-
 // --- the API -------------------------------------------------------------------------------
 
 function query(extra = {}) {
@@ -343,7 +286,7 @@ async function loadMore() {
     setMore(page.next_before_id !== null && page.next_before_id !== undefined);
     state.cap = Math.max(MAX_ROWS, tbody.rows.length);
     updateEmpty();
-    markReplaced();
+    markReplaced(tbody);
   } catch (error) {
     toast(errorText(error), "error");
   } finally {
@@ -391,7 +334,7 @@ function merge(page) {
   }
   if (typeof page.total === "number") setTotal(page.total);
   updateEmpty();
-  markReplaced();
+  markReplaced(tbody);
 }
 
 function matches(entry) {
@@ -408,7 +351,7 @@ function onEvent(message) {
       if (state.total !== null) setTotal(state.total + 1);
       trim();
       updateEmpty();
-      markReplaced();
+      markReplaced(tbody);
     }
   } else if (message.type === "session" && message.session?.umo) {
     const { umo, name } = message.session;
@@ -461,36 +404,14 @@ tbody.addEventListener("click", async (event) => {
   toast(tr(copied ? "session.copied" : "session.copy_failed"), copied ? "ok" : "error");
 });
 
-const umoInput = $("jf-umo");
-const picker = $("jf-sessions");
-let pickerFor = null;
-const fillPicker = debounce(async () => {
-  const text = umoInput.value.trim();
-  if (text === pickerFor) return;
-  pickerFor = text;
-  const params = new URLSearchParams({ size: PICKER_SIZE, sort: "-last_activity_at" });
-  if (text) params.set("q", text);
-  try {
-    const page = await api(`/api/sessions?${params}`);
-    if (pickerFor !== text) return;
-    picker.replaceChildren(
-      ...(page.items || []).map((view) =>
-        el("option", { value: view.umo, label: view.name || shortUmo(view.umo) }),
-      ),
-    );
-  } catch {
-    pickerFor = null; // engine down: the field still takes a typed id
-  }
-}, 200);
-umoInput.addEventListener("focus", fillPicker);
-umoInput.addEventListener("input", fillPicker);
+attachSessionPicker($("jf-umo"), $("jf-sessions"));
 
 const hideReplaced = $("journal-hide-replaced");
 hideReplaced.addEventListener("change", () => {
   table.dataset.hideReplaced = hideReplaced.checked ? "1" : "0";
 });
 
-markReplaced();
+markReplaced(tbody);
 showCustom();
 connectEvents({ hello: refreshHead, gap: refreshHead, event: onEvent });
 document.documentElement.dataset.pageReady = "1";
