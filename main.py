@@ -25,7 +25,7 @@ from astrbot.api.star import Context, Star, StarTools
 
 from .core.adapters.lookups import platforms_loaded
 from .core.constants import LOG_PREFIX, PLUGIN_NAME
-from .core.umo import kind_of
+from .core.umo import kind_of, webchat_name
 
 if TYPE_CHECKING:
     from .core.engine.engine import ProactiveEngine
@@ -36,11 +36,20 @@ logger = logging.getLogger("astrbot")
 
 
 def _session_name(event: AstrMessageEvent) -> str:
-    """The group's name in a group (never whoever spoke last), the sender's in a chat."""
+    """The group's name in a group (never whoever spoke last), the sender's in a chat (in
+    AstrBot's webchat, where every conversation has the dashboard user's name, with the
+    start of the conversation id)."""
     group = getattr(event.message_obj, "group", None)
     if group is not None or kind_of(event.unified_msg_origin) == "group":
         return getattr(group, "group_name", "") or ""
-    return event.get_sender_name() or ""
+    sender = event.get_sender_name() or ""
+    return webchat_name(event.get_session_id() or "", sender) or sender
+
+
+def _is_command(event: AstrMessageEvent) -> bool:
+    """A command to some plugin (``/proactive status``, ``/help``): AstrBot's waking stage
+    lists the command handlers it matched in this extra."""
+    return bool(event.get_extra("handlers_parsed_params"))
 
 
 def _build(context: Context, config: dict, data_dir: Path) -> tuple[ProactiveService, AdminPanel]:
@@ -100,7 +109,9 @@ class ProactiveChatPlugin(Star):
             umo = event.unified_msg_origin
             if event.get_sender_id() == event.get_self_id():
                 engine.on_bot_message(umo)
-            else:
+            elif not _is_command(event):
+                # A command is not conversation: it must not re-plan the chat (nor add a
+                # "planned" row to the journal for every command).
                 engine.note_user_message(umo, _session_name(event))
         except Exception:
             logger.exception("%s Could not note a message", LOG_PREFIX)
@@ -206,7 +217,13 @@ class ProactiveChatPlugin(Star):
         state = engine.sessions.get(umo)
         served = engine.is_served(umo)
         settings = engine.settings_for(umo)
-        lines = [f"主动消息 / Proactive: {'开启 on' if served else '关闭 off'}"]
+        lines = [
+            "主动消息：开启，本会话服务中 / Proactive messages: on, this chat is served"
+            if served
+            else "主动消息：关闭，本会话未服务 / Proactive messages: off, this chat is not served"
+        ]
+        if not served:
+            lines += _why_not_served(engine, umo, settings.enable)
         if state is not None:
             if state.paused:
                 lines.append("已暂停 / paused")
@@ -221,6 +238,36 @@ class ProactiveChatPlugin(Star):
     def _unavailable(self) -> str:
         problem = self.service.problem if self.service else None
         return f"主动消息引擎未运行 / The engine is not running{': ' + problem if problem else ''}"
+
+
+def _why_not_served(engine: ProactiveEngine, umo: str, enabled: bool) -> list[str]:
+    """Why ``/proactive status`` says "not served", and how to change that."""
+    kind = kind_of(umo)
+    group = "group_settings" if kind == "group" else "friend_settings"
+    override = engine.overrides.get(umo) or {}
+    if enabled:
+        why = (
+            f"原因：本会话不在服务名单中（{group}.session_list）。"
+            f"/ Why: this chat is not in the served list ({group}.session_list)."
+        )
+    elif override.get("enable") is False:
+        why = "原因：本会话被单独关闭。/ Why: it was switched off for this chat."
+    else:
+        why = (
+            f"原因：插件配置中的总开关已关闭（{group}.enable）。"
+            f"/ Why: the master switch is off in the plugin config ({group}.enable)."
+        )
+    how = (
+        "开启：管理员在这里发送 /proactive on，或在管理面板的“会话”页面开启。"
+        "/ To serve it: an admin sends /proactive on here, or switches it on in the "
+        "panel's Sessions page."
+    )
+    if not enabled and override.get("enable") is not False:
+        how = (
+            f"开启：在插件配置中打开 {group}.enable。/ To serve it: turn {group}.enable on "
+            "in the plugin config."
+        )
+    return [why, how]
 
 
 def _local(ts: float, tz: Any) -> str:

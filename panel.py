@@ -179,13 +179,20 @@ class AdminPanel:
         url = self.settings.url
         password = self._stash.pop("unannounced_password", None)
         if password:
+            # Three short lines: the password alone on its own, named after this plugin, so
+            # nobody takes it for AstrBot's own "Initial password" banner printed nearby.
+            logger.info("%s 管理面板已启动 Admin panel: %s", LOG_PREFIX, url)
             logger.info(
-                "%s 管理面板已启动 Admin panel: %s  自动生成的登录密码 / generated password: %s"
-                "  (只显示这一次，请保存；可在插件配置 web_admin.password 设置自己的密码 / "
-                "shown only this once; set web_admin.password to choose your own)",
+                "%s 主动消息面板的登录密码 / Proactive Chat panel, generated password: %s",
                 LOG_PREFIX,
-                url,
                 password,
+            )
+            logger.info(
+                "%s 上面的面板密码只显示这一次，请保存；它不是 AstrBot 控制台的密码。"
+                "可在插件配置 web_admin.password 设置自己的密码 / The panel password above is "
+                "shown only this once (it is not AstrBot's dashboard password); set "
+                "web_admin.password to choose your own.",
+                LOG_PREFIX,
             )
         elif self.settings.password:
             logger.info(

@@ -72,3 +72,29 @@ def session_id_of(umo: str) -> str:
     """The session id a checked UMO names (``kind_of`` or ``parse_umo`` said it is one):
     everything after the second colon, colons included."""
     return umo.split(":", 2)[2]
+
+
+SHORT_ID_CHARS = 12
+WEBCHAT_PREFIX = "webchat!"  # AstrBot's webchat: session id "webchat!<user>!<conversation id>"
+
+
+def short_id(umo: str) -> str:
+    """A short, readable stand-in for a session without a name (never empty): the session
+    id, cut to ``SHORT_ID_CHARS``; for AstrBot's webchat, whose session ids all begin with
+    the dashboard user's name, the start of the conversation id instead."""
+    parts = umo.split(":", 2)
+    session = parts[2] if len(parts) == 3 else umo
+    if session.startswith(WEBCHAT_PREFIX):
+        session = session.rsplit("!", 1)[-1][:8]
+    if len(session) > SHORT_ID_CHARS:
+        session = session[:SHORT_ID_CHARS] + "…"
+    return session or umo
+
+
+def webchat_name(session_id: str, user: str) -> str | None:
+    """A name for an AstrBot webchat conversation, which the platform names after the
+    dashboard user (the same for every conversation): the user and the start of the
+    conversation id, so two conversations can be told apart. None for other platforms."""
+    if not session_id.startswith(WEBCHAT_PREFIX):
+        return None
+    return f"{user or 'webchat'} · {session_id.rsplit('!', 1)[-1][:8]}"

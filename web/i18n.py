@@ -71,6 +71,7 @@ ZH: dict[str, str] = {
     "logs.view_label": "日志内容",
     "logs.empty": "暂无日志。新的日志行会实时显示在这里。",
     "logs.count": "{n} 行",
+    "logs.count.one": "{n} 行",
     "logs.pending": "{n} 行待显示",
     "logs.gap": "已跳过 {n} 行",
     "logs.gap_pause": "暂停缓冲已满，丢弃了 {n} 行",
@@ -141,6 +142,7 @@ EN: dict[str, str] = {
     "logs.view_label": "Log lines",
     "logs.empty": "No log lines yet. New lines appear here as they happen.",
     "logs.count": "{n} lines",
+    "logs.count.one": "{n} line",
     "logs.pending": "{n} waiting",
     "logs.gap": "{n} lines skipped",
     "logs.gap_pause": "Pause buffer full: {n} lines dropped",
@@ -163,8 +165,8 @@ for _module in PAGE_TEXTS:
 
 TABLES: Mapping[str, Mapping[str, str]] = {"zh": ZH, "en": EN}
 
-# What the browser scripts need; the rest is rendered on the server.
-JS_KEYS = (
+# What the browser scripts need (with their ``.one`` forms); the rest is rendered on the server.
+_JS_KEYS = (
     *(key for module in PAGE_TEXTS for key in module.JS_KEYS),
     "theme.to_dark",
     "theme.to_light",
@@ -193,6 +195,7 @@ JS_KEYS = (
     "conn.reconnecting",
     "conn.auth",
 )
+JS_KEYS = tuple(k for key in _JS_KEYS for k in (key, f"{key}.one") if k == key or k in ZH)
 
 
 def normalize(code: str | None) -> str | None:
@@ -231,13 +234,22 @@ def pick_language(request: Request) -> str:
     )
 
 
+def plural_key(key: str, kw: Mapping[str, object], table: Mapping[str, str]) -> str:
+    """``key + ".one"`` when the count (placeholder ``n`` or ``parts``) is 1 and the table
+    has that form ("1 session", not "1 sessions"); else ``key``. common.js ``tr`` mirrors it."""
+    count = kw.get("n", kw.get("parts"))
+    one = f"{key}.one"
+    return one if count is not None and str(count) == "1" and one in table else key
+
+
 def translator(lang: str) -> Callable[..., str]:
     """A ``t(key, **kw)`` for one language; an unknown key renders as itself (tests catch it)."""
     table = TABLES.get(lang, EN)
 
     def t(key: str, **kw: object) -> str:
-        text = table.get(key, key)
-        return text.format(**kw) if kw else text
+        if not kw:
+            return table.get(key, key)
+        return table.get(plural_key(key, kw, table), key).format(**kw)
 
     return t
 

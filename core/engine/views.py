@@ -44,7 +44,7 @@ class Views(EngineBase):
         }
 
     async def status(self) -> dict[str, Any]:
-        served = 0
+        served = waiting_for_reply = 0
         phases: collections.Counter[str] = collections.Counter()
         for index, (umo, state) in enumerate(list(self.sessions.items())):
             if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
@@ -52,6 +52,7 @@ class Views(EngineBase):
             if self._served(umo, state.kind, self.settings_for(umo, state.kind)):
                 served += 1
             phases[state.phase] += 1
+            waiting_for_reply += state.unanswered > 0
         return {
             "running": self.running,
             "ready": self._ready.is_set() and self.ready_at is not None,
@@ -62,6 +63,7 @@ class Views(EngineBase):
             "writing": len(self._deliveries),
             "queued": len(self._due),
             "capped": phases[Phase.CAPPED],
+            "waiting_for_reply": waiting_for_reply,  # a proactive message not answered yet
             "next": [{"umo": k, "at": w} for w, k in self.scheduler.upcoming(10)],
             "counters": dict(self.counters),
             "started_at": self.started_at,

@@ -17,6 +17,11 @@ export function tr(key, vars = {}) {
       strings = {};
     }
   }
+  // "1 session", not "1 sessions": a `.one` form wins when the count is 1 (web/i18n.py).
+  const count = vars.n ?? vars.parts;
+  if (count !== undefined && String(count) === "1" && Object.hasOwn(strings, `${key}.one`)) {
+    key = `${key}.one`;
+  }
   const text = Object.hasOwn(strings, key) ? strings[key] : key;
   return text.replace(/\{(\w+)\}/g, (match, name) =>
     Object.hasOwn(vars, name) ? String(vars[name]) : match,
@@ -241,6 +246,37 @@ export function reasonText(reason) {
     }
   }
   return text;
+}
+
+/** A short stand-in for an unnamed session (mirrors core/umo.py short_id). */
+export function shortUmo(umo) {
+  const parts = String(umo).split(":");
+  let id = parts.length >= 3 ? parts.slice(2).join(":") : String(umo);
+  if (id.startsWith("webchat!")) id = id.split("!").pop().slice(0, 8);
+  const chars = Array.from(id);
+  return chars.length > 12 ? `${chars.slice(0, 12).join("")}…` : id || String(umo);
+}
+
+/** Put `text` on the clipboard (the old way where the page is not a secure context). */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // http on a LAN address: no Clipboard API
+  }
+  const area = el("textarea", { class: "visually-hidden", readonly: true });
+  area.value = text;
+  document.body.append(area);
+  area.select();
+  let copied = false;
+  try {
+    copied = document.execCommand("copy");
+  } catch {
+    copied = false;
+  }
+  area.remove();
+  return copied;
 }
 
 /** A session's "enabled" badge (served / paused / off), as the templates render it. */

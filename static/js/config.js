@@ -153,6 +153,10 @@ function start({ schema, values, lang }) {
   function focusFirstError() {
     const first = els.form.querySelector('[aria-invalid="true"]');
     if (first) {
+      // A folded section (phones, layout.js) can neither show nor focus it.
+      for (let at = first.closest("details"); at; at = at.parentElement?.closest("details")) {
+        at.open = true;
+      }
       first.closest(".sf-field")?.scrollIntoView({ block: "center" });
       first.focus({ preventScroll: true });
     }

@@ -2,8 +2,20 @@
 // with before_id ("load more"), prepends the entries /ws/events announces that match the
 // filter, and refetches the first page on every (re)connect so nothing missed stays missing.
 // The filter it applies is the server's, resolved to epoch seconds on #journal-table.
-const { tr, el, api, toast, errorText, connectEvents, timeTag, reasonText } = await import(
-  document.getElementById("common-js").src
+const {
+  tr,
+  el,
+  api,
+  toast,
+  errorText,
+  connectEvents,
+  timeTag,
+  reasonText,
+  shortUmo,
+  copyText,
+} = await import(document.getElementById("common-js").src);
+const { copyIcon, markReplaced, attachSessionPicker } = await import(
+  document.getElementById("journal-rows-js").src
 );
 
 const $ = (id) => document.getElementById(id);
@@ -110,15 +122,24 @@ function detailList(detail) {
   return items.length ? el("dl", { class: "jr-detail" }, items) : null;
 }
 
+/** The session's name (a short id when it has none), the full id behind a copy button. */
 function sessionCell(umo) {
   if (!umo) return [el("span", { class: "muted", text: tr("journal.engine_wide") })];
   const name = names.get(umo) || "";
   const link = el("a", {
     class: "jr-name",
     href: `/session?umo=${encodeURIComponent(umo)}`,
-    text: name || umo,
+    text: name || shortUmo(umo),
+    dataset: name ? { named: "1" } : {},
   });
-  return name ? [link, el("span", { class: "jr-umo mono", text: umo })] : [link];
+  const label = tr("journal.copy_id", { umo });
+  const copy = el(
+    "button",
+    { class: "btn btn-ghost jr-copy", type: "button", title: label, "aria-label": label },
+    copyIcon(),
+  );
+  copy.dataset.copy = umo;
+  return [link, copy];
 }
 
 function renderRow(entry) {
@@ -246,8 +267,8 @@ for (const row of tbody.rows) {
   shown.add(Number(row.dataset.id));
   const umo = row.dataset.umo;
   if (umo && !names.has(umo)) {
-    const withName = row.querySelector(".jr-umo") !== null;
-    names.set(umo, withName ? row.querySelector(".jr-name")?.textContent || "" : "");
+    const link = row.querySelector(".jr-name");
+    names.set(umo, link?.dataset.named === "1" ? link.textContent : "");
   }
 }
 
@@ -276,6 +297,7 @@ async function loadMore() {
     setMore(page.next_before_id !== null && page.next_before_id !== undefined);
     state.cap = Math.max(MAX_ROWS, tbody.rows.length);
     updateEmpty();
+    markReplaced(tbody);
   } catch (error) {
     toast(errorText(error), "error");
   } finally {
@@ -323,6 +345,7 @@ function merge(page) {
   }
   if (typeof page.total === "number") setTotal(page.total);
   updateEmpty();
+  markReplaced(tbody);
 }
 
 function matches(entry) {
@@ -339,6 +362,7 @@ function onEvent(message) {
       if (state.total !== null) setTotal(state.total + 1);
       trim();
       updateEmpty();
+      markReplaced(tbody);
     }
   } else if (message.type === "session" && message.session?.umo) {
     const { umo, name } = message.session;
@@ -382,6 +406,23 @@ more.addEventListener("click", (event) => {
   loadMore();
 });
 
+// --- copying ids, the session picker, hiding replaced plans ------------------------------
+
+tbody.addEventListener("click", async (event) => {
+  const button = event.target.closest?.(".jr-copy");
+  if (!button) return;
+  const copied = await copyText(button.dataset.copy || "");
+  toast(tr(copied ? "session.copied" : "session.copy_failed"), copied ? "ok" : "error");
+});
+
+attachSessionPicker($("jf-umo"), $("jf-sessions"));
+
+const hideReplaced = $("journal-hide-replaced");
+hideReplaced.addEventListener("change", () => {
+  table.dataset.hideReplaced = hideReplaced.checked ? "1" : "0";
+});
+
+markReplaced(tbody);
 showCustom();
 connectEvents({ hello: refreshHead, gap: refreshHead, event: onEvent });
 document.documentElement.dataset.pageReady = "1";

@@ -14,6 +14,7 @@ const {
   timeTag,
   connectEvents,
   reasonText,
+  shortUmo,
 } = await import(document.getElementById("common-js").src);
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -238,11 +239,35 @@ function today() {
     : null;
 }
 
+/** `key`'s text in <p id=parentId> with its count in <span id=spanId> ("1 cap", "2 caps"). */
+function countIn(parentId, key, spanId, n) {
+  const parent = $(parentId);
+  if (!parent) return;
+  const one = `${key}.one`;
+  const chosen = String(n) === "1" && tr(one) !== one ? one : key;
+  const [before, after = ""] = tr(chosen, { n: "\u0000" }).split("\u0000");
+  parent.replaceChildren(before, el("span", { id: spanId, text: String(n) }), after);
+}
+
 function renderToday() {
   const day = today();
   setText("stat-sent-today", day ? String(day.sent) : "—");
-  setText("stat-answered-today", day ? String(day.answered) : "—");
-  setText("stat-capped", day ? String(day.capped) : "—");
+  countIn("stat-answered-line", "overview.card.answered_today", "stat-answered-today", day ? day.answered : "—");
+  countIn("stat-capped-today", "overview.card.capped_today", "stat-capped", day ? day.capped : "—");
+}
+
+/** The earliest plan (the timeline's first item): when, and for whom. */
+function renderNext() {
+  const first = (state.overview.timeline || [])[0];
+  $("stat-next").replaceChildren(first ? timeTag(first.at) : tr("overview.card.next_none"));
+  $("stat-next-who").replaceChildren(
+    first
+      ? el("a", {
+          href: `/session?umo=${encodeURIComponent(first.umo)}`,
+          text: first.name || shortUmo(first.umo),
+        })
+      : "",
+  );
 }
 
 function providerText(provider) {
@@ -271,7 +296,10 @@ function renderCards() {
   if (!busy.hidden) {
     setText("stat-busy", tr("overview.card.busy", { writing: ov.writing, queued: ov.queued }));
   }
+  setText("stat-waiting", running ? String(ov.waiting_for_reply ?? 0) : "—");
   setText("stat-capped-now", running ? tr("overview.card.capped_now", { n: ov.capped }) : "");
+  $("stat-capped-now").hidden = !running || !ov.capped;
+  $("start-banner").hidden = !running || ov.sessions_served > 0;
   const provider = ov.provider || { state: "unknown" };
   const node = $("stat-provider");
   node.dataset.state = provider.state;
@@ -283,6 +311,7 @@ function renderCards() {
     tr("overview.versions", { version: ov.version, astrbot: ov.astrbot_version }),
   );
   renderToday();
+  renderNext();
 }
 
 function timelineItem(item) {
@@ -298,11 +327,11 @@ function timelineItem(item) {
         class: "timeline-link",
         href: `/session?umo=${encodeURIComponent(item.umo)}`,
         text: item.name || item.umo,
+        title: item.umo,
       }),
       " ",
       el("span", { class: "badge", text: kind }),
     ),
-    item.name ? el("span", { class: "timeline-umo mono muted", text: item.umo }) : null,
   );
 }
 

@@ -228,7 +228,9 @@ class Field {
         ),
       );
     }
-    head.append(this.badge, this.reset);
+    // "Not default" and its reset sit under the input, so a marked field's input stays level
+    // with its neighbours' (beside a long label they wrapped and pushed it down).
+    this.marks = el("div", { class: "sf-marks", hidden: true }, this.badge, this.reset);
 
     const wide = this.type === "text" || this.type === "list";
     this.node = el(
@@ -236,6 +238,7 @@ class Field {
       { class: `sf-field sf-type-${this.type}${wide ? " sf-wide" : ""}`, dataset: { path: this.path } },
       head,
       this.type === "bool" ? null : this.input,
+      this.marks,
       hint,
       this.error,
     );
@@ -340,6 +343,7 @@ class Field {
     this.node.classList.toggle("is-overridden", this.form.mode === "override" && this.overridden);
     this.badge.hidden = !changed;
     this.reset.hidden = this.form.mode === "override" ? !this.overridden : !changed;
+    this.marks.hidden = this.badge.hidden && this.reset.hidden;
     if (changed || this.form.mode === "override") {
       const ref = shortText(this.referenceValue());
       this.reset.title = this.form.texts.resetTo(ref);
@@ -585,6 +589,7 @@ export function renderSchemaForm(
     applyConditions();
     if (first) {
       first.node.hidden = false;
+      for (let at = first.node.closest("details"); at; at = at.parentElement?.closest("details")) at.open = true;
       (first.input.disabled && first.toggle ? first.toggle : first.input).focus();
     } else if (general.length || byTarget.size) {
       formError.scrollIntoView?.({ block: "nearest" });

@@ -284,11 +284,22 @@ async def test_commands_report_and_switch_this_session(chat_host_factory):
         umo = im.umo_for(sender_id=admin)
 
         event = await im.inject_and_wait("/proactive status", sender_id=admin)
-        assert "off" in " ".join(m.text for m in im.replies_to(event))
+        reply = " ".join(m.text for m in im.replies_to(event))
+        assert "off" in reply
+        assert "session_list" in reply and "/proactive on" in reply  # why, and how to serve it
 
         event = await im.inject_and_wait("/proactive on", sender_id=admin)
         assert "on" in " ".join(m.text for m in im.replies_to(event))
         assert engine.is_served(umo)
+
+        # A command is not conversation: it neither re-plans nor adds a journal row.
+        await engine.store.flush()
+        plan = lambda: getattr(engine.sessions.get(umo), "next_at", None)  # noqa: E731
+        kinds_before, plan_before = await journal_kinds(engine, umo), plan()
+        await im.inject_and_wait("/proactive status", sender_id=admin)
+        await engine.store.flush()
+        assert await journal_kinds(engine, umo) == kinds_before
+        assert plan() == plan_before
 
         stranger = stand_ins.unique_id()
         event = await im.inject_and_wait("/proactive off", sender_id=stranger)

@@ -66,6 +66,17 @@ def test_translator_formats_and_falls_back_to_the_key():
     assert translator("en")("no.such.key") == "no.such.key"
 
 
+def test_english_counts_of_one_take_the_singular():
+    en, zh = translator("en"), translator("zh")
+    assert en("sessions.total", n=1) == "1 session"
+    assert en("sessions.total", n=2) == "2 sessions"
+    assert en("journal.total", n=1) == "1 entry"
+    assert zh("sessions.total", n=1) == "共 1 个会话"
+    assert "sessions.total.one" in JS_KEYS  # tr() in the browser picks it the same way
+    for key in EN:
+        assert "(s)" not in EN[key], f"{key}: {EN[key]!r} is not a plural"
+
+
 # ---------- translation tables ----------
 
 T_CALL = re.compile(r"""\bt\(\s*(['"])([^'"]+)\1""")

@@ -251,6 +251,32 @@ async def test_page_renders_with_a_running_engine(panel, lang):
     assert not page.styled
 
 
+async def test_nothing_served_says_how_to_start_and_cards_say_what_the_footer_does_not(panel):
+    _, page = await panel.page()
+    assert not page.hidden("start-banner"), "nothing served: the overview says how to start"
+    html = (await panel.client.get("/overview")).text
+    assert 'href="/sessions"' in html and "/proactive on" in page.text("start-banner")
+    assert page.text("stat-next") == translator("en")("overview.card.next_none")
+
+    await send_and_answer(panel)
+    _, page = await panel.page()
+    assert page.hidden("start-banner")
+    # "Waiting for a reply": sessions with a proactive message not answered yet (BOB,
+    # capped), not only those at their cap.
+    waiting = sum(1 for s in panel.engine.sessions.values() if s.unanswered > 0)
+    assert waiting == 1 and (await panel.engine.status())["waiting_for_reply"] == waiting
+    assert page.text("stat-waiting") == str(waiting)
+    # "Next message": the earliest plan, with its session.
+    first = (await panel.engine.status())["next"][0]
+    assert (
+        page.by_id["stat-next"]["text"]
+        .strip()
+        .startswith(datetime.fromtimestamp(first["at"], UTC).strftime("%Y-%m-%d %H:%M"))
+    )
+    # The versions are in the footer, not in a card of their own.
+    assert "stat-versions" in page.by_id and 'class="stat-label">Versions' not in html
+
+
 async def test_numbers_match_the_journal(panel):
     await send_and_answer(panel)
     _, page = await panel.page()

@@ -58,7 +58,9 @@ def test_known_reasons_are_translated_and_unknown_ones_kept():
     assert reason_text("sent (2 part(s), voice)", zh) == "已发送（2 段，含语音）"
     assert reason_text("retry #3 after llm_failed", zh) == "第 3 次重试（原因：模型出错）"
     assert reason_text("provider-x: HTTP 502 <html>", zh) == "provider-x: HTTP 502 <html>"
-    assert reason_text("sent (2 part(s))", translator("en")) == "sent (2 part(s))"
+    # English plurals (issue 14): "1 part", "2 parts", never "part(s)".
+    assert reason_text("sent (2 part(s))", translator("en")) == "sent (2 parts)"
+    assert reason_text("sent (1 part(s))", translator("en")) == "sent (1 part)"
 
 
 async def test_every_reason_a_real_engine_writes_is_translated(tmp_path, clock):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from proactive_chat.core.umo import FRIEND, GROUP, MAX_UMO_LENGTH, Umo, kind_of, parse_umo
+from proactive_chat.core.umo import (
+    FRIEND,
+    GROUP,
+    MAX_UMO_LENGTH,
+    Umo,
+    kind_of,
+    parse_umo,
+    short_id,
+    webchat_name,
+)
 
 
 @pytest.mark.parametrize(
@@ -73,3 +82,15 @@ def test_invalid_umos(text, why):
 )
 def test_kind_of_never_raises(text, kind):
     assert kind_of(text) == kind
+
+
+def test_short_ids_for_unnamed_sessions_and_webchat_names():
+    assert short_id("aiocqhttp:FriendMessage:12345") == "12345"
+    assert short_id("odd:GroupMessage:a:b:c") == "a:b:c"
+    assert short_id("tg:FriendMessage:" + "x" * 40) == "x" * 12 + "…"
+    webchat = "webchat:FriendMessage:webchat!astrbot!8f3a2c1d-77aa-4c1e-9e0b-5b1f0c2d3e4f"
+    assert short_id(webchat) == "8f3a2c1d"
+    # Every webchat conversation has the dashboard user's name: the conversation tells them apart.
+    assert webchat_name("webchat!astrbot!8f3a2c1d-77aa", "astrbot") == "astrbot · 8f3a2c1d"
+    assert webchat_name("webchat!astrbot!0000ffff-1", "") == "webchat · 0000ffff"
+    assert webchat_name("12345", "Alice") is None

@@ -161,6 +161,9 @@ class EngineSummary(BaseModel):
     writing: int = 0
     queued: int = 0
     capped: int = 0
+    waiting_for_reply: int = Field(
+        0, description="Sessions with a proactive message not answered yet."
+    )
 
 
 class StatusOut(EngineSummary):

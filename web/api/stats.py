@@ -190,6 +190,7 @@ async def overview_body(deps: AppDeps, *, chart_days: int = 0) -> dict[str, Any]
             ("writing", 0),
             ("queued", 0),
             ("capped", 0),
+            ("waiting_for_reply", 0),
         )
     }
     out["zone"] = zone_label(panel_timezone(deps))

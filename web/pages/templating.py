@@ -7,6 +7,8 @@ What every page template receives (added by ``render``):
 - ``t``: ``t(key, **kw) -> str`` in that language (keys in ``web/i18n.py``).
 - ``js_i18n``: dict of the strings the page scripts need; render with ``|tojson``.
 - ``static``: global, ``static("css/app.css") -> "/static/css/app.css?v=<10 hex>"``.
+- ``short_umo``: global, ``short_umo(umo) -> str``: a short stand-in for an unnamed
+  session (``core.umo.short_id``); the full id goes behind a copy button.
 - ``version`` / ``astrbot_version``: plugin and AstrBot versions (strings).
 - ``logged_in``: bool, shows the logout button.
 - ``current_path``: path (and query) of this page, where the language switch returns to.
@@ -38,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
+from ...core.umo import short_id
 from ..api.access import app_deps
 from ..i18n import HTML_LANG, js_strings, pick_language, translator
 from ..reasons import browser_table, reason_text
@@ -98,6 +101,7 @@ def build_templates(templates_dir: Path, static_dir: Path) -> Jinja2Templates:
         auto_reload=False,
     )
     env.globals["static"] = make_static_url(hash_static_files(static_dir))
+    env.globals["short_umo"] = short_id
     return Jinja2Templates(env=env)
 
 

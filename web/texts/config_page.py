@@ -16,6 +16,7 @@ ZH: dict[str, str] = {
     "config.diff_label": "与默认值的差异",
     "config.diff_none": "所有设置均为默认值。",
     "config.diff_count": "{n} 项设置与默认值不同",
+    "config.diff_count.one": "{n} 项设置与默认值不同",
     "config.diff_item": "{label}：{from} → {to}",
     "config.not_default": "非默认",
     "config.nothing_to_save": "没有需要保存的修改。",
@@ -26,6 +27,7 @@ ZH: dict[str, str] = {
     "config.remote_loaded": "已载入最新配置。",
     "config.leave_warning": "有未保存的修改，确定离开吗？",
     "config.shortcut": "快捷键：Ctrl+S / ⌘S 保存",
+    "config.sections": "配置分区",
     "config.web_admin_note": (
         "管理面板的设置（地址、端口、密码等）只能在 AstrBot 控制台的插件配置中修改："
         "修改它们需要重启面板，而在这里保存会断开当前页面。"
@@ -56,6 +58,7 @@ EN: dict[str, str] = {
     "config.diff_label": "Differences from the defaults",
     "config.diff_none": "Every setting has its default value.",
     "config.diff_count": "{n} settings differ from the defaults",
+    "config.diff_count.one": "{n} setting differs from the defaults",
     "config.diff_item": "{label}: {from} → {to}",
     "config.not_default": "Not default",
     "config.nothing_to_save": "Nothing to save.",
@@ -68,6 +71,7 @@ EN: dict[str, str] = {
     "config.remote_loaded": "The latest config is loaded.",
     "config.leave_warning": "You have unsaved changes. Leave anyway?",
     "config.shortcut": "Shortcut: Ctrl+S / ⌘S saves",
+    "config.sections": "Config sections",
     "config.web_admin_note": (
         "The panel's own settings (address, port, password, ...) can only be changed in the "
         "plugin config in AstrBot's dashboard: changing them restarts the panel, which a save "
