@@ -112,7 +112,7 @@ class ProactiveChatPlugin(Star):
             elif not _is_command(event):
                 # A command is not conversation: it must not re-plan the chat (nor add a
                 # "planned" row to the journal for every command).
-                engine.note_user_message(umo, _session_name(event))
+                engine.note_user_message(umo, _session_name(event), event.message_str)
         except Exception:
             logger.exception("%s Could not note a message", LOG_PREFIX)
 

@@ -16,6 +16,7 @@ from typing import Any
 # A group named ``kind`` holds a journal kind and is shown with its label.
 REASONS: tuple[tuple[str, str], ...] = (
     (r"user_message", "reason.user_message"),
+    (r"cue", "reason.cue"),
     (r"after_proactive", "reason.after_proactive"),
     (r"group_silence", "reason.group_silence"),
     (r"manual", "reason.manual"),

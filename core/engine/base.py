@@ -71,7 +71,7 @@ class EngineBase:
         self._hurry = asyncio.Event()
         self._changed: set[str] = set()
         # Messages noted by the handler, planned in the next batch (messages.py).
-        self._pending_messages: dict[str, float] = {}
+        self._pending_messages: dict[str, tuple[float, str]] = {}  # umo -> (time, text)
         self._batch_timer: asyncio.TimerHandle | None = None
         self.scheduler = TriggerScheduler(self._on_due, clock=clock)
         self._tasks: list[asyncio.Task] = []

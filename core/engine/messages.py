@@ -23,6 +23,7 @@ import logging
 
 from ..constants import LOG_PREFIX
 from ..umo import GROUP, kind_of
+from .cues import Cue, parse_user_cue
 from .delivery import USER_SPOKE, Deliveries
 from .models import TIMED_PHASES, JournalKind
 
@@ -33,8 +34,8 @@ BATCH_LIMIT = 500  # messages per loop turn (about 5 ms); the rest in the next t
 
 
 class Messages(Deliveries):
-    def note_user_message(self, umo: str, name: str | None = None) -> None:
-        """Someone (not the bot) wrote in this session: the handler's O(1) path."""
+    def note_user_message(self, umo: str, name: str | None = None, text: str = "") -> None:
+        """Someone (not the bot) wrote ``text`` in this session: the handler's O(1) path."""
         state = self.sessions.get(umo)
         if (
             state is None
@@ -43,7 +44,7 @@ class Messages(Deliveries):
             or umo in self._failures
             or not self.running
         ):
-            self.on_user_message(umo, name)  # rare for a chat: the full path, at once
+            self.on_user_message(umo, name, text)  # rare for a chat: the full path, at once
             return
         now = self.clock()
         if name and name != state.name:
@@ -56,9 +57,9 @@ class Messages(Deliveries):
             self._batch_timer = loop.call_later(
                 BATCH_SECONDS, self.apply_pending_messages, BATCH_LIMIT
             )
-        pending[umo] = now
+        pending[umo] = (now, text)
 
-    def on_user_message(self, umo: str, name: str | None = None) -> None:
+    def on_user_message(self, umo: str, name: str | None = None, text: str = "") -> None:
         """Someone (not the bot) wrote in this session; everything at once. O(log n)."""
         kind = kind_of(umo)
         if kind is None:
@@ -79,7 +80,7 @@ class Messages(Deliveries):
         if state.unanswered:
             self.journal(umo, JournalKind.ANSWERED, f"replied after {state.unanswered} message(s)")
             state.unanswered = 0
-        self._after_user_message(umo, now)
+        self._after_user_message(umo, now, text)
 
     def apply_pending_messages(self, limit: int | None = None) -> int:
         """Plan after the messages noted since the last batch (at most ``limit``; the
@@ -95,9 +96,9 @@ class Messages(Deliveries):
             batch = [(umo, pending.pop(umo)) for umo in list(itertools.islice(pending, limit))]
             loop = asyncio.get_running_loop()
             self._batch_timer = loop.call_later(0, self.apply_pending_messages, limit)
-        for umo, now in batch:
+        for umo, (now, text) in batch:
             try:
-                self._after_user_message(umo, now)
+                self._after_user_message(umo, now, text)
             except Exception:
                 logger.exception(
                     "%s Could not plan after a message in %s; its next message plans again.",
@@ -108,14 +109,15 @@ class Messages(Deliveries):
 
     def _apply_pending_for(self, umo: str) -> bool:
         """Apply this session's noted message now, if there is one."""
-        now = self._pending_messages.pop(umo, None)
-        if now is None:
+        noted = self._pending_messages.pop(umo, None)
+        if noted is None:
             return False
-        self._after_user_message(umo, now)
+        self._after_user_message(umo, *noted)
         return True
 
-    def _after_user_message(self, umo: str, now: float) -> None:
-        """A message at ``now``: groups wait for silence, chats get a new plan."""
+    def _after_user_message(self, umo: str, now: float, text: str = "") -> None:
+        """A message at ``now``: a time the user named sets the plan (cues/); otherwise
+        groups wait for silence and chats get a new plan."""
         state = self.sessions.get(umo)
         if state is None:
             return
@@ -125,11 +127,22 @@ class Messages(Deliveries):
         if state.paused or not self._served(umo, kind, settings):
             self._touch(state)
             return
-        if kind == GROUP:
+        cue = self._read_cue(text, now) if text and settings.time_cues else None
+        if cue is not None:
+            self._plan_at_cue(state, settings, cue)
+        elif kind == GROUP:
             self._start_silence(state, settings, now)
         else:
             self._plan(state, settings, now, "user_message")
         self._touch(state)
+
+    def _read_cue(self, text: str, now: float) -> Cue | None:
+        """The user's time cue, read in AstrBot's zone; never fails the message."""
+        try:
+            return parse_user_cue(text, now, self.timezone)
+        except Exception:
+            logger.exception("%s Could not read a time cue; planning as usual.", LOG_PREFIX)
+            return None
 
     def on_bot_message(self, umo: str) -> None:
         """The bot replied in this session (AstrBot's pipeline): groups restart the

@@ -100,6 +100,7 @@ class SessionSettings:
     tools: ToolSettings = ToolSettings()
     pictures: PictureSettings = PictureSettings()
     group_idle_trigger_minutes: int = 30  # groups only
+    time_cues: bool = True  # a time the user names moves the next plan (cues/)
 
 
 @dataclass(frozen=True, slots=True)

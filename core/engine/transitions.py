@@ -7,10 +7,15 @@ capped one has none.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..umo import GROUP
 from .base import EngineBase
 from .models import JournalKind, Phase, SessionSettings, SessionState
 from .planning import is_capped, plan_after
+
+if TYPE_CHECKING:
+    from .cues import Cue
 
 _CAN_WAKE = (Phase.IDLE, Phase.CAPPED)
 
@@ -37,7 +42,14 @@ class Transitions(EngineBase):
         self._set_planned(state, at, why, moved=moved, journal=journal)
 
     def _set_planned(
-        self, state: SessionState, at: float, why: str, *, moved: bool = False, journal: bool = True
+        self,
+        state: SessionState,
+        at: float,
+        why: str,
+        *,
+        moved: bool = False,
+        journal: bool = True,
+        **detail: Any,
     ) -> None:
         state.phase = Phase.PLANNED
         state.next_at = at
@@ -46,7 +58,14 @@ class Transitions(EngineBase):
         if moved:
             self.journal(state.umo, JournalKind.QUIET_SHIFTED, "moved out of quiet hours", at=at)
         if journal:
-            self.journal(state.umo, JournalKind.PLANNED, why, at=at)
+            self.journal(state.umo, JournalKind.PLANNED, why, at=at, **detail)
+
+    def _plan_at_cue(self, state: SessionState, settings: SessionSettings, cue: Cue) -> None:
+        """Plan at the time the user named (quiet hours still win), and say so."""
+        at, moved = self.quiet.shift(cue.target, settings.schedule.quiet_hours, self.rng)
+        self._set_planned(
+            state, at, "cue", moved=moved, cue=cue.matched, rule=cue.rule, cue_at=cue.target
+        )
 
     def _start_silence(self, state: SessionState, settings: SessionSettings, now: float) -> None:
         state.phase = Phase.SILENCE

@@ -147,12 +147,14 @@ def test_documented_defaults():
         "max_interval_minutes": 900,
         "quiet_hours": "1-7",
         "max_unanswered_times": 3,
+        "time_cues": True,
     }
     assert group["schedule_settings"] == {
         "min_interval_minutes": 90,
         "max_interval_minutes": 360,
         "quiet_hours": "2-6",
         "max_unanswered_times": 2,
+        "time_cues": True,
     }
     assert group["group_idle_trigger_minutes"] == 30
     assert "group_idle_trigger_minutes" not in friend
@@ -417,7 +419,7 @@ BOOL_PATHS = [p for p in LEAF_PATHS if isinstance(default_at(p), bool)]
 
 
 def test_bool_paths_are_the_expected_ones():
-    assert len(BOOL_PATHS) == 10  # 5 per kind
+    assert len(BOOL_PATHS) == 12  # 6 per kind
 
 
 @pytest.mark.parametrize("path", BOOL_PATHS)

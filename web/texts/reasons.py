@@ -5,6 +5,7 @@ from __future__ import annotations
 
 ZH: dict[str, str] = {
     "reason.user_message": "用户发来消息后计划",
+    "reason.cue": "按用户说的时间计划",
     "reason.after_proactive": "上一条主动消息发出后计划",
     "reason.group_silence": "群聊已安静足够久",
     "reason.manual": "管理员重新计划",
@@ -58,6 +59,7 @@ ZH: dict[str, str] = {
 
 EN: dict[str, str] = {
     "reason.user_message": "planned after the user's message",
+    "reason.cue": "planned for the time the user named",
     "reason.after_proactive": "planned after the last proactive message",
     "reason.group_silence": "the group has been quiet long enough",
     "reason.manual": "re-planned by an admin",

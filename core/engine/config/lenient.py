@@ -132,6 +132,7 @@ def settings_from_dict(d: dict[str, Any], kind: str) -> SessionSettings:
             quiet_hours=parse_quiet_hours(schedule["quiet_hours"]),
             max_unanswered_times=schedule["max_unanswered_times"],
         ),
+        time_cues=schedule["time_cues"],
         auto_trigger_enabled=d["auto_trigger_settings"]["enable_auto_trigger"],
         auto_trigger_after_minutes=d["auto_trigger_settings"]["auto_trigger_after_minutes"],
         history_turns=d["context_settings"]["conversation_history_limit"],

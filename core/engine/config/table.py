@@ -57,6 +57,7 @@ def _kind_spec(kind: str) -> dict[str, Any]:
             "max_interval_minutes": IntField(900 if friend else 360, 1, MAX_MINUTES),
             "quiet_hours": QuietHoursField("1-7" if friend else "2-6"),
             "max_unanswered_times": IntField(3 if friend else 2, 0, 100),
+            "time_cues": BoolField(True),
         },
         "auto_trigger_settings": {
             "enable_auto_trigger": BoolField(False),
