@@ -12,6 +12,7 @@ so neither the imports nor the app's construction hold AstrBot's event loop.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from collections import OrderedDict
@@ -35,6 +36,7 @@ from .web.auth.credentials import (
     generate_password,
     hash_password,
     load_or_create_secrets,
+    save_revoked,
 )
 from .web.auth.rate_limit import LoginRateLimiter
 from .web.auth.tokens import PanelAuth
@@ -133,7 +135,12 @@ class AdminPanel:
         if pending:
             redactor.add_secret(pending)
 
-        auth = PanelAuth(panel_secrets, settings.password, settings.session_hours * 3600.0)
+        auth = PanelAuth(
+            panel_secrets,
+            settings.password,
+            settings.session_hours * 3600.0,
+            save_revoked=functools.partial(save_revoked, self.data_dir),
+        )
         templates = await asyncio.to_thread(build_templates, TEMPLATES_DIR, STATIC_DIR)
         self.deps = deps = AppDeps(
             settings=settings,
@@ -162,7 +169,9 @@ class AdminPanel:
     async def _load_secrets(self) -> tuple[PanelSecrets, str | None]:
         need_generated = not self.settings.password
         try:
-            return await asyncio.to_thread(load_or_create_secrets, self.data_dir, need_generated)
+            return await asyncio.to_thread(
+                load_or_create_secrets, self.data_dir, need_generated, self.settings.password
+            )
         except OSError as exc:
             logger.error(
                 "%s Cannot write %s in %s (%s); logins will not survive a restart.",

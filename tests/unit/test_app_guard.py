@@ -250,6 +250,18 @@ async def test_logout_deletes_cookie(client):
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f'{COOKIE_NAME}=""') or cookie.startswith(f"{COOKIE_NAME}=;")
     assert "Max-Age=0" in cookie
+    # The token is dead on the server too, not only forgotten by this browser.
+    response = await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
+async def test_configured_password_works_exactly_as_typed():
+    app, _ = build(password="  spaced Passw0rd ")
+    async with client_for(app) as client:
+        assert (
+            await client.post("/api/login", json={"password": "spaced Passw0rd"})
+        ).status_code == 401
+        await login_with(client, "  spaced Passw0rd ")
 
 
 # --- host, origin, headers, body size ---------------------------------------------------

@@ -57,7 +57,11 @@ async def login(request: Request) -> JSONResponse:
     return response
 
 
-async def logout() -> Response:
+async def logout(request: Request) -> Response:
+    """Ends the token on the server too (it stays dead if copied elsewhere)."""
+    deps = app_deps(request)
+    token, _ = deps.auth.token_from(request)
+    await deps.auth.revoke(token)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
     return response
