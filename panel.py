@@ -15,7 +15,7 @@ import asyncio
 import functools
 import logging
 import secrets
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,7 @@ from .web.auth.credentials import (
     load_or_create_secrets,
     save_revoked,
 )
-from .web.auth.rate_limit import LoginRateLimiter
+from .web.auth.rate_limit import MAX_TOTAL_FAILURES, LoginRateLimiter
 from .web.auth.tokens import PanelAuth
 from .web.fastapi_caches import release_fastapi_caches
 from .web.pages.templating import build_templates
@@ -104,6 +104,8 @@ class AdminPanel:
             self._stash["history_timer"] = asyncio.get_running_loop().call_later(
                 HISTORY_LINGER_SECONDS, _drop_unclaimed_history, self._stash
             )
+        if self.deps is not None:
+            self.deps.login_report.flush()  # what this instance saw, before it goes
         self.server = None
         self.log_stream = None
         self.deps = None
@@ -151,7 +153,10 @@ class AdminPanel:
             templates=templates,
             service=self.service,
             rate_limiter=LoginRateLimiter(
-                storage=self._stash.setdefault("login_failures", OrderedDict())
+                storage=self._stash.setdefault("login_failures", OrderedDict()),
+                total_storage=self._stash.setdefault(
+                    "login_failures_total", deque(maxlen=MAX_TOTAL_FAILURES)
+                ),
             ),
         )
         app = await asyncio.to_thread(create_ready_app, deps)
