@@ -138,7 +138,10 @@ class GuardedH11Protocol(H11Protocol):
         self._deadline = None
         transport = self.transport
         if transport.get_protocol() is self and not transport.is_closing():
-            transport.close()
+            if transport.get_write_buffer_size():
+                transport.abort()  # close() would wait for a client that does not read
+            else:
+                transport.close()
 
 
 class EmbeddedUvicorn(uvicorn.Server):
