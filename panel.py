@@ -175,7 +175,11 @@ class AdminPanel:
         need_generated = not self.settings.password
         try:
             return await asyncio.to_thread(
-                load_or_create_secrets, self.data_dir, need_generated, self.settings.password
+                load_or_create_secrets,
+                self.data_dir,
+                need_generated,
+                self.settings.password,
+                self._stash.setdefault("verified_password", {}),
             )
         except OSError as exc:
             logger.error(

@@ -275,3 +275,18 @@ def test_revoked_tokens_are_kept_in_the_file_until_they_expire(tmp_path):
     assert loaded.signing_key == first.signing_key
     changed, _ = load_or_create_secrets(tmp_path, need_generated=False, password="Chosen-2")
     assert dict(changed.revoked) == {}  # the new key makes them dead anyway
+
+
+def test_a_check_passed_once_is_not_paid_for_again(tmp_path, monkeypatch):
+    verified: dict = {}
+    first, _ = load_or_create_secrets(tmp_path, False, "Chosen-1", verified)
+    load_or_create_secrets(tmp_path, False, "Chosen-1", verified)
+    calls = []
+    monkeypatch.setattr(
+        "proactive_chat.web.auth.credentials.verify_password_hash",
+        lambda *a: calls.append(a) or False,
+    )
+    again, _ = load_or_create_secrets(tmp_path, False, "Chosen-1", verified)
+    assert calls == [] and again.signing_key == first.signing_key
+    changed, _ = load_or_create_secrets(tmp_path, False, "Chosen-2", verified)
+    assert changed.signing_key != first.signing_key

@@ -90,7 +90,10 @@ class PanelSecrets:
 
 
 def load_or_create_secrets(
-    data_dir: Path, need_generated: bool, password: str | None = None
+    data_dir: Path,
+    need_generated: bool,
+    password: str | None = None,
+    verified: dict[str, bytes] | None = None,
 ) -> tuple[PanelSecrets, str | None]:
     """Blocking file I/O (and scrypt): run it in a thread. Returns the secrets and,
     only when it was just created, the generated password in clear.
@@ -98,6 +101,8 @@ def load_or_create_secrets(
     ``password`` is the configured one ("" for the generated one): when given and it
     is not the one the signing key belongs to, the key is replaced (every earlier
     login ends, for good). None leaves the key alone whatever the password.
+    ``verified`` (kept in the process stash) remembers a check already passed, so a hot
+    reload does not pay for scrypt again while the listener waits for it.
     """
     path = data_dir / AUTH_FILE_NAME
     with _FILE_LOCK:
@@ -110,11 +115,12 @@ def load_or_create_secrets(
             new_password = generate_password()
             stored = replace(stored, generated_password_hash=hash_password(new_password))
             changed = True
-        if password is not None and not _key_belongs_to(stored, password):
+        if password is not None and not _key_belongs_to(stored, password, verified):
             if stored.password_check is not None:
                 # Another password than the key's: a fresh key ends every earlier login.
                 stored = replace(stored, signing_key=secrets.token_bytes(32), revoked={})
             stored = replace(stored, password_check=_check_for(password))
+            _remember(verified, stored.password_check, password)
             changed = True
         if changed or not path.exists():
             _write_secrets(path, stored)
@@ -146,11 +152,25 @@ def _check_for(password: str) -> str:
     return hash_password(password) if password else GENERATED_CHECK
 
 
-def _key_belongs_to(stored: PanelSecrets, password: str) -> bool:
+def _key_belongs_to(stored: PanelSecrets, password: str, verified: dict[str, bytes] | None) -> bool:
     check = stored.password_check
     if check is None or check == GENERATED_CHECK:
         return check == GENERATED_CHECK and not password
-    return bool(password) and verify_password_hash(password, check)
+    if not password:
+        return False
+    digest = hashlib.sha256(password.encode()).digest()
+    if verified is not None and hmac.compare_digest(verified.get(check, b""), digest):
+        return True
+    if not verify_password_hash(password, check):
+        return False
+    _remember(verified, check, password)
+    return True
+
+
+def _remember(verified: dict[str, bytes] | None, check: str | None, password: str) -> None:
+    if verified is not None and check is not None and password:
+        verified.clear()  # one password at a time
+        verified[check] = hashlib.sha256(password.encode()).digest()
 
 
 def _read_secrets(path: Path) -> PanelSecrets | None:
