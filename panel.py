@@ -254,5 +254,11 @@ def _prebuilt_first(app: FastAPI, deps: AppDeps) -> Callable[[], FastAPI]:
 def _drop_unclaimed_history(stash: dict[str, Any]) -> None:
     # Module-level on purpose: it may run after AstrBot purged this module. A new
     # instance cancels this timer when it starts, so running means nobody claimed it.
-    for key in ("history_timer", "log_ring", "log_state", "unannounced_password"):
+    for key in (
+        "history_timer",
+        "log_ring",
+        "log_state",
+        "unannounced_password",
+        "verified_password",
+    ):
         stash.pop(key, None)
