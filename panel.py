@@ -12,9 +12,10 @@ so neither the imports nor the app's construction hold AstrBot's event loop.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,8 +36,9 @@ from .web.auth.credentials import (
     generate_password,
     hash_password,
     load_or_create_secrets,
+    save_revoked,
 )
-from .web.auth.rate_limit import LoginRateLimiter
+from .web.auth.rate_limit import MAX_TOTAL_FAILURES, LoginRateLimiter
 from .web.auth.tokens import PanelAuth
 from .web.fastapi_caches import release_fastapi_caches
 from .web.pages.templating import build_templates
@@ -102,6 +104,8 @@ class AdminPanel:
             self._stash["history_timer"] = asyncio.get_running_loop().call_later(
                 HISTORY_LINGER_SECONDS, _drop_unclaimed_history, self._stash
             )
+        if self.deps is not None:
+            self.deps.login_report.flush()  # what this instance saw, before it goes
         self.server = None
         self.log_stream = None
         self.deps = None
@@ -133,7 +137,12 @@ class AdminPanel:
         if pending:
             redactor.add_secret(pending)
 
-        auth = PanelAuth(panel_secrets, settings.password, settings.session_hours * 3600.0)
+        auth = PanelAuth(
+            panel_secrets,
+            settings.password,
+            settings.session_hours * 3600.0,
+            save_revoked=functools.partial(save_revoked, self.data_dir),
+        )
         templates = await asyncio.to_thread(build_templates, TEMPLATES_DIR, STATIC_DIR)
         self.deps = deps = AppDeps(
             settings=settings,
@@ -144,7 +153,10 @@ class AdminPanel:
             templates=templates,
             service=self.service,
             rate_limiter=LoginRateLimiter(
-                storage=self._stash.setdefault("login_failures", OrderedDict())
+                storage=self._stash.setdefault("login_failures", OrderedDict()),
+                total_storage=self._stash.setdefault(
+                    "login_failures_total", deque(maxlen=MAX_TOTAL_FAILURES)
+                ),
             ),
         )
         app = await asyncio.to_thread(create_ready_app, deps)
@@ -162,7 +174,13 @@ class AdminPanel:
     async def _load_secrets(self) -> tuple[PanelSecrets, str | None]:
         need_generated = not self.settings.password
         try:
-            return await asyncio.to_thread(load_or_create_secrets, self.data_dir, need_generated)
+            return await asyncio.to_thread(
+                load_or_create_secrets,
+                self.data_dir,
+                need_generated,
+                self.settings.password,
+                self._stash.setdefault("verified_password", {}),
+            )
         except OSError as exc:
             logger.error(
                 "%s Cannot write %s in %s (%s); logins will not survive a restart.",
@@ -243,5 +261,11 @@ def _prebuilt_first(app: FastAPI, deps: AppDeps) -> Callable[[], FastAPI]:
 def _drop_unclaimed_history(stash: dict[str, Any]) -> None:
     # Module-level on purpose: it may run after AstrBot purged this module. A new
     # instance cancels this timer when it starts, so running means nobody claimed it.
-    for key in ("history_timer", "log_ring", "log_state", "unannounced_password"):
+    for key in (
+        "history_timer",
+        "log_ring",
+        "log_state",
+        "unannounced_password",
+        "verified_password",
+    ):
         stash.pop(key, None)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import NoMatchFound
@@ -17,6 +16,7 @@ from ..core.constants import PLUGIN_ROOT
 from ..core.logs.stream import LogStream
 from .auth.guard import PUBLIC_API, PanelGuard
 from .auth.host_guard import HostPolicy
+from .auth.login_report import LoginFailureReport
 from .auth.rate_limit import LoginRateLimiter
 from .auth.tokens import COOKIE_NAME, PanelAuth
 from .errors import (
@@ -50,8 +50,13 @@ class AppDeps:
     astrbot_version: str
     connections: ConnectionRegistry = field(default_factory=ConnectionRegistry)
     rate_limiter: LoginRateLimiter = field(default_factory=LoginRateLimiter)
+    login_report: LoginFailureReport = field(default_factory=LoginFailureReport)
     templates: Jinja2Templates | None = None  # built by create_app when not given
     service: ProactiveService | None = None  # the engine's API; None when the panel runs alone
+
+    def __post_init__(self) -> None:
+        if not self.login_report.panel_url:
+            self.login_report.panel_url = self.settings.url
 
 
 def create_app(deps: AppDeps) -> FastAPI:
@@ -73,6 +78,7 @@ def create_app(deps: AppDeps) -> FastAPI:
     )
     if deps.templates is None:
         deps.templates = build_templates(TEMPLATES_DIR, STATIC_DIR)
+
     app.state.deps = deps
 
     app.include_router(build_api_router())
@@ -90,16 +96,10 @@ def create_app(deps: AppDeps) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
 
-    policy = HostPolicy(deps.settings)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=policy.cors_origins(deps.settings.port),
-        allow_credentials=True,
-        allow_methods=["GET", "POST", "PUT", "DELETE"],
-        allow_headers=["Authorization", "Content-Type"],
-    )
+    # No CORS: the panel's pages call it from its own origin, which needs none; with
+    # none, no other origin's page can read an answer, whatever the Origin check allows.
     # Added last, so it runs first: nothing reaches a route before it.
-    app.add_middleware(PanelGuard, auth=deps.auth, policy=policy)
+    app.add_middleware(PanelGuard, auth=deps.auth, policy=HostPolicy(deps.settings))
     document_login(app)
     return app
 

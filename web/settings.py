@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4100
 DEFAULT_LOG_BUFFER = 2000
 DEFAULT_SESSION_HOURS = 24
+# The longest password the login accepts (``PanelAuth.check_password``): a longer
+# configured one could never be typed in, so the config check refuses it.
+MAX_PASSWORD_CHARS = 1024
 
 _HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*\.?$"
@@ -94,7 +98,20 @@ def _host_name(item: Any) -> str:
 
 
 def _password(value: Any) -> str:
-    return "" if value is None else check_text(value, strip=True)  # null: none set
+    """Kept exactly as typed (the login compares it unstripped); blank means none set.
+    One the login page could never send is refused here rather than locking the owner out."""
+    if value is None:
+        return ""  # null: none set
+    password = check_text(value)
+    if not password.strip():
+        return ""
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise BadValue(
+            f"is longer than {MAX_PASSWORD_CHARS} characters, more than the login accepts"
+        )
+    if any(unicodedata.category(char) == "Cc" for char in password):
+        raise BadValue("contains a line break or control character, which the login cannot take")
+    return password
 
 
 def _whole(low: int, high: int) -> Callable[[Any], int]:

@@ -1,5 +1,13 @@
 """uvicorn as a guest in AstrBot's process: no signal handlers, no logging config,
-no chatter in the host's log, and the pieces of a shutdown that must be bounded.
+no chatter in the host's log (``host_log``), the pieces of a shutdown that must be
+bounded, and the limits a stranger would otherwise set.
+
+Guarantees: at most ``MAX_CONNECTIONS`` HTTP connections (derived from the process's
+descriptor limit, leaving AstrBot most of it), one more is dropped as soon as it is
+accepted; every request head, the first and each later one on a kept-alive connection,
+has ``HEAD_TIMEOUT`` seconds; every request body has ``BODY_TIMEOUT`` seconds in all
+and must keep up ``MIN_BODY_RATE`` bytes a second (measured over ``BODY_RATE_WINDOW``),
+also a body the app refused without reading it. Past a deadline the socket is closed.
 """
 
 from __future__ import annotations
@@ -7,128 +15,137 @@ from __future__ import annotations
 import asyncio
 import asyncio.selector_events
 import contextlib
-import logging
-import re
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
+import h11
 import uvicorn
 from uvicorn.config import WS_PROTOCOLS
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from .host_log import (  # noqa: F401 (re-exported: the tests and older callers use these names)
+    _LINES_PER_MINUTE,
+    _UvicornLogFilter,
+    install_host_log_filters,
+    remove_host_log_filters,
+)
+
+try:
+    import resource
+except ImportError:  # Windows: sockets are not counted against a descriptor limit
+    resource = None  # type: ignore[assignment]
+
 _WS_IMPL = "websockets-sansio" if "websockets-sansio" in WS_PROTOCOLS else "auto"
 
-_UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.access", "uvicorn.asgi")
-_TOKEN_IN_TEXT = re.compile(r"(?i)(token=)[^&\s\"']+")
-# What any client can make uvicorn say, as often as it likes: about the client, not us.
-_CLIENT_FAULTS = frozenset(
-    {
-        "Invalid HTTP request received.",
-        "Invalid UTF-8 sequence received from client.",  # logged with a traceback
-        "Unsupported upgrade request.",
-    }
-)
-_LINES_PER_MINUTE = 10
-MAX_CONNECTIONS = 1000  # open sockets, HTTP and WebSocket; also uvicorn's limit_concurrency
-HEAD_TIMEOUT = 10.0  # seconds a new connection has to send its whole request head
 TICK_SECONDS = 0.1  # uvicorn's housekeeping tick (date header, request limits)
 DRAIN_SECONDS = 0.1  # what uvicorn gives in-flight responses at shutdown (it sleeps it all)
 DRAIN_POLL_SECONDS = 0.005
 
 
-class _UvicornLogFilter(logging.Filter):
-    """Keeps uvicorn's per-connection chatter out of AstrBot's log and tokens out of any line.
-
-    uvicorn logs through fixed logger names; AstrBot forwards every logger to its
-    console. INFO lines (a "connection open" per WebSocket, start/stop per reload)
-    and complaints about what a client sent are dropped, so a stranger cannot write
-    to the host's log; what remains is capped per minute and has ``token=`` values
-    masked.
-    """
-
-    marker = "proactive_chat_uvicorn_filter"
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__()
-        self._clock = clock
-        self._window_start = float("-inf")
-        self._in_window = 0
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING:
-            return False
-        if isinstance(record.msg, str) and record.msg in _CLIENT_FAULTS:
-            return False
-        now = self._clock()
-        if now - self._window_start >= 60.0:
-            self._window_start, self._in_window = now, 0
-        self._in_window += 1
-        if self._in_window > _LINES_PER_MINUTE:
-            return False
-        message = record.getMessage()
-        if "token=" in message.lower():
-            record.msg, record.args = _TOKEN_IN_TEXT.sub(r"\1***", message), None
-        return True
+def connection_cap(soft_limit: int | None = None) -> int:
+    """The panel's share of the process's descriptors: a quarter of the soft
+    RLIMIT_NOFILE, at least 16 and at most 1,000 (1,024 -> 256: AstrBot keeps 768).
+    WebSockets are capped on their own (``ConnectionRegistry``, 64)."""
+    if soft_limit is None:
+        if resource is None:
+            return 1000
+        soft_limit, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft_limit == resource.RLIM_INFINITY:
+            return 1000
+    return max(16, min(1000, soft_limit // 4))
 
 
-def install_uvicorn_log_filter() -> None:
-    """Idempotent across hot reloads: replaces the filter an earlier instance added."""
-    remove_uvicorn_log_filter()
-    for name in _UVICORN_LOGGERS:
-        logging.getLogger(name).addFilter(_UvicornLogFilter())
-
-
-def remove_uvicorn_log_filter() -> None:
-    for name in _UVICORN_LOGGERS:
-        target = logging.getLogger(name)
-        for old in [
-            f for f in target.filters if getattr(f, "marker", None) == _UvicornLogFilter.marker
-        ]:
-            target.removeFilter(old)
+MAX_CONNECTIONS = connection_cap()  # open HTTP sockets; also uvicorn's limit_concurrency
+HEAD_TIMEOUT = 10.0  # seconds to send a whole request head, the first or a later one
+BODY_TIMEOUT = 30.0  # seconds to send a whole request body
+MIN_BODY_RATE = 1024  # bytes a second a body must keep up, over each window
+BODY_RATE_WINDOW = 5.0
 
 
 class GuardedH11Protocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol with two limits that a stranger would otherwise set.
+    """uvicorn's HTTP/1.1 protocol with the limits a stranger would otherwise set.
 
-    uvicorn's ``limit_concurrency`` only answers 503 to a request: a socket that
-    never finishes its request head stays open for ever (slowloris), and enough of
-    them use up the host process's file descriptors, AstrBot's included. Here a
-    connection over ``MAX_CONNECTIONS`` is dropped at once, and one that has not sent
-    a whole request head within ``HEAD_TIMEOUT`` is closed. WebSockets are covered
+    uvicorn's ``limit_concurrency`` only answers 503 to a request, and only its first
+    request head has a deadline: a socket that never finishes a head or a body stays
+    open for ever (slowloris), holding memory, and enough of them use up the host
+    process's file descriptors, AstrBot's included. The phase a connection is in is
+    read from h11's view of the client (waiting for a head, sending a body, done) after
+    every event, and each phase but "done" has its deadline. WebSockets are covered
     after the upgrade by uvicorn's ping (20 s, then 20 s for the pong).
     """
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[arg-type]
-        self._head_timer: asyncio.TimerHandle | None = None
+        self._deadline: asyncio.TimerHandle | None = None
+        self._phase: str | None = None
+        self._body_bytes = 0
+        self._window_bytes = 0
+        self._body_started = 0.0
         if len(self.connections) > MAX_CONNECTIONS:
             transport.abort()  # type: ignore[attr-defined]
             return
-        self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_overdue)
+        self._follow_phase()
+
+    def data_received(self, data: bytes) -> None:
+        if self._phase == "body":
+            self._body_bytes += len(data)
+        super().data_received(data)
+        self._follow_phase()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._follow_phase()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_head_timer()
+        self._enter(None)
         super().connection_lost(exc)
 
     def handle_websocket_upgrade(self, event: Any) -> None:
         # The WebSocket protocol owns the socket from here (and never calls our
         # connection_lost): a live timer would hold the app after the panel stopped.
-        self._cancel_head_timer()
+        self._enter(None)
         super().handle_websocket_upgrade(event)
 
-    def _cancel_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-
-    def _head_overdue(self) -> None:
-        self._head_timer = None
+    def _follow_phase(self) -> None:
         transport = self.transport
-        # A request started (``cycle``) or an upgrade took the socket over: not ours.
-        if self.cycle is None and transport.get_protocol() is self and not transport.is_closing():
-            transport.close()
+        phase = None
+        if not transport.is_closing() and transport.get_protocol() is self:
+            their = self.conn.their_state
+            phase = "head" if their is h11.IDLE else "body" if their is h11.SEND_BODY else None
+        if phase != self._phase:
+            self._enter(phase)
+
+    def _enter(self, phase: str | None) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        self._phase = phase
+        if phase == "head":
+            self._deadline = self.loop.call_later(HEAD_TIMEOUT, self._overdue)
+        elif phase == "body":
+            self._body_started = self.loop.time()
+            self._body_bytes = self._window_bytes = 0
+            self._deadline = self.loop.call_later(BODY_RATE_WINDOW, self._check_body)
+
+    def _check_body(self) -> None:
+        self._deadline = None
+        elapsed = self.loop.time() - self._body_started
+        sent = self._body_bytes - self._window_bytes
+        if elapsed >= BODY_TIMEOUT or sent < MIN_BODY_RATE * BODY_RATE_WINDOW:
+            self._overdue()
+            return
+        self._window_bytes = self._body_bytes
+        self._deadline = self.loop.call_later(BODY_RATE_WINDOW, self._check_body)
+
+    def _overdue(self) -> None:
+        self._deadline = None
+        transport = self.transport
+        if transport.get_protocol() is self and not transport.is_closing():
+            if transport.get_write_buffer_size():
+                transport.abort()  # close() would wait for a client that does not read
+            else:
+                transport.close()
 
 
 class EmbeddedUvicorn(uvicorn.Server):
@@ -162,7 +179,8 @@ class EmbeddedUvicorn(uvicorn.Server):
         yield
 
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
-        install_uvicorn_log_filter()
+        port = sockets[0].getsockname()[1] if sockets else self.config.port
+        install_host_log_filters(port)
         await super().serve(sockets=sockets)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:

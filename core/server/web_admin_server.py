@@ -30,7 +30,7 @@ from .embedded_uvicorn import (
     EmbeddedUvicorn,
     abort_connections,
     cancel_leftover_tasks,
-    remove_uvicorn_log_filter,
+    remove_host_log_filters,
     stop_accepting,
 )
 from .listener_handover import ListenerHandover, ListenerKey, open_listener
@@ -207,7 +207,7 @@ class WebAdminServer:
             self._task = None
             self._uvicorn = None
             self.state = ServerState.STOPPED
-            remove_uvicorn_log_filter()
+            remove_host_log_filters()
 
     # -- internals ----------------------------------------------------------------
 

@@ -190,7 +190,29 @@ def fuzz_schema(
     schema.config.generation.update(max_examples=examples, database="none")
     schema.config.checks.update(included_check_names=CHECKS)
     schema.hook(filter_failure)
+    _SPARE_LOGINS[server.token] = server.deps.auth.issue_token
     return schema
+
+
+# A run's login -> where to get a spare one (see ``before_call``).
+_SPARE_LOGINS: dict[str, Any] = {}
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, **kwargs: Any) -> None:
+    """A logout ends its token on the server: a run's own login must outlive the
+    logout operation, so that one request carries a fresh token instead. (schemathesis
+    takes this hook only globally: it acts on the logins ``fuzz_schema`` registered.)"""
+    operation = case.operation
+    if operation.method.upper() != "POST" or operation.path != "/api/logout":
+        return
+    for values in (case.headers, case.cookies):
+        for name, value in list((values or {}).items()):
+            for token, issue in _SPARE_LOGINS.items():
+                if isinstance(value, str) and token in value:
+                    spare = issue()
+                    _LOGINS.add(spare)
+                    values[name] = value.replace(token, spare)
 
 
 def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:

@@ -14,7 +14,7 @@ from proactive_chat.core.logs.ring import LogRing
 from proactive_chat.core.logs.stream import LogStream
 from proactive_chat.web.app import AppDeps, create_app
 from proactive_chat.web.auth.credentials import PanelSecrets
-from proactive_chat.web.auth.guard import MAX_BODY_BYTES
+from proactive_chat.web.auth.guard import LOGIN_MAX_BODY_BYTES, MAX_BODY_BYTES
 from proactive_chat.web.auth.tokens import COOKIE_NAME, PanelAuth
 from proactive_chat.web.settings import WebAdminSettings
 
@@ -250,6 +250,18 @@ async def test_logout_deletes_cookie(client):
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f'{COOKIE_NAME}=""') or cookie.startswith(f"{COOKIE_NAME}=;")
     assert "Max-Age=0" in cookie
+    # The token is dead on the server too, not only forgotten by this browser.
+    response = await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
+async def test_configured_password_works_exactly_as_typed():
+    app, _ = build(password="  spaced Passw0rd ")
+    async with client_for(app) as client:
+        assert (
+            await client.post("/api/login", json={"password": "spaced Passw0rd"})
+        ).status_code == 401
+        await login_with(client, "  spaced Passw0rd ")
 
 
 # --- host, origin, headers, body size ---------------------------------------------------
@@ -334,6 +346,25 @@ async def test_security_headers_on_refusals(client):
     assert response.headers["cache-control"] == "no-store"
 
 
+@pytest.mark.parametrize(
+    "origin",
+    ["https://127.0.0.1", "http://127.0.0.1:4100", "https://localhost", "https://evil.com"],
+)
+async def test_no_cors_for_any_origin(client, origin):
+    """The pages are same-origin and need no CORS; no other origin may read an answer
+    (the CORS list once allowed local HTTPS origins the Origin check refuses)."""
+    token = await login_with(client, PASSWORD)
+    preflight = await client.options(
+        "/api/status",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+    )
+    answer = await client.get(
+        "/api/status", headers={"Origin": origin, "Authorization": f"Bearer {token}"}
+    )
+    for response in (preflight, answer):
+        assert not [h for h in response.headers if h.lower().startswith("access-control-")]
+
+
 async def test_body_over_limit_is_413(client):
     response = await client.post(
         "/api/login",
@@ -346,12 +377,33 @@ async def test_body_over_limit_is_413(client):
 
 
 async def test_body_at_limit_is_read(client):
-    body = json.dumps({"password": "wrong", "pad": "x" * (MAX_BODY_BYTES - 40)}).encode()
-    assert len(body) <= MAX_BODY_BYTES
+    # The login's body is read before any login: its own, smaller cap.
+    body = json.dumps({"password": "wrong", "pad": "x" * (LOGIN_MAX_BODY_BYTES - 40)}).encode()
+    assert len(body) <= LOGIN_MAX_BODY_BYTES
     response = await client.post(
         "/api/login", content=body, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 401
+    response = await client.post("/api/login", content=body + b" " * 40)
+    assert response.status_code == 413
+    # Logged in, the whole MAX_BODY_BYTES.
+    token = await login_with(client, PASSWORD)
+    bearer = {"Authorization": f"Bearer {token}"}
+    response = await client.post("/api/logout", content=b" " * MAX_BODY_BYTES, headers=bearer)
+    assert response.status_code == 204
+
+
+async def test_a_strangers_body_is_refused_before_it_is_read(built):
+    read = []
+
+    async def chunks():
+        for _ in range(MAX_BODY_BYTES // 1024 + 10):
+            read.append(1)
+            yield b"x" * 1024
+
+    async with client_for(built[0], raise_app_exceptions=False) as client:
+        response = await client.post("/api/status", content=chunks())
+    assert response.status_code == 401, response.text
 
 
 async def test_bad_content_length_is_413(client):

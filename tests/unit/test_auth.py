@@ -294,3 +294,39 @@ def test_is_authenticated_with_expired_token(clock):
         auth.is_authenticated(HTTPConnection(http_scope([("cookie", f"{COOKIE_NAME}={token}")])))
         is False
     )
+
+
+# --- logout ends the token on the server -----------------------------------------------
+
+
+async def test_revoked_token_is_dead_and_others_live(clock):
+    saved = []
+    auth = PanelAuth(
+        PanelSecrets(KEY, None), "pw", LIFETIME, clock=clock, save_revoked=saved.append
+    )
+    ended, kept = auth.issue_token(), auth.issue_token()
+    assert await auth.revoke(ended) is True
+    assert auth.token_valid(ended) is False
+    assert auth.token_valid(kept) is True
+    assert await auth.revoke(ended) is False  # nothing left to end
+    assert await auth.revoke("forged.token") is False
+    assert len(saved) == 1 and len(saved[0]) == 1
+    # The next instance (a reload, a restart) reads the list from the data dir.
+    again = PanelAuth(PanelSecrets(KEY, None, revoked=saved[0]), "pw", LIFETIME, clock=clock)
+    assert again.token_valid(ended) is False
+    assert again.token_valid(kept) is True
+
+
+async def test_revoked_list_is_bounded_and_forgets_expired(clock, monkeypatch):
+    monkeypatch.setattr("proactive_chat.web.auth.tokens.MAX_REVOKED", 3)
+    auth = make_auth(clock)
+    tokens = []
+    for _ in range(4):
+        tokens.append(auth.issue_token())
+        clock.advance(10)
+    for token in tokens:
+        assert await auth.revoke(token) is True
+    assert len(auth._revoked) == 3
+    clock.advance(LIFETIME)
+    assert await auth.revoke(auth.issue_token()) is True
+    assert len(auth._revoked) == 1

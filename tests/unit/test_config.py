@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
 
 import pytest
 
@@ -11,6 +12,7 @@ from proactive_chat.web.settings import (
     DEFAULT_LOG_BUFFER,
     DEFAULT_PORT,
     DEFAULT_SESSION_HOURS,
+    MAX_PASSWORD_CHARS,
     WebAdminSettings,
     is_valid_host,
     parse_web_admin,
@@ -90,7 +92,7 @@ def test_all_good_values_together():
         enabled=False,
         host="0.0.0.0",
         port=8080,
-        password="s3cret",
+        password="  s3cret  ",  # exactly as typed: the login compares it unstripped
         allowed_hosts=("panel.example.com",),
         log_buffer_size=500,
         session_hours=2,
@@ -307,10 +309,25 @@ def test_bounded_ints_malformed_number_strings_are_rejected_not_raised(value):
 # --- password -------------------------------------------------------------------
 
 
-def test_password_is_stripped_and_hidden_from_repr():
+def test_password_is_kept_exactly_as_typed_and_hidden_from_repr():
     settings, problems = parse(password="  hunter2-secret  ")
-    assert (settings.password, problems) == ("hunter2-secret", [])
+    assert (settings.password, problems) == ("  hunter2-secret  ", [])
     assert "hunter2" not in repr(settings)
+
+
+def test_password_the_login_cannot_take_is_refused_with_one_line():
+    longest = "p" * MAX_PASSWORD_CHARS
+    assert parse(password=longest) == (replace(DEFAULTS, password=longest), [])
+    for value, why in (
+        ("p" * (MAX_PASSWORD_CHARS + 1), "is longer than 1024 characters"),
+        ("hunter2\nsecret", "contains a line break or control character"),
+        ("hunter2\tsecret", "contains a line break or control character"),
+    ):
+        settings, problems = parse(password=value)
+        assert settings.password == ""
+        text = only_problem(problems, "password")
+        assert text.startswith(f"web_admin.password=<hidden> {why}"), text
+        assert "hunter2" not in text and "ppp" not in text
 
 
 @pytest.mark.parametrize("value", [None, "", "   "])

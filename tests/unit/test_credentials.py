@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import stat
+import time
 
 import pytest
 
@@ -15,6 +16,7 @@ from proactive_chat.web.auth.credentials import (
     generate_password,
     hash_password,
     load_or_create_secrets,
+    save_revoked,
     verify_password_hash,
 )
 
@@ -228,3 +230,63 @@ def test_unreadable_file_gives_fresh_secrets_without_moving_it(tmp_path):
         assert list(tmp_path.glob(f"{AUTH_FILE_NAME}.corrupt-*")) == []
     finally:
         path.chmod(0o600)
+
+
+# --- a password change ends earlier logins for good ------------------------------------
+
+
+def test_a_password_change_replaces_the_signing_key_for_good(tmp_path):
+    first, _ = load_or_create_secrets(tmp_path, need_generated=False, password="old-Passw0rd")
+    same, _ = load_or_create_secrets(tmp_path, need_generated=False, password="old-Passw0rd")
+    assert same.signing_key == first.signing_key
+    changed, _ = load_or_create_secrets(tmp_path, need_generated=False, password="new-Passw0rd")
+    assert changed.signing_key != first.signing_key
+    back, _ = load_or_create_secrets(tmp_path, need_generated=False, password="old-Passw0rd")
+    assert back.signing_key not in (first.signing_key, changed.signing_key)
+    assert "old-Passw0rd" not in (tmp_path / AUTH_FILE_NAME).read_text()
+
+
+def test_switching_between_configured_and_generated_replaces_the_key(tmp_path):
+    generated, password = load_or_create_secrets(tmp_path, need_generated=True, password="")
+    assert password is not None
+    configured, _ = load_or_create_secrets(tmp_path, need_generated=False, password="Chosen-1")
+    assert configured.signing_key != generated.signing_key
+    again, _ = load_or_create_secrets(tmp_path, need_generated=True, password="")
+    assert again.signing_key not in (generated.signing_key, configured.signing_key)
+    assert again.generated_password_hash == generated.generated_password_hash
+
+
+def test_a_file_from_before_the_check_is_adopted_without_ending_logins(tmp_path):
+    (tmp_path / AUTH_FILE_NAME).write_text(
+        json.dumps({"signing_key": _good_key(), "generated_password_hash": None}),
+        encoding="utf-8",
+    )
+    loaded, _ = load_or_create_secrets(tmp_path, need_generated=False, password="Chosen-1")
+    assert loaded.signing_key == b"k" * 32
+    assert verify_password_hash("Chosen-1", read_file(tmp_path)["password_check"])
+
+
+def test_revoked_tokens_are_kept_in_the_file_until_they_expire(tmp_path):
+    first, _ = load_or_create_secrets(tmp_path, need_generated=False, password="Chosen-1")
+    far = int(time.time()) + 3600
+    save_revoked(tmp_path, {"aaaa": far, "bbbb": int(time.time()) - 1})
+    loaded, _ = load_or_create_secrets(tmp_path, need_generated=False, password="Chosen-1")
+    assert dict(loaded.revoked) == {"aaaa": far}
+    assert loaded.signing_key == first.signing_key
+    changed, _ = load_or_create_secrets(tmp_path, need_generated=False, password="Chosen-2")
+    assert dict(changed.revoked) == {}  # the new key makes them dead anyway
+
+
+def test_a_check_passed_once_is_not_paid_for_again(tmp_path, monkeypatch):
+    verified: dict = {}
+    first, _ = load_or_create_secrets(tmp_path, False, "Chosen-1", verified)
+    load_or_create_secrets(tmp_path, False, "Chosen-1", verified)
+    calls = []
+    monkeypatch.setattr(
+        "proactive_chat.web.auth.credentials.verify_password_hash",
+        lambda *a: calls.append(a) or False,
+    )
+    again, _ = load_or_create_secrets(tmp_path, False, "Chosen-1", verified)
+    assert calls == [] and again.signing_key == first.signing_key
+    changed, _ = load_or_create_secrets(tmp_path, False, "Chosen-2", verified)
+    assert changed.signing_key != first.signing_key

@@ -182,17 +182,3 @@ def test_origin_with_configured_host():
     assert p.origin_allowed("https://alt.example") is True
     assert p.origin_allowed("https://alt.example:8443") is True
     assert p.origin_allowed("https://evil.example") is False
-
-
-def test_cors_origins():
-    p = policy(allowed_hosts=("panel.lan",))
-    assert p.cors_origins(4100) == [
-        "http://127.0.0.1:4100",
-        "https://127.0.0.1",
-        "http://[::1]:4100",
-        "https://[::1]",
-        "http://localhost:4100",
-        "https://localhost",
-        "http://panel.lan:4100",
-        "https://panel.lan",
-    ]

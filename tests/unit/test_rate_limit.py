@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proactive_chat.web.auth.rate_limit import LoginRateLimiter
+from proactive_chat.web.auth.rate_limit import LOOPBACK, LoginRateLimiter, client_key
 
 
 @pytest.fixture
@@ -129,3 +129,52 @@ def test_shared_storage_keeps_the_count_across_a_reload(clock):
     after = LoginRateLimiter(clock=clock, storage=storage)  # the next plugin instance
     after.record_failure("10.0.0.9")
     assert after.retry_after("10.0.0.9") > 0
+
+
+# --- counted before checked, per machine, and a ceiling across all -------------------
+
+
+def test_reserve_counts_before_the_check_and_success_takes_it_back(limiter):
+    assert [limiter.reserve("a") for _ in range(5)] == [0.0] * 5
+    assert limiter.reserve("a") == 60.0  # the sixth concurrent attempt is refused
+    limiter.record_success("a")
+    assert limiter.reserve("a") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("host", "key"),
+    [
+        ("127.0.0.1", LOOPBACK),
+        ("127.0.0.2", LOOPBACK),
+        ("127.255.1.9", LOOPBACK),
+        ("::1", LOOPBACK),
+        ("::ffff:127.0.0.5", LOOPBACK),
+        ("::ffff:10.0.0.1", "10.0.0.1"),
+        ("10.0.0.1", "10.0.0.1"),
+        ("2001:db8::1", "2001:db8::/64"),
+        ("2001:db8::ffff:2", "2001:db8::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
+        ("", "unknown"),
+        (None, "unknown"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_client_key_is_one_per_machine(host, key):
+    assert client_key(host) == key
+
+
+def test_ceiling_across_clients_spares_loopback(clock):
+    limiter = LoginRateLimiter(max_total_failures=10, clock=clock)
+    for n in range(10):
+        assert limiter.reserve(f"10.0.0.{n}") == 0.0
+    assert limiter.ceiling_wait() == 60.0
+    assert limiter.reserve("10.9.9.9") == 60.0  # a new address waits too
+    assert limiter.reserve(LOOPBACK) == 0.0  # the owner, on the machine itself, does not
+    clock.advance(60.0)
+    assert limiter.reserve("10.9.9.9") == 0.0
+
+
+def test_loopback_has_its_own_per_client_limit(limiter):
+    assert [limiter.reserve(LOOPBACK) for _ in range(5)] == [0.0] * 5
+    assert limiter.reserve(LOOPBACK) == 60.0
+    assert limiter.ceiling_wait() == 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from urllib.parse import quote
 
 import pytest
 import uvicorn
@@ -265,3 +266,16 @@ async def test_close_all_closes_clients_with_1012(panel):
                 await ws.recv()
     assert caught.value.rcvd.code == 1012
     assert len(panel.deps.connections) == 0
+
+
+@pytest.mark.parametrize("since", ["abc", "--5", "²", "1.5", "9" * 5000, "0x10"])
+async def test_a_malformed_since_gets_an_error_frame_and_a_clear_close(panel, since, caplog):
+    async with connect(panel.url(f"?token={panel.token()}&since={quote(since)}")) as ws:
+        message = await recv_json(ws)
+        assert message["type"] == "error" and message["error"] == "bad_request", message
+        with pytest.raises(ConnectionClosed) as closed:
+            async with asyncio.timeout(2):
+                await ws.recv()
+    assert closed.value.rcvd.code == 4400
+    assert "since" in closed.value.rcvd.reason
+    assert not [r for r in caplog.records if r.exc_info], "a traceback reached the log"

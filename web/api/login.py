@@ -1,9 +1,11 @@
 """Logging in to the panel: ``POST /api/login``, ``POST /api/logout``, ``GET /api/me``.
 Their paths and OpenAPI entries are in the route table, web/api/panel.py.
 
-Guarantees: a rate-limited client is refused before its body is read; a wrong password
-is logged with the client's address, never with the password; the token goes out once,
-in the answer and as an ``HttpOnly``, ``SameSite=Strict`` cookie.
+Guarantees: an attempt is counted before its body is read or checked, and a limited
+client is refused before either (``LoginRateLimiter.reserve``); wrong passwords reach
+the log only as a summary per minute with counts and addresses, never the password
+(``LoginFailureReport``); the token goes out once, in the answer and as an
+``HttpOnly``, ``SameSite=Strict`` cookie.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from ...core.constants import LOG_PREFIX
+from ..auth.rate_limit import client_key
 from ..auth.tokens import COOKIE_NAME
 from ..errors import PanelError
 from .access import app_deps
@@ -29,19 +32,25 @@ def client_address(request: Request) -> str:
 
 async def login(request: Request) -> JSONResponse:
     deps = app_deps(request)
-    client = client_address(request)
-    wait = deps.rate_limiter.retry_after(client)
+    limiter = deps.rate_limiter
+    client = client_key(client_address(request))
+    wait = limiter.reserve(client)  # counted as failed until it proves otherwise
     if wait > 0:
+        deps.login_report.refused(client, ceiling=limiter.ceiling_wait() > 0)
         raise _rate_limited(wait)
-    password = await _read_password(request)
-    if not await deps.auth.check_password(password):
-        deps.rate_limiter.record_failure(client)
-        logger.warning("%s Panel login failed from %s (wrong password).", LOG_PREFIX, client)
-        wait = deps.rate_limiter.retry_after(client)
+    try:
+        password = await _read_password(request)
+        accepted = await deps.auth.check_password(password)
+    except PanelError:
+        deps.login_report.failed(client)
+        raise
+    if not accepted:
+        deps.login_report.failed(client)
+        wait = limiter.retry_after(client)
         if wait > 0:
             raise _rate_limited(wait)
         raise PanelError(401, "bad_password", "Wrong password. / 密码错误。")
-    deps.rate_limiter.record_success(client)
+    limiter.record_success(client)
     token = deps.auth.issue_token()
     response = JSONResponse({"token": token, "expires_in": int(deps.auth.token_lifetime)})
     response.set_cookie(
@@ -57,7 +66,11 @@ async def login(request: Request) -> JSONResponse:
     return response
 
 
-async def logout() -> Response:
+async def logout(request: Request) -> Response:
+    """Ends the token on the server too (it stays dead if copied elsewhere)."""
+    deps = app_deps(request)
+    token, _ = deps.auth.token_from(request)
+    await deps.auth.revoke(token)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
     return response

@@ -2,8 +2,10 @@
 
 In order: the Host header must name this panel (DNS rebinding); browsers' Origin
 must too for WebSockets and for unsafe requests made with the cookie (CSRF);
-``/api/*`` (except login) and ``/ws/*`` need a valid login; request bodies are
-capped; every HTTP response gets strict security headers.
+``/api/*`` (except login) and ``/ws/*`` need a valid login, checked before any
+body is read; request bodies are capped (the login's, read before a login, at
+``LOGIN_MAX_BODY_BYTES``); a client that leaves mid-body ends its request quietly;
+every HTTP response gets strict security headers.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 
 from starlette.datastructures import Headers
-from starlette.requests import HTTPConnection
+from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..ws.connections import CLOSE_POLICY
@@ -21,6 +23,9 @@ from .tokens import PanelAuth
 PUBLIC_API = frozenset({"/api/login"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_BODY_BYTES = 256 * 1024
+# The login's body is read before any login, so it is kept small: a password of
+# 1,024 characters is at most 6 KiB of JSON even with every character escaped.
+LOGIN_MAX_BODY_BYTES = 8 * 1024
 
 SECURITY_HEADERS = [
     (
@@ -84,40 +89,46 @@ class PanelGuard:
                 "Host not allowed; add it to web_admin.allowed_hosts.",
             )
             return
+        # Who is asking comes before any body is read: a stranger's body is never held.
+        if not await self._admitted(scope, headers, send):
+            return
+        path = scope["path"]
+        cap = LOGIN_MAX_BODY_BYTES if path in PUBLIC_API else MAX_BODY_BYTES
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        if length is not None and (not length.isdigit() or int(length) > cap):
             await _json(send, 413, "too_large", "Request body too large.")
             return
-        if length is None and "transfer-encoding" in headers:
+        if length is None and "transfer-encoding" in headers and path.startswith("/api/"):
             # Chunked: read it here (up to the cap) so an oversized body gets a 413.
-            chunks, size, more = [], 0, True
-            while more:
-                message = await receive()
-                if message["type"] != "http.request":
-                    return
-                chunks.append(message.get("body", b""))
-                size += len(chunks[-1])
-                if size > MAX_BODY_BYTES:
-                    await _json(send, 413, "too_large", "Request body too large.")
-                    return
-                more = message.get("more_body", False)
-            receive = _replay(b"".join(chunks), receive)
-        path = scope["path"]
-        method = scope["method"]
+            body = await _read_capped(receive, cap)
+            if body is None:
+                await _json(send, 413, "too_large", "Request body too large.")
+                return
+            if body is _GONE:
+                return
+            receive = _replay(body, receive)
+        try:
+            await self.app(scope, _capped(receive, cap), send)
+        except ClientDisconnect:
+            pass  # the client left mid-body: nobody to answer, nothing to log
+
+    async def _admitted(self, scope: Scope, headers: Headers, send: Send) -> bool:
+        """Login and Origin checks; answers the refusal itself."""
+        path, method = scope["path"], scope["method"]
         if path.startswith("/api/") and path not in PUBLIC_API:
             token, source = self.auth.token_from(HTTPConnection(scope))
             if not self.auth.token_valid(token):
                 await _json(
                     send, 401, "unauthorized", "Login required.", [(b"www-authenticate", b"Bearer")]
                 )
-                return
+                return False
             if source == "cookie" and method in UNSAFE_METHODS and not self._same_origin(headers):
                 await _json(send, 403, "bad_origin", "Cross-site request refused.")
-                return
+                return False
         elif method in UNSAFE_METHODS and not self._same_origin(headers):
             await _json(send, 403, "bad_origin", "Cross-site request refused.")
-            return
-        await self.app(scope, _capped(receive), send)
+            return False
+        return True
 
     def _same_origin(self, headers: Headers) -> bool:
         origin = headers.get("origin")
@@ -143,7 +154,7 @@ def _with_security_headers(send: Send, api: bool) -> Send:
     return wrapped
 
 
-def _capped(receive: Receive) -> Receive:
+def _capped(receive: Receive, cap: int) -> Receive:
     """Chunked bodies have no Content-Length: stop reading past the cap."""
     received = 0
 
@@ -152,11 +163,30 @@ def _capped(receive: Receive) -> Receive:
         message = await receive()
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
-            if received > MAX_BODY_BYTES:
+            if received > cap:
                 return {"type": "http.disconnect"}
         return message
 
     return wrapped
+
+
+_GONE = b"<gone>"  # a distinct object: the client left before the body ended
+
+
+async def _read_capped(receive: Receive, cap: int) -> bytes | None:
+    """The whole body, None if it goes over ``cap``, ``_GONE`` if the client left."""
+    chunks: list[bytes] = []
+    size, more = 0, True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return _GONE
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > cap:
+            return None
+        more = message.get("more_body", False)
+    return b"".join(chunks)
 
 
 async def _json(send: Send, status: int, code: str, message: str, extra_headers=()) -> None:

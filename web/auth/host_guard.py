@@ -82,10 +82,3 @@ class HostPolicy:
         if split_host(parts.netloc) in self.proxy_names:
             return True
         return (port or (443 if parts.scheme == "https" else 80)) == self.port
-
-    def cors_origins(self, port: int) -> list[str]:
-        origins = []
-        for name in sorted(self.names):
-            shown = f"[{name}]" if ":" in name else name
-            origins += [f"http://{shown}:{port}", f"https://{shown}"]
-        return origins

@@ -1,9 +1,12 @@
 """Login for the panel: password check, signed tokens, and where a token is found.
 
 Tokens are ``<payload>.<signature>``: an HMAC-SHA256 over the expiry, keyed by the
-signing key from the data dir and the current password. They need no server-side
-session table, survive hot reloads and restarts, and all die when the password
-changes.
+signing key from the data dir and the current password. They survive hot reloads and
+restarts and all die when the password changes (and stay dead if it is changed back:
+the data dir's signing key is replaced, see ``credentials``). A logout ends its token
+on the server: its nonce is kept, with its expiry, in ``revoked`` (and in the data
+dir) until it would have expired anyway; at most ``MAX_REVOKED`` are kept, the ones
+expiring soonest are forgotten first.
 """
 
 from __future__ import annotations
@@ -12,16 +15,22 @@ import asyncio
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from starlette.requests import HTTPConnection
 
+from ..settings import MAX_PASSWORD_CHARS
 from .credentials import PanelSecrets, b64decode, b64encode, verify_password_hash
 
 COOKIE_NAME = "pc_session"
 _MAX_TOKEN_LENGTH = 512
+MAX_REVOKED = 4096
+
+RevokedSaver = Callable[[Mapping[str, int]], None]
 
 
 class PanelAuth:
@@ -31,6 +40,7 @@ class PanelAuth:
         configured_password: str,
         token_lifetime: float,
         clock: Callable[[], float] = time.time,
+        save_revoked: RevokedSaver | None = None,
     ) -> None:
         self._configured = configured_password
         self._generated_hash = panel_secrets.generated_password_hash
@@ -47,13 +57,15 @@ class PanelAuth:
         ).digest()
         # scrypt is memory-hungry: a few checks at a time, off the event loop.
         self._hash_slots = asyncio.Semaphore(2)
+        self._revoked: dict[str, int] = dict(panel_secrets.revoked)
+        self._save_revoked = save_revoked
 
     @property
     def has_password(self) -> bool:
         return bool(self._configured or self._generated_hash)
 
     async def check_password(self, candidate: str) -> bool:
-        if not candidate or len(candidate) > 1024:
+        if not candidate or len(candidate) > MAX_PASSWORD_CHARS:
             return False
         if self._configured:
             return hmac.compare_digest(
@@ -76,7 +88,35 @@ class PanelAuth:
         return f"{body}.{signature}"
 
     def token_expiry(self, token: str | None) -> float | None:
-        """The token's expiry time if it is genuine and unexpired, else None."""
+        """The token's expiry time if it is genuine, unexpired and not logged out, else None."""
+        payload = self._genuine_payload(token)
+        if payload is None:
+            return None
+        try:
+            expires = float(payload["exp"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        if str(payload.get("n")) in self._revoked:
+            return None
+        return expires if expires > self._clock() else None
+
+    async def revoke(self, token: str | None) -> bool:
+        """End a genuine, unexpired token for good (logout); False if it was none."""
+        expires = self.token_expiry(token)
+        payload = self._genuine_payload(token)
+        if expires is None or payload is None:
+            return False
+        now = self._clock()
+        kept = {nonce: exp for nonce, exp in self._revoked.items() if exp > now}
+        kept[str(payload.get("n"))] = math.ceil(expires)
+        while len(kept) > MAX_REVOKED:
+            del kept[min(kept, key=kept.__getitem__)]
+        self._revoked = kept
+        if self._save_revoked is not None:
+            await asyncio.to_thread(self._save_revoked, dict(kept))
+        return True
+
+    def _genuine_payload(self, token: str | None) -> dict[str, Any] | None:
         if not token or len(token) > _MAX_TOKEN_LENGTH or token.count(".") != 1:
             return None
         body, signature = token.split(".")
@@ -85,10 +125,9 @@ class PanelAuth:
             return None
         try:
             payload = json.loads(b64decode(body))
-            expires = float(payload["exp"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, TypeError):
             return None
-        return expires if expires > self._clock() else None
+        return payload if isinstance(payload, dict) else None
 
     def token_valid(self, token: str | None) -> bool:
         return self.token_expiry(token) is not None

@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 CLOSE_RELOADING = 1012  # "service restart": the page reconnects by itself
 CLOSE_POLICY = 1008
 CLOSE_TRY_AGAIN = 1013
+CLOSE_BAD_REQUEST = 4400  # a malformed parameter: the close reason says which
 FLOOD_BURST = 30  # client frames allowed at once ...
 FLOOD_RATE = 2.0  # ... and per second after that
 

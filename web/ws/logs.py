@@ -5,20 +5,29 @@ Protocol (server -> client, JSON text frames):
 ``{"type": "lines", "lines": [...]}`` batches and ``{"type": "gap", "missed": n}``
 when this client lost lines. ``?since=<seq>`` resumes after the last line the
 client received. Close 1012 means the plugin is reloading: reconnect. Close 1008
-"too many messages" ends a client that floods frames (it has nothing to say).
+"too many messages" ends a client that floods frames (it has nothing to say). A
+malformed ``since`` gets ``{"type": "error", "error": "bad_request", "message"}``
+instead of the hello, then close 4400 with the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 from fastapi import APIRouter, WebSocket
 
 from ...core.logs.ring import LogFilter
 from ..api.access import app_deps
-from .connections import flood_close, read_until_flood, serve_socket
+from .connections import CLOSE_BAD_REQUEST, flood_close, read_until_flood, serve_socket
 
+_SINCE = re.compile(r"-?[0-9]{1,18}")
+_BAD_SINCE = {
+    "type": "error",
+    "error": "bad_request",
+    "message": "since must be a whole number: the seq of the last line received",
+}
 REPLAY_LINES = 1000
 READ_BATCH = 1000
 SEND_TIMEOUT = 10.0
@@ -32,7 +41,12 @@ def build_ws_router() -> APIRouter:
         deps = app_deps(websocket)
 
         async def talk(websocket: WebSocket, reader: asyncio.Task) -> tuple[int, str] | None:
-            await _stream(websocket, deps.log_stream.ring, reader)
+            try:
+                since = _parse_since(websocket.query_params.get("since"))
+            except ValueError:
+                await _send(websocket, json.dumps(_BAD_SINCE))
+                return CLOSE_BAD_REQUEST, "bad since: not a whole number"
+            await _stream(websocket, deps.log_stream.ring, reader, since)
             return flood_close(reader)
 
         await serve_socket(websocket, deps.connections, read_until_flood, talk)
@@ -40,10 +54,9 @@ def build_ws_router() -> APIRouter:
     return router
 
 
-async def _stream(websocket: WebSocket, ring, reader: asyncio.Task) -> None:
+async def _stream(websocket: WebSocket, ring, reader: asyncio.Task, since: int | None) -> None:
     params = websocket.query_params
     line_filter = LogFilter.from_params(params.get("level"), params.get("scope"), params.get("q"))
-    since = _parse_int(params.get("since"))
     if since is not None and ring.first_seq - 1 <= since < ring.next_seq:
         cursor, resumed = since + 1, True
     else:
@@ -88,7 +101,10 @@ async def _send(websocket: WebSocket, text: str) -> None:
         await websocket.send_text(text)
 
 
-def _parse_int(value: str | None) -> int | None:
-    if value is None or not value.strip().lstrip("-").isdigit():
+def _parse_since(value: str | None) -> int | None:
+    """None when absent or empty; raises ValueError unless ASCII digits (a seq)."""
+    if value is None or not value.strip():
         return None
+    if not _SINCE.fullmatch(value.strip()):
+        raise ValueError(value)
     return int(value)
