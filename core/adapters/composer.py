@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from ..constants import LOG_PREFIX
 from ..engine.models import SessionSettings
 from ..engine.ports import ComposeError, ComposeResult
+from ..plugin_log import logger
 from ..umo import platform_of
 from .lookups import chat_provider_of, platform_name_of
-
-logger = logging.getLogger("astrbot")
 
 # What the conversation history shows as the "user" turn of a proactive exchange.
 HISTORY_USER_NOTE = "[主动消息：这次是你主动找对方聊天 / You started this conversation]"

@@ -8,7 +8,6 @@ in the answer and as an ``HttpOnly``, ``SameSite=Strict`` cookie.
 
 from __future__ import annotations
 
-import logging
 import math
 from typing import Any
 
@@ -16,11 +15,10 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from ...core.constants import LOG_PREFIX
+from ...core.plugin_log import logger
 from ..auth.tokens import COOKIE_NAME
 from ..errors import PanelError
 from .access import app_deps
-
-logger = logging.getLogger("astrbot")
 
 
 def client_address(request: Request) -> str:

@@ -13,7 +13,6 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import os
 import secrets
 import time
@@ -21,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...core.constants import LOG_PREFIX
-
-logger = logging.getLogger("astrbot")
+from ...core.plugin_log import logger
 
 AUTH_FILE_NAME = "panel_auth.json"
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
