@@ -54,7 +54,7 @@ pc_find_python() {
         echo "$found"
         return 0
     fi
-    pc_die "no Python >= $PC_MIN_PY found (AstrBot >= 4.14.7 needs it).
+    pc_die "no Python >= $PC_MIN_PY found (AstrBot >= 4.29.3 needs it).
   Install one (Debian 12 ships only 3.11), e.g. 'pyenv install 3.12' or 'uv python install 3.12',
   or point PYTHON at it: PYTHON=/path/to/python3.12 bash scripts/$(basename "$0")"
 }
