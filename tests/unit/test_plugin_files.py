@@ -89,3 +89,26 @@ def test_requirements_pin_nothing_astrbot_already_brings():
     ]
     names = {re.split(r"[<>=!~\[ ]", line)[0].lower() for line in lines if line}
     assert names == {"uvicorn", "jinja2"}
+
+
+def test_uvicorn_is_bounded_to_the_tested_versions():
+    """We subclass uvicorn's internals: requirements.txt admits the installed (tested)
+    version and no later minor one."""
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    reqs = {
+        r.name.lower(): r
+        for r in (
+            Requirement(line.split("#")[0].strip())
+            for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+            if line.split("#")[0].strip()
+        )
+    }
+    uvicorn = reqs["uvicorn"].specifier
+    installed = Version(version("uvicorn"))
+    assert installed in uvicorn
+    assert Version(f"{installed.major}.{installed.minor + 1}") not in uvicorn
+    assert Version(version("jinja2")) in reqs["jinja2"].specifier
