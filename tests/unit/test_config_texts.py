@@ -103,7 +103,9 @@ def test_the_localized_schema_takes_each_text_and_keeps_the_rest():
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-async def test_the_api_and_the_session_editor_get_the_schema_in_one_language(tmp_path, clock, lang):
+async def test_the_schema_api_answers_in_one_language_for_the_override_editor(
+    tmp_path, clock, lang
+):
     rig = Rig(tmp_path, clock)
     await rig.start()
     try:
