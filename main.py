@@ -14,12 +14,13 @@ them, so it never waits on the import lock the thread holds.
 from __future__ import annotations
 
 import asyncio
-import logging
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# AstrBot routes it to this plugin's own logger (core/plugin_log.py names the same one).
+from astrbot.api import logger
 from astrbot.api.event import AstrMessageEvent, filter
 from astrbot.api.star import Context, Star, StarTools
 
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
     from .core.engine.engine import ProactiveEngine
     from .core.service import ProactiveService
     from .panel import AdminPanel
-
-logger = logging.getLogger("astrbot")
 
 
 def _session_name(event: AstrMessageEvent) -> str:

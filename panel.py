@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 import secrets
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
@@ -26,6 +25,7 @@ from .core.constants import LOG_PREFIX, PLUGIN_VERSION
 from .core.logs.redaction import Redactor
 from .core.logs.ring import LogRing
 from .core.logs.stream import LogStream
+from .core.plugin_log import logger
 from .core.server.listener_handover import ListenerHandover
 from .core.server.process_stash import process_stash
 from .core.server.web_admin_server import WebAdminServer, retire_stale_server
@@ -47,7 +47,6 @@ from .web.settings import WebAdminSettings, parse_web_admin
 if TYPE_CHECKING:
     from .core.service import ProactiveService
 
-logger = logging.getLogger("astrbot")
 
 STOP_BUDGET_SECONDS = 2.8
 # Live-log history waits this long for the next instance; then it is dropped, so a

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import logging
 from collections.abc import Callable, MutableMapping
 from datetime import tzinfo
 from pathlib import Path
@@ -23,9 +22,8 @@ from .constants import LOG_PREFIX
 from .engine.config import SCHEMA_GROUPS, parse_plugin_config, validate_config_update
 from .engine.engine import ProactiveEngine
 from .engine.models import PluginSettings
+from .plugin_log import logger
 from .store.session_store import SessionStore, StoreUnavailable
-
-logger = logging.getLogger("astrbot")
 
 STORE_FILE_NAME = "proactive_chat.db"
 ENGINE_STOP_SECONDS = 3.5  # the engine lets a send in progress finish for 2 s

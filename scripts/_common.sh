@@ -1,8 +1,11 @@
 # shellcheck shell=bash
 # Shared helpers for scripts/run.sh and scripts/test.sh. Source it, do not run it.
 #
-# pc_setup_venv: find a Python >= 3.12, make sure .venv exists and uses it, and install
-# requirements-dev.txt + requirements.txt only when they changed since the last install.
+# pc_setup_venv run|test: find a Python >= 3.12, make sure .venv exists and uses it, and
+# install what that use needs, only when it changed since the last install:
+#   run   requirements.txt + AstrBot (the version requirements-dev.txt pins): running only
+#   test  requirements-dev.txt + requirements.txt: the test and bench toolchain too
+# A test install serves a run as well.
 
 set -euo pipefail
 
@@ -54,7 +57,7 @@ pc_find_python() {
         echo "$found"
         return 0
     fi
-    pc_die "no Python >= $PC_MIN_PY found (AstrBot >= 4.14.7 needs it).
+    pc_die "no Python >= $PC_MIN_PY found (AstrBot >= 4.29.3 needs it).
   Install one (Debian 12 ships only 3.11), e.g. 'pyenv install 3.12' or 'uv python install 3.12',
   or point PYTHON at it: PYTHON=/path/to/python3.12 bash scripts/$(basename "$0")"
 }
@@ -70,15 +73,31 @@ _pc_quiet_pip() {
     "$PC_VENV_PY" -m pip "$@" 2>&1 | { grep -v -E 'Location .* is ignored' || true; }
 }
 
-_pc_deps_hash() {
+# The AstrBot the tests run on, as pinned in requirements-dev.txt (astrbot==X.Y.Z).
+pc_astrbot_requirement() {
+    local pin
+    pin="$(grep -E '^astrbot==' "$PC_REPO_ROOT/requirements-dev.txt" | head -n 1)"
+    [[ -n "$pin" ]] || pc_die "requirements-dev.txt pins no astrbot==<version>"
+    echo "$pin"
+}
+
+# "<mode>:<hash of the Python version and of what that mode installs>".
+_pc_deps_stamp() {
+    local mode="$1"
     {
         "$PC_VENV_PY" -c 'import sys; print(sys.version)'
-        cat "$PC_REPO_ROOT/requirements-dev.txt" "$PC_REPO_ROOT/requirements.txt"
-    } | sha256sum | cut -d' ' -f1
+        cat "$PC_REPO_ROOT/requirements.txt"
+        if [[ "$mode" == "test" ]]; then
+            cat "$PC_REPO_ROOT/requirements-dev.txt"
+        else
+            pc_astrbot_requirement
+        fi
+    } | sha256sum | cut -d' ' -f1 | sed "s/^/$mode:/"
 }
 
 pc_setup_venv() {
-    local py
+    local mode="${1:-test}" py
+    [[ "$mode" == "run" || "$mode" == "test" ]] || pc_die "pc_setup_venv: run or test, not $mode"
     if ! _pc_venv_ok; then
         if [[ -e "$PC_VENV" ]]; then
             [[ -w "$PC_VENV" ]] ||
@@ -93,16 +112,24 @@ pc_setup_venv() {
         _pc_venv_ok || pc_die ".venv was created but its Python does not work: $PC_VENV_PY"
     fi
 
-    local want
-    want="$(_pc_deps_hash)"
-    if [[ -f "$PC_STAMP" && "$(cat "$PC_STAMP")" == "$want" ]]; then
+    local want have=""
+    want="$(_pc_deps_stamp "$mode")"
+    [[ -f "$PC_STAMP" ]] && have="$(cat "$PC_STAMP")"
+    if [[ "$have" == "$want" || ("$mode" == "run" && "$have" == "$(_pc_deps_stamp test)") ]]; then
         pc_say "Dependencies up to date (.venv, Python $("$PC_VENV_PY" -c 'import platform; print(platform.python_version())'))"
         return 0
     fi
-    pc_say "Installing requirements-dev.txt + requirements.txt into .venv (first time takes a few minutes)"
     rm -f -- "$PC_STAMP"
-    _pc_quiet_pip install -q --disable-pip-version-check \
-        -r "$PC_REPO_ROOT/requirements-dev.txt" -r "$PC_REPO_ROOT/requirements.txt" ||
-        pc_die "pip install failed (see the output above)"
+    if [[ "$mode" == "run" ]]; then
+        pc_say "Installing requirements.txt + $(pc_astrbot_requirement) into .venv (first time takes a few minutes)"
+        _pc_quiet_pip install -q --disable-pip-version-check \
+            -r "$PC_REPO_ROOT/requirements.txt" "$(pc_astrbot_requirement)" ||
+            pc_die "pip install failed (see the output above)"
+    else
+        pc_say "Installing requirements-dev.txt + requirements.txt into .venv (first time takes a few minutes)"
+        _pc_quiet_pip install -q --disable-pip-version-check \
+            -r "$PC_REPO_ROOT/requirements-dev.txt" -r "$PC_REPO_ROOT/requirements.txt" ||
+            pc_die "pip install failed (see the output above)"
+    fi
     echo "$want" >"$PC_STAMP"
 }

@@ -14,7 +14,8 @@ PLUGIN_NAME="astrbot_plugin_proactive_chat"
 DEV_ROOT="$PC_REPO_ROOT/.astrbot-dev"
 PLUGIN_LINK="$DEV_ROOT/data/plugins/$PLUGIN_NAME"
 
-pc_setup_venv
+# Only what running needs (requirements.txt + AstrBot); the test toolchain is scripts/test.sh's.
+pc_setup_venv run
 
 if [[ ! -e "$DEV_ROOT/.astrbot" ]]; then
     pc_say "Creating the local AstrBot root in .astrbot-dev/"

@@ -7,7 +7,9 @@
 #
 # Exit code: pytest's (5 = no tests collected counts as a failure); 1 if only ruff or mypy failed.
 #
-# Browser tests use Debian's Chromium (/usr/bin/chromium), installed here if missing.
+# Browser tests use Debian's Chromium (/usr/bin/chromium), installed here if missing and only
+# when browser tests will run (no path given, or tests/ or tests/browser named; not when
+# `-m "not browser"` leaves them out).
 # Screenshots and other artifacts go to test-artifacts/ (git-ignored).
 
 # shellcheck source=scripts/_common.sh
@@ -57,10 +59,28 @@ run_mypy() {
     return "$status"
 }
 
-pc_setup_venv
-ensure_chromium
+# True unless the arguments leave tests/browser out: paths that are neither tests/ nor under
+# tests/browser, or a marker expression "not browser". Other -k/-m filters are not read.
+browser_tests_will_run() {
+    local arg paths=0 browser=0
+    for arg in "$@"; do
+        [[ "$arg" == *"not browser"* ]] && return 1
+        [[ "$arg" == -* ]] && continue
+        [[ -e "${arg%%::*}" ]] || continue # a -k or -m value, not a path
+        paths=1
+        case "$(realpath --relative-to="$PC_REPO_ROOT" "${arg%%::*}")" in
+        . | tests | tests/browser | tests/browser/*) browser=1 ;;
+        esac
+    done
+    ((paths == 0 || browser == 1))
+}
 
+pc_setup_venv test
 cd "$PC_REPO_ROOT"
+if browser_tests_will_run "$@"; then
+    ensure_chromium
+fi
+
 export PC_CHROMIUM="$CHROMIUM"
 export PC_ARTIFACTS="$PC_REPO_ROOT/test-artifacts"
 mkdir -p "$PC_ARTIFACTS"

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from ..constants import LOG_PREFIX
 from ..engine.models import SessionSettings
 from ..engine.ports import ComposeError, ComposeResult
+from ..plugin_log import logger
 from ..umo import platform_of
 from .lookups import platform_name_of
 from .model_choice import model_name_of, provider_id_of, providers_to_try
 from .thumbnails import thumbnail_data_uri
 from .tool_loop import ToolRun
-
-logger = logging.getLogger("astrbot")
 
 # What the conversation history shows as the "user" turn of a proactive exchange.
 HISTORY_USER_NOTE = "[主动消息：这次是你主动找对方聊天 / You started this conversation]"

@@ -8,18 +8,16 @@ a platform that cannot push messages, and an exception are all reported as a res
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 from typing import Any
 
 from ..constants import LOG_PREFIX
 from ..engine.models import SessionSettings
 from ..engine.ports import SendResult, platform_advice
+from ..plugin_log import logger
 from ..umo import platform_of
 from .lookups import platform_meta_of, tts_provider_of
 from .segmenting import pause_before_next, split_reply
-
-logger = logging.getLogger("astrbot")
 
 TTS_TIMEOUT_SECONDS = 60.0
 SEND_TIMEOUT_SECONDS = 30.0

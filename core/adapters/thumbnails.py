@@ -11,13 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import logging
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from ..constants import LOG_PREFIX
-
-logger = logging.getLogger("astrbot")
+from ..plugin_log import logger
 
 THUMB_PIXELS = 96
 MAX_SOURCE_BYTES = 20 * 1024 * 1024

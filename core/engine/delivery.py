@@ -17,6 +17,7 @@ from enum import StrEnum
 from ..umo import GROUP, session_id_of
 from .failure_log import model_source, platform_source
 from .models import JournalKind, Phase, SessionSettings, SessionState
+from .owner_log import log_capped, log_sent
 from .planning import is_capped, plan_after
 from .ports import ComposeError, ComposeResult, platform_advice
 from .prompt_template import describe_elapsed, fill_prompt, format_local_time
@@ -53,6 +54,7 @@ class InFlight:
     compose_task: asyncio.Task | None = None
     sending: bool = False
     manual: bool = False
+    why: str = ""  # the plan's reason, for the owner's log line
     done: asyncio.Event = field(default_factory=asyncio.Event)
     cancel_reason: str = ""
 
@@ -84,6 +86,7 @@ class Deliveries(Retries):
             )
         reason = "manual trigger" if manual else state.next_reason or "planned"
         self.journal(umo, JournalKind.FIRED, reason)
+        delivery.why = reason
         self._deliveries[umo] = delivery
         try:
             return await self._compose_and_send(state, delivery)
@@ -99,6 +102,7 @@ class Deliveries(Retries):
             return JournalKind.DISABLED
         if is_capped(state.unanswered, settings.schedule):
             self._set_idle(state, JournalKind.CAPPED, "cap reached", Phase.CAPPED)
+            log_capped(state, settings.schedule.max_unanswered_times)
             return JournalKind.CAPPED
         at, moved = self.quiet.shift(now, settings.schedule.quiet_hours, self.rng)
         if moved:
@@ -224,8 +228,9 @@ class Deliveries(Retries):
         if outcome.pictures:
             how += f", {outcome.pictures} picture(s)"
         self._journal_sent(state, result, how, now)
+        log_sent(state, delivery.why, how, result.text)
         if not user_spoke:  # else the user's own message already planned what comes next
-            self._journal_next(state, after)
+            self._journal_next(state, after, settings)
         self._touch(state)
         # The platform has it: the session is free for the next trigger.
         del self._deliveries[umo]
@@ -276,13 +281,16 @@ class Deliveries(Retries):
         self.scheduler.schedule(state.umo, at)
         return AfterSend.PLANNED_QUIET if moved else AfterSend.PLANNED
 
-    def _journal_next(self, state: SessionState, after: AfterSend) -> None:
+    def _journal_next(
+        self, state: SessionState, after: AfterSend, settings: SessionSettings
+    ) -> None:
         if after == AfterSend.CAPPED:
             self.journal(
                 state.umo,
                 JournalKind.CAPPED,
                 f"{state.unanswered} message(s) unanswered: waiting for a reply",
             )
+            log_capped(state, settings.schedule.max_unanswered_times)
         elif after in (AfterSend.PLANNED, AfterSend.PLANNED_QUIET) and state.next_at is not None:
             if after == AfterSend.PLANNED_QUIET:
                 self.journal(

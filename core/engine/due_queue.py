@@ -8,13 +8,11 @@ plans never turns into a burst of tasks. A "send now" jumps the queue.
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from ..constants import LOG_PREFIX
+from ..plugin_log import logger
 from .delivery import Deliveries
 from .models import Phase
-
-logger = logging.getLogger("astrbot")
 
 
 class DueQueue(Deliveries):

@@ -10,13 +10,11 @@ got a message through, one line says that it works again.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 from ..constants import LOG_PREFIX
+from ..plugin_log import logger
 from ..umo import platform_of
-
-logger = logging.getLogger("astrbot")
 
 REMIND_SECONDS = 6 * 3600.0  # a cause still failing after this is logged again, summed up
 

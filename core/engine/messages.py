@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
 
 from ..constants import LOG_PREFIX
+from ..plugin_log import logger
 from ..umo import GROUP, kind_of
 from .cues import Cue, parse_user_cue
 from .delivery import USER_SPOKE, Deliveries
 from .models import TIMED_PHASES, JournalKind
-
-logger = logging.getLogger("astrbot")
 
 BATCH_SECONDS = 0.2  # the longest a message waits for its plan; AstrBot's replies take longer
 BATCH_LIMIT = 500  # messages per loop turn (about 5 ms); the rest in the next turn

@@ -9,16 +9,14 @@ re-planned. Walks over all sessions yield to the loop every ``RESTORE_CHUNK``.
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from ..constants import LOG_PREFIX
+from ..plugin_log import logger
 from ..umo import FRIEND, GROUP, kind_of
 from .base import RESTORE_CHUNK
 from .models import TIMED_PHASES, JournalKind, Phase, SessionState
 from .planning import spread_missed
 from .transitions import Transitions
-
-logger = logging.getLogger("astrbot")
 
 READY_POLL_SECONDS = 0.5
 READY_MAX_WAIT_SECONDS = 120.0

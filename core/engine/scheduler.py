@@ -15,13 +15,11 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import logging
 import time
 from collections.abc import Callable
 
 from ..constants import LOG_PREFIX
-
-logger = logging.getLogger("astrbot")
+from ..plugin_log import logger
 
 TICK_LIMIT = 1000  # due keys handed out per timer callback; the rest on the next turn
 COMPACT_SLICE = 4000  # heap entries handled per loop turn while compacting

@@ -19,10 +19,9 @@ import time
 from typing import Any
 
 from ..constants import LOG_PREFIX, PLUGIN_NAME
+from ..plugin_log import logger
 from .redaction import Redactor
 from .ring import LogRing
-
-logger = logging.getLogger("astrbot")
 
 _BATCH = 2000
 # AstrBot's own line prefix "[2026-11-28 04:35:01.187] ": the panel shows the time itself.
@@ -125,7 +124,9 @@ class LogStream:
             text = entry.get("data") or entry.get("body") or ""
             if not isinstance(text, str):
                 text = str(text)
-            plugin = entry.get("plugin_name") == PLUGIN_NAME or LOG_PREFIX in text
+            # AstrBot tags lines of our per-plugin logger (core/plugin_log.py) by name;
+            # a text prefix would also catch lines that merely mention us.
+            plugin = entry.get("plugin_name") == PLUGIN_NAME
             text = clean(text)
             stamp = _ASTRBOT_TIMESTAMP.match(text)
             if stamp:

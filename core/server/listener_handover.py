@@ -10,14 +10,12 @@ closed, so disabling or uninstalling the plugin frees the port.
 from __future__ import annotations
 
 import asyncio
-import logging
 import socket
 import sys
 from typing import Any
 
 from ..constants import LOG_PREFIX
-
-logger = logging.getLogger("astrbot")
+from ..plugin_log import logger
 
 ListenerKey = tuple[str, int]
 LISTEN_BACKLOG = 2048

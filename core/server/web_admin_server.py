@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import logging
 import random
 import socket
 from collections.abc import Awaitable, Callable
@@ -26,6 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..constants import LOG_PREFIX
+from ..plugin_log import logger
 from .embedded_uvicorn import (
     EmbeddedUvicorn,
     abort_connections,
@@ -34,8 +34,6 @@ from .embedded_uvicorn import (
     stop_accepting,
 )
 from .listener_handover import ListenerHandover, ListenerKey, open_listener
-
-logger = logging.getLogger("astrbot")
 
 AppFactory = Callable[[], Any]
 StopHook = Callable[[], Awaitable[None]]

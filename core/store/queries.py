@@ -7,17 +7,15 @@ raised: a hand-edited or half-migrated file still loads everything else.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from datetime import datetime, tzinfo
 from pathlib import Path
 
 from ..constants import LOG_PREFIX
 from ..engine.models import JournalEntry, SessionState
+from ..plugin_log import logger
 from .rows import entry_of, loads_dict, state_of
 from .schema import BUCKET_SECONDS, SESSION_COLUMNS
-
-logger = logging.getLogger("astrbot")
 
 _JOURNAL_SELECT = "SELECT id, at, umo, kind, reason, detail FROM journal"
 

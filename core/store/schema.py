@@ -9,15 +9,13 @@ the journal rows already there, in one transaction: counted once or not at all.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from operator import attrgetter
 from pathlib import Path
 
 from ..constants import LOG_PREFIX
+from ..plugin_log import logger
 from .transaction import immediate
-
-logger = logging.getLogger("astrbot")
 
 APPLICATION_ID = 0x50434854  # "PCHT": marks the file as this plugin's store
 SCHEMA_VERSION = 1

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 import sqlite3
 import time
 from collections import deque
@@ -29,13 +28,12 @@ from typing import Any, TypeVar
 
 from ..constants import LOG_PREFIX
 from ..engine.models import JournalEntry, SessionState
+from ..plugin_log import logger
 from .batch import give_back_journal, give_back_sessions, snapshot
 from .errors import StoreUnavailable, advice, error_key
 from .journal_filter import JournalFilter, kind_list_of
 from .schema import APPLICATION_ID, COUNTED_KINDS, SCHEMA_VERSION, SESSION_COLUMNS
 from .sqlite import _Db
-
-logger = logging.getLogger("astrbot")
 
 __all__ = [
     "APPLICATION_ID",

@@ -12,7 +12,6 @@ into it; no other code touches the connection.
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import sqlite3
 import threading
@@ -22,13 +21,12 @@ from pathlib import Path
 
 from ..constants import LOG_PREFIX
 from ..engine.models import JournalEntry, SessionState
+from ..plugin_log import logger
 from . import queries, writes
 from .errors import FileGone, StoreUnavailable
 from .legacy_import import OVERRIDES_FILE, SESSION_FILE, read_legacy_files
 from .recovery import inspect_existing, keep_private, move_aside
 from .schema import COUNTED_KINDS, COUNTER_KEEP_DAYS, prepare
-
-logger = logging.getLogger("astrbot")
 
 __all__ = ["COUNTED_KINDS", "COUNTER_KEEP_DAYS", "StoreUnavailable", "_Db"]
 

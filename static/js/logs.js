@@ -3,7 +3,7 @@
 // Sequence rule: `lastSeq` is the last seq received under the current filters. A reconnect after
 // a drop sends `since=lastSeq` (the server sends seq > since); any line with seq <= lastSeq is
 // ignored. A filter change clears the view and reconnects without `since`.
-const { tr } = await import(document.getElementById("common-js").src);
+const { tr, formatTime } = await import(document.getElementById("common-js").src);
 
 const MAX_ROWS = 5000;
 const MAX_PENDING = 5000;
@@ -63,12 +63,14 @@ let shownLines = 0;
 
 const pad = (n, width = 2) => String(n).padStart(width, "0");
 
+// In AstrBot's time zone, like every other page (common.js formatTime), not the browser's.
 function clock(date) {
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+  const full = formatTime(date.getTime() / 1000, { seconds: true }); // "YYYY-MM-DD HH:MM:SS"
+  return `${full.slice(11)}.${pad(date.getMilliseconds(), 3)}`;
 }
 
 function day(date) {
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  return formatTime(date.getTime() / 1000, { dateOnly: true });
 }
 
 function toEntry(line) {
@@ -413,7 +415,7 @@ function download() {
     type: "text/plain;charset=utf-8",
   });
   const now = new Date();
-  const stamp = `${day(now).replaceAll("-", "")}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
+  const stamp = formatTime(now.getTime() / 1000, { seconds: true }).replaceAll(/[-:]/g, "").replace(" ", "-");
   const link = document.createElement("a");
   link.href = URL.createObjectURL(blob);
   link.download = `proactive-chat-${stamp}.log`;

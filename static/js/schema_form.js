@@ -5,41 +5,15 @@
 // Field types: object (fieldset), bool (checkbox), int (number), string (text, or a select when
 // the field has "options"), text (textarea), list (textarea, one item per line). "condition"
 // ({sibling: value}) hides a field while the sibling has another value, as AstrBot does.
+// Texts (description, hint, labels) come already in the page's language: the server puts in
+// those of the plugin's AstrBot i18n files (web/config_texts.py).
 // The server is the authority on values; the range check here only saves a round trip.
 const { tr, el } = await import(document.getElementById("common-js").src);
 
-const CJK = /[\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]/;
-const LATIN = /[A-Za-z]/;
 const usedIds = new Set();
 // Names the server gives the whole body, not a field ("settings: 1 is not an object").
 const WHOLE_BODY = new Set(["settings", "config", "body"]);
 let formCount = 0;
-
-/** The `lang` half of "中文 / English" (descriptions, labels), else the whole text. */
-export function pickDescription(text, lang) {
-  const value = String(text ?? "");
-  const parts = value.split(" / ");
-  if (parts.length !== 2 || !parts[0].trim() || !parts[1].trim()) return value;
-  return (lang === "zh" ? parts[0] : parts[1]).trim();
-}
-
-/** The `lang` half of a hint written "中文。 English." (Chinese first), else the whole text. */
-export function pickHint(text, lang) {
-  const value = String(text ?? "");
-  let last = -1;
-  for (let i = value.length - 1; i >= 0; i -= 1) {
-    if (CJK.test(value[i])) {
-      last = i;
-      break;
-    }
-  }
-  if (last < 0) return value;
-  const zh = value.slice(0, last + 1).trim();
-  const rest = value.slice(last + 1);
-  const en = rest.trim();
-  if (!/^\s/.test(rest) || !LATIN.test(en)) return value;
-  return lang === "zh" ? zh : en;
-}
 
 /**
  * The API's error strings -> [{path, message}].
@@ -171,7 +145,7 @@ class Field {
     this.type = spec.type;
     this.name = form.namePrefix ? `${form.namePrefix}.${path}` : path;
     this.id = safeId(`sf${form.serial}-${path}`);
-    this.label = pickDescription(spec.description || path.split(".").pop(), form.lang);
+    this.label = String(spec.description || path.split(".").pop());
     this.cache = { text: null, list: [] };
     this.overridden = true;
     this.build();
@@ -182,7 +156,7 @@ class Field {
     const describedBy = [];
     let hint = null;
     if (spec.hint) {
-      hint = el("p", { class: "hint sf-hint", id: `${id}-hint`, text: pickHint(spec.hint, this.form.lang) });
+      hint = el("p", { class: "hint sf-hint", id: `${id}-hint`, text: String(spec.hint) });
       describedBy.push(hint.id);
     }
     this.error = el("p", {
@@ -278,7 +252,7 @@ class Field {
       const select = el("select", { class: "input select", id, name });
       spec.options.forEach((option, index) => {
         const label = Array.isArray(spec.labels) ? spec.labels[index] : null;
-        const text = label ? `${pickDescription(label, this.form.lang)} (${option})` : String(option);
+        const text = label ? `${label} (${option})` : String(option);
         select.append(el("option", { value: String(option), text }));
       });
       return select;
@@ -464,7 +438,7 @@ export function renderSchemaForm(
       const path = parentPath ? `${parentPath}.${key}` : key;
       if (skipped.has(path) || !spec || typeof spec !== "object") continue;
       if (spec.type === "object") {
-        const legendText = pickDescription(spec.description || key, lang);
+        const legendText = String(spec.description || key);
         const error = el("p", {
           class: "field-error",
           id: safeId(`sf${form.serial}-${path}-error`),
@@ -474,7 +448,7 @@ export function renderSchemaForm(
           "fieldset",
           { class: "sf-group", dataset: { path } },
           el("legend", { class: "sf-legend", text: legendText }),
-          spec.hint ? el("p", { class: "hint sf-hint", text: pickHint(spec.hint, lang) }) : null,
+          spec.hint ? el("p", { class: "hint sf-hint", text: String(spec.hint) }) : null,
           error,
         );
         form.groups.set(path, { node: fieldset, error, items: spec.items || {} });

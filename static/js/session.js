@@ -350,7 +350,9 @@ async function startEditor() {
   try {
     const url = container.dataset.schemaForm;
     if (!url) throw new Error("static/js/schema_form.js is missing");
-    const [module, schema] = await Promise.all([import(url), api("/api/config/schema")]);
+    // The schema in the page's language (the plugin's AstrBot i18n files).
+    const schemaUrl = `/api/config/schema?lang=${encodeURIComponent(data.lang)}`;
+    const [module, schema] = await Promise.all([import(url), api(schemaUrl)]);
     schemaForm = module;
     editor = module.renderSchemaForm(container, {
       schema: schema?.[data.group]?.items ?? {},

@@ -10,7 +10,7 @@ session reaches the test platform and the journal entry appears on the open Jour
 page within 2 s, without a reload; a config change made in the panel applies without a
 plugin reload while the other open pages stay connected; the language switch changes
 the visible texts; Tab reaches the main navigation and a page's primary action, Enter
-activates it; nothing leaves 127.0.0.1; times are shown in AstrBot's zone.
+activates it; nothing leaves 127.0.0.1; times are shown in AstrBot's zone (live-log lines too).
 
 Artifacts (``test-artifacts/``, ``PC_ARTIFACTS`` overrides): ``page-<name>-<variant>.png``
 for every page in light (1280x800), dark and phone (375x740), and ``render-timings.json``
@@ -24,8 +24,10 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -82,6 +84,24 @@ class PageReport:
         self.problems.append(problem)
 
 
+async def log_time_problems(page: Any) -> list[str]:
+    """Live-log lines are stamped in AstrBot's zone, like every other page (the browser
+    runs in another zone): the newest line's full time is within minutes of now there."""
+    try:
+        await page.wait_for_selector(".row[data-seq] .ts[title]", timeout=5000)
+    except Exception:
+        return ["no live-log line appeared within 5 s"]
+    title = await page.locator(".row[data-seq] .ts").last.get_attribute("title") or ""
+    try:
+        shown = datetime.strptime(title, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=ZoneInfo(ZONE))
+    except ValueError:
+        return [f"live-log time {title!r} is not YYYY-MM-DD HH:MM:SS.mmm"]
+    off = shown.timestamp() - time.time()
+    if abs(off) > 600:
+        return [f"live-log line stamped {title}: {off / 3600:+.1f} h from now in {ZONE}"]
+    return []
+
+
 async def load_and_check(
     panel: pb.PanelBrowser,
     name: str,
@@ -125,6 +145,8 @@ async def load_and_check(
     report.problems += problems
     if want_times and count == 0:
         report.add("no <time class=ts> on a page that lists sessions or journal entries")
+    if name == "logs":
+        report.problems += await log_time_problems(page)
     if await page.query_selector("#pc-xss"):
         report.add("a chat user's name was parsed as HTML (#pc-xss exists)")
     if keys := await untranslated_keys(page):

@@ -40,7 +40,7 @@ ENGINE_PUBLIC = (
     "core.engine.quiet_hours",
     "core.engine.event_hub",  # engine.events.subscribe() hands out its Subscription
 )
-SHARED = ("core.umo", "core.constants", "core.config_checks")
+SHARED = ("core.umo", "core.constants", "core.config_checks", "core.plugin_log")
 
 # area (a module, or a package and everything under it) -> what it may import.
 # The most specific area wins: "core.engine" judges core/engine/*.py.
@@ -51,6 +51,14 @@ RULES: dict[str, Rule] = {
         Rule("core", (), HTTP, why="core/__init__.py; a new core.* module needs its own line"),
         Rule("core.constants", (), HTTP, why="a leaf everyone may import"),
         Rule("core.umo", ("core.constants",), HTTP, why="a leaf everyone may import"),
+        Rule(
+            "core.plugin_log",
+            ("core.constants",),
+            (*HTTP, "astrbot"),
+            why="the one logging seam: names AstrBot's per-plugin logger without importing"
+            " AstrBot, so every part (the server and live logs too) logs under the plugin's"
+            " name and level",
+        ),
         Rule(
             "core.config_checks",
             (),
@@ -89,11 +97,11 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "core.server",
-            ("core.server", "core.constants"),
+            ("core.server", "core.constants", "core.plugin_log"),
             HTTP,
             why="the server knows no chats, no store and no routes",
         ),
-        Rule("core.logs", ("core.logs", "core.constants"), HTTP),
+        Rule("core.logs", ("core.logs", "core.constants", "core.plugin_log"), HTTP),
         Rule(
             "core.service",
             ("core.service", "core.engine", "core.store", "core.adapters", *SHARED),
@@ -114,7 +122,15 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "panel",
-            ("panel", "web", "core.server", "core.logs", "core.constants", "core.service"),
+            (
+                "panel",
+                "web",
+                "core.server",
+                "core.logs",
+                "core.constants",
+                "core.plugin_log",
+                "core.service",
+            ),
             why="the panel's composition root: app, server and live logs",
         ),
         Rule(

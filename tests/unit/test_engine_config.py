@@ -37,6 +37,7 @@ from proactive_chat.core.engine.quiet_hours import QuietHours
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "_conf_schema.json").read_text(encoding="utf-8-sig"))
+EN_TEXTS = json.loads((ROOT / ".astrbot-plugin/i18n/en-US.json").read_text(encoding="utf-8"))
 KIND_OF_GROUP = {"friend_settings": "friend", "group_settings": "group"}
 
 
@@ -186,10 +187,22 @@ ASTRBOT_TYPES = {
 }
 
 
+def _english(path: str) -> dict:
+    """The item's texts in AstrBot's en-US i18n file (``config.<dotted path>``)."""
+    node = EN_TEXTS["config"]
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
 @pytest.mark.parametrize(("path", "item"), SCHEMA_ITEMS, ids=[p for p, _ in SCHEMA_ITEMS])
-def test_schema_item_is_bilingual_and_its_default_passes_astrbot(path, item):
-    assert re.search(r"[\u4e00-\u9fff].* / [A-Za-z]", item["description"]), path
-    assert re.search(r"[\u4e00-\u9fff]", item["hint"]) and re.search(r"[A-Za-z]{3}", item["hint"])
+def test_schema_item_is_in_both_languages_and_its_default_passes_astrbot(path, item):
+    # Chinese in the schema (AstrBot's fallback), English in the en-US i18n file.
+    assert re.search(r"[\u4e00-\u9fff]", item["description"]), path
+    assert re.search(r"[\u4e00-\u9fff]", item["hint"]), path
+    english = _english(path)
+    assert re.search(r"[A-Za-z]{3}", english["description"]), path
+    assert re.search(r"[A-Za-z]{3}", english["hint"]), path
     if item["type"] == "object":
         assert "default" not in item
         return

@@ -18,7 +18,6 @@ from proactive_chat.core.engine.config import SCHEMA_GROUPS
 from proactive_chat.core.service import ProactiveService
 from proactive_chat.web.app import create_app
 from proactive_chat.web.i18n import EN, ZH
-from proactive_chat.web.pages.config import pick_description, pick_hint
 
 PASSWORD = "Config-Page-Passw0rd-9f3c"
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,7 +126,7 @@ async def test_page_renders_with_a_real_engine(rigged, lang):
     table = ZH if lang == "zh" else EN
     assert table["config.intro"] in text
     assert table["config.web_admin_note"] in text
-    # Group headings in the page's language, taken from the schema's bilingual descriptions.
+    # Group headings in the page's language, from the plugin's AstrBot i18n files.
     assert ("私聊主动消息" if lang == "zh" else "Private chats") in text
     assert ("Private chats" if lang == "zh" else "私聊主动消息") not in text
 
@@ -261,49 +260,3 @@ async def test_put_config_without_an_engine_still_saves(tmp_path):
         )
     assert response.status_code == 200, response.text
     assert service.config.saves == 1
-
-
-@pytest.mark.parametrize(
-    ("text", "zh", "en"),
-    [
-        ("私聊主动消息 / Private chats", "私聊主动消息", "Private chats"),
-        ("Proactive", "Proactive", "Proactive"),
-        ("a / b / c", "a / b / c", "a / b / c"),
-    ],
-)
-def test_pick_description(text, zh, en):
-    assert pick_description(text, "zh") == zh
-    assert pick_description(text, "en") == en
-
-
-@pytest.mark.parametrize(
-    ("text", "zh", "en"),
-    [
-        ("1-10080（一周）。 1-10080 (a week).", "1-10080（一周）。", "1-10080 (a week)."),
-        ("关闭时整条发送。 Off: sent in one piece.", "关闭时整条发送。", "Off: sent in one piece."),
-        ("Only English here.", "Only English here.", "Only English here."),
-        ("只有中文。", "只有中文。", "只有中文。"),
-    ],
-)
-def test_pick_hint(text, zh, en):
-    assert pick_hint(text, "zh") == zh
-    assert pick_hint(text, "en") == en
-
-
-def test_every_schema_hint_and_description_splits():
-    """Each bilingual text of the schema has a clean half per language, so the form never
-    shows both (the browser uses the same rule in schema_form.js)."""
-    schema = json.loads(ROOT.joinpath("_conf_schema.json").read_text(encoding="utf-8-sig"))
-
-    def walk(items):
-        for entry in items.values():
-            yield entry
-            if entry.get("type") == "object":
-                yield from walk(entry["items"])
-
-    for group in schema.values():
-        for entry in [group, *walk(group["items"])]:
-            for pick, key in ((pick_description, "description"), (pick_hint, "hint")):
-                text = entry.get(key)
-                if text:
-                    assert pick(text, "zh") != pick(text, "en"), text

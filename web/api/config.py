@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import Request
+from fastapi import Query, Request
 
 from ...core.constants import PLUGIN_ROOT
 from ..errors import PanelError
@@ -47,10 +47,19 @@ async def put_config(request: Request, body: ConfigUpdate) -> dict[str, Any]:
     return config_view_body(request)
 
 
-async def config_schema(request: Request) -> dict[str, Any]:
-    """``_conf_schema.json`` as AstrBot shows it, minus the password's default."""
+async def config_schema(
+    request: Request,
+    lang: Literal["zh", "en"] | None = Query(
+        None, description="the texts in this language (the plugin's AstrBot i18n files)"
+    ),
+) -> dict[str, Any]:
+    """``_conf_schema.json`` as AstrBot shows it, minus the password's default; with
+    ``lang``, its descriptions, hints and labels in that language."""
+    # Imported here: web/config_texts.py builds on cached_schema below.
+    from ..config_texts import schema_for
+
     try:
-        return await cached_schema(request)
+        return await (schema_for(request, lang) if lang else cached_schema(request))
     except (OSError, ValueError) as exc:
         raise PanelError(
             503, "schema_unavailable", f"{SCHEMA_FILE.name} cannot be read: {exc}"

@@ -10,7 +10,6 @@ the log only as a summary per minute with counts and addresses, never the passwo
 
 from __future__ import annotations
 
-import logging
 import math
 from typing import Any
 
@@ -18,12 +17,11 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from ...core.constants import LOG_PREFIX
+from ...core.plugin_log import logger
 from ..auth.rate_limit import client_key
 from ..auth.tokens import COOKIE_NAME
 from ..errors import PanelError
 from .access import app_deps
-
-logger = logging.getLogger("astrbot")
 
 
 def client_address(request: Request) -> str:

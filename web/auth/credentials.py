@@ -19,7 +19,6 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import os
 import secrets
 import threading
@@ -29,8 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ...core.constants import LOG_PREFIX
-
-logger = logging.getLogger("astrbot")
+from ...core.plugin_log import logger
 
 AUTH_FILE_NAME = "panel_auth.json"
 GENERATED_CHECK = "generated"  # password_check when the generated password is the one in use

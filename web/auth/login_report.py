@@ -10,12 +10,10 @@ interval (saying how to get in anyway). Addresses are shown, passwords never.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import Counter
 
 from ...core.constants import LOG_PREFIX
-
-logger = logging.getLogger("astrbot")
+from ...core.plugin_log import logger
 
 REPORT_INTERVAL = 60.0
 _MAX_COUNTED_CLIENTS = 1024

@@ -2,9 +2,11 @@
 
 How pages are built: docs/panel-pages.md.
 
-The page embeds the schema and the config as it is in effect (the body of
-``GET /api/config``, built by the same code, so never the password) as JSON for
-static/js/config.js, which builds the form; saves go through ``PUT /api/config``.
+The page embeds the schema in the reader's language (``web/config_texts.py``: the
+texts of AstrBot's i18n files, the same the dashboard's config dialog shows) and the
+config as it is in effect (the body of ``GET /api/config``, built by the same code, so
+never the password) as JSON for static/js/config.js, which builds the form; saves go
+through ``PUT /api/config``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from starlette.requests import Request
 
 from ...core.engine.config import SCHEMA_GROUPS, int_ranges
 from ..api.access import app_deps
-from ..api.config import SCHEMA_FILE, cached_schema, config_view_body
+from ..api.config import SCHEMA_FILE, config_view_body
+from ..config_texts import schema_for
 from ..errors import PanelError
 from ..i18n import pick_language, translator
 
@@ -34,38 +37,6 @@ WEB_ADMIN_KEYS = (
     "password",
 )
 INT_RANGES = int_ranges()
-
-
-def pick_description(text: str, lang: str) -> str:
-    """The ``lang`` half of "中文 / English", else the whole text (as schema_form.js does)."""
-    parts = str(text).split(" / ")
-    if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
-        return str(text)
-    return (parts[0] if lang == "zh" else parts[1]).strip()
-
-
-def _is_cjk(ch: str) -> bool:
-    code = ord(ch)
-    return (
-        0x2E80 <= code <= 0x2FFF
-        or 0x3000 <= code <= 0x30FF
-        or 0x3400 <= code <= 0x9FFF
-        or 0xF900 <= code <= 0xFAFF
-        or 0xFF00 <= code <= 0xFFEF
-    )
-
-
-def pick_hint(text: str, lang: str) -> str:
-    """The ``lang`` half of a hint written "中文。 English." (Chinese first), else all of it."""
-    text = str(text)
-    last = next((i for i in range(len(text) - 1, -1, -1) if _is_cjk(text[i])), -1)
-    if last < 0:
-        return text
-    zh, rest = text[: last + 1].strip(), text[last + 1 :]
-    en = rest.strip()
-    if not rest[:1].isspace() or not any("a" <= c.lower() <= "z" for c in en):
-        return text
-    return zh if lang == "zh" else en
 
 
 def _with_limits(items: dict[str, Any], ranges: dict[str, tuple[int, int]]) -> dict[str, Any]:
@@ -96,7 +67,7 @@ def _web_admin_rows(schema: dict[str, Any], view: dict[str, Any], lang: str) -> 
     items = schema.get("web_admin", {}).get("items", {})
     rows = []
     for key in WEB_ADMIN_KEYS:
-        label = pick_description(items.get(key, {}).get("description", key), lang)
+        label = items.get(key, {}).get("description", key)
         if key == "password":
             value = t(
                 "config.password_set" if view.get("password_set") else "config.password_unset"
@@ -120,7 +91,7 @@ async def context(request: Request) -> dict[str, Any]:
         out["problem"] = "the proactive engine is not loaded in this panel"
         return out
     try:
-        schema = await cached_schema(request)
+        schema = await schema_for(request, lang)
     except (OSError, ValueError) as exc:
         out["problem"] = f"{SCHEMA_FILE.name} cannot be read: {exc}"
         return out
@@ -140,8 +111,8 @@ async def context(request: Request) -> dict[str, Any]:
         groups.append(
             {
                 "key": group,
-                "title": pick_description(entry.get("description", group), lang),
-                "hint": pick_hint(entry.get("hint", ""), lang),
+                "title": entry.get("description", group),
+                "hint": entry.get("hint", ""),
             }
         )
     out["groups"] = groups
@@ -157,6 +128,6 @@ async def context(request: Request) -> dict[str, Any]:
     # escaping (``<``, ``>``, ``&``, ``'`` as \u escapes), so the block cannot end early.
     out["config_json"] = _json_block(data)
     web_schema = schema.get("web_admin", {})
-    out["web_admin_title"] = pick_description(web_schema.get("description", "web_admin"), lang)
+    out["web_admin_title"] = web_schema.get("description", "web_admin")
     out["web_admin"] = _web_admin_rows(schema, view["web_admin"], lang)
     return out

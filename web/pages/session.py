@@ -27,8 +27,8 @@ from ...core.engine.engine import journal_dict
 from ...core.store.session_store import StoreUnavailable
 from ...core.umo import parse_umo
 from ..api.access import app_deps, current_service, running_engine
-from ..api.config import cached_schema
 from ..api.overrides import override_view
+from ..config_texts import schema_for
 from ..i18n import pick_language, translator
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ async def context(request: Request) -> dict[str, Any]:
     t = translator(lang)
     view = engine.session_view(state)
     override = override_view(engine, umo, kind)
-    texts = (await _labels(request)).get(lang, {})
+    texts = await _labels(request, lang)
     labels = texts.get(kind, {})
     options = texts.get(f"{kind}:options", {})
     rows = effective_rows(override, labels, t, options)
@@ -159,31 +159,34 @@ async def _journal(store: SessionStore, umo: str) -> tuple[list[dict], str | Non
     return [journal_dict(entry) for entry in entries], None
 
 
-async def _labels(request: Request) -> dict[str, dict[str, dict[str, Any]]]:
-    """Each setting's description from _conf_schema.json (``"中文 / English"``), per
-    language and kind; worked out once per app."""
-    cached = getattr(request.app.state, SCHEMA_STATE, None)
+async def _labels(request: Request, lang: str) -> dict[str, dict[str, Any]]:
+    """Each setting's description and each choice's label in ``lang`` (the schema as
+    ``web/config_texts.py`` localizes it), per kind; worked out once per app and language."""
+    cached: dict[str, dict[str, dict[str, Any]]] | None = getattr(
+        request.app.state, SCHEMA_STATE, None
+    )
     if cached is None:
+        cached = {}
+        setattr(request.app.state, SCHEMA_STATE, cached)
+    if lang not in cached:
         try:
-            schema = await cached_schema(request)
+            schema = await schema_for(request, lang)
         except (OSError, ValueError):
             return {}  # the table still shows the keys; the next request tries again
-        cached = _labels_of(schema)
-        setattr(request.app.state, SCHEMA_STATE, cached)
-    return cached
+        cached[lang] = _labels_of(schema)
+    return cached[lang]
 
 
-def _labels_of(schema: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    out: dict[str, dict[str, dict[str, Any]]] = {"zh": {}, "en": {}}
+def _labels_of(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
     for kind, group in GROUP_OF_KIND.items():
         items = schema.get(group, {}).get("items", {})
-        for index, lang in enumerate(("zh", "en")):
-            out[lang][kind] = _walk_labels(items, "", "", index)
-            out[lang][f"{kind}:options"] = _walk_options(items, "", index)
+        out[kind] = _walk_labels(items, "", "")
+        out[f"{kind}:options"] = _walk_options(items, "")
     return out
 
 
-def _walk_options(items: dict, prefix: str, index: int) -> dict[str, dict[str, str]]:
+def _walk_options(items: dict, prefix: str) -> dict[str, dict[str, str]]:
     """``{"persona_settings.mode": {"off": "Session's own", ...}}``: the schema's labels
     of each choice, so a setting shows as its label, not its internal value."""
     out: dict[str, dict[str, str]] = {}
@@ -191,29 +194,24 @@ def _walk_options(items: dict, prefix: str, index: int) -> dict[str, dict[str, s
         if not isinstance(spec, dict):
             continue
         if spec.get("type") == "object" and isinstance(spec.get("items"), dict):
-            out.update(_walk_options(spec["items"], f"{prefix}{key}.", index))
+            out.update(_walk_options(spec["items"], f"{prefix}{key}."))
             continue
         options, texts = spec.get("options"), spec.get("labels")
         if isinstance(options, list) and isinstance(texts, list) and len(options) == len(texts):
-            choices = {}
-            for option, text in zip(options, texts, strict=True):
-                parts = [part.strip() for part in str(text).split(" / ", 1)]
-                choices[str(option)] = parts[index] if len(parts) == 2 else str(text)
+            choices = {str(option): str(text) for option, text in zip(options, texts, strict=True)}
             out[f"{prefix}{key}"] = choices
     return out
 
 
-def _walk_labels(items: dict, prefix: str, parent: str, index: int) -> dict[str, str]:
+def _walk_labels(items: dict, prefix: str, parent: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, spec in items.items():
         if not isinstance(spec, dict):
             continue
-        text = str(spec.get("description", ""))
-        parts = [part.strip() for part in text.split(" / ", 1)]
-        label = parts[index] if len(parts) == 2 else text
+        label = str(spec.get("description", ""))
         full = f"{parent} › {label}" if parent else label
         if spec.get("type") == "object" and isinstance(spec.get("items"), dict):
-            out.update(_walk_labels(spec["items"], f"{prefix}{key}.", full, index))
+            out.update(_walk_labels(spec["items"], f"{prefix}{key}.", full))
         else:
             out[f"{prefix}{key}"] = full
     return out
