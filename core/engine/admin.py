@@ -25,6 +25,7 @@ class AdminActions(DueQueue):
         state = self.sessions.get(umo)
         if state is None:
             state = self._new_state(umo, parsed.kind)
+        self._apply_pending_for(umo)  # act on the session as its last message left it
         return state
 
     def request_trigger(self, umo: str) -> None:

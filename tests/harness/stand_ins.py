@@ -105,6 +105,29 @@ from astrbot.core.provider.provider import Provider, TTSProvider
 
 from .waiting import async_wait_for
 
+
+async def messages_planned(timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Until every loaded instance of the plugin has planned after the messages it
+    noted (its batch runs by itself within 0.2 s; nothing here runs it early)."""
+    from astrbot.core.star.star import star_registry
+
+    def engines() -> list[Any]:
+        found = []
+        for metadata in star_registry:
+            service = getattr(getattr(metadata, "star_cls", None), "service", None)
+            engine = getattr(service, "engine", None)
+            if engine is not None and hasattr(engine, "_pending_messages"):
+                found.append(engine)
+        return found
+
+    await async_wait_for(
+        lambda: not any(e._pending_messages for e in engines()),
+        timeout,
+        0.01,
+        "the plugin's message batch",
+    )
+
+
 CHAT_PROVIDER_TYPE = "pc_test_chat"
 TTS_PROVIDER_TYPE = "pc_test_tts"
 IM_PLATFORM_TYPE = "pc_test_im"
@@ -711,10 +734,12 @@ class RecordingPlatform(Platform):
         timeout: float = 15.0,  # noqa: ASYNC109
         **kwargs: Any,
     ) -> RecordingEvent:
-        """``inject`` and wait (bounded) until the pipeline has finished with it.
-        Needs the core started (the event bus running)."""
+        """``inject`` and wait (bounded) until the pipeline has finished with it, and
+        the plugin's engine has planned after it (its message batch, every 0.2 s: see
+        core/engine/messages.py). Needs the core started (the event bus running)."""
         event = self.inject(text, **kwargs)
         await asyncio.wait_for(event.processed.wait(), timeout)
+        await messages_planned(timeout)
         return event
 
     # outbound ----------------------------------------------------------------------

@@ -162,3 +162,15 @@ async def test_a_big_batch_is_split_over_loop_turns(tmp_path, clock):
         assert engine.sessions[OTHER_FRIEND].next_at >= START + 60 + 30 * 60
     finally:
         await rig.stop()
+
+
+async def test_an_admin_plan_after_a_noted_message_is_the_one_that_fires(rig, clock):
+    engine = await rig.start()
+    engine.on_user_message(FRIEND, "Alice")
+    clock.advance(10)
+    engine.note_user_message(FRIEND)
+    engine.plan_at(FRIEND, clock() + 5)  # the message is applied first, then the plan
+    assert not engine._pending_messages
+    assert engine.sessions[FRIEND].next_at == clock() + 5
+    await rig.advance(6)
+    assert rig.sender.sent == [(FRIEND, "hello #1")]
