@@ -9,6 +9,7 @@ import logging
 import httpx
 
 from harness.panel_probes import login_with
+from proactive_chat.core.plugin_log import PLUGIN_LOGGER_NAME
 from proactive_chat.web.auth.credentials import hash_password
 from proactive_chat.web.auth.login_report import LoginFailureReport
 from proactive_chat.web.auth.rate_limit import LoginRateLimiter
@@ -17,11 +18,11 @@ from .test_app_guard import PASSWORD, build, client_for
 
 
 def lines(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "astrbot"]
+    return [r.getMessage() for r in caplog.records if r.name == PLUGIN_LOGGER_NAME]
 
 
 async def test_a_flood_of_failures_is_one_line_per_interval(caplog):
-    caplog.set_level(logging.INFO, logger="astrbot")
+    caplog.set_level(logging.INFO, logger=PLUGIN_LOGGER_NAME)
     report = LoginFailureReport("http://127.0.0.1:4100/", interval=0.2)
     report.failed("10.0.0.1")
     assert len(lines(caplog)) == 1 and "failed from 10.0.0.1" in lines(caplog)[0]
@@ -47,7 +48,7 @@ async def test_a_flood_of_failures_is_one_line_per_interval(caplog):
 
 
 async def test_wrong_passwords_write_one_line_not_one_each(caplog):
-    caplog.set_level(logging.INFO, logger="astrbot")
+    caplog.set_level(logging.INFO, logger=PLUGIN_LOGGER_NAME)
     app, deps = build()
     deps.rate_limiter = LoginRateLimiter(max_failures=1000, max_total_failures=1000)
     async with client_for(app) as client:
