@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -69,6 +71,8 @@ class AstrBotProcess:
             Otherwise read it from the log with ``initial_password()``.
         env: Extra environment variables for the child.
         log_path: Where stdout+stderr go (appended); ``<root>/astrbot-process.log``.
+        nofile: The child's soft descriptor limit (RLIMIT_NOFILE), e.g. 1,024 as many
+            services and shells have; None keeps this process's.
     """
 
     def __init__(
@@ -80,6 +84,7 @@ class AstrBotProcess:
         env: dict[str, str] | None = None,
         log_path: Path | None = None,
         plugin_name: str = PLUGIN_NAME,
+        nofile: int | None = None,
     ) -> None:
         self.root = Path(root)
         self.dashboard_port = dashboard_port or free_port()
@@ -93,6 +98,7 @@ class AstrBotProcess:
         self.started_at: float | None = None
         self.ready_after: float | None = None
         self._log_offset = 0
+        self._nofile = nofile
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> AstrBotProcess:
@@ -123,7 +129,8 @@ class AstrBotProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # own process group: killpg reaches any children
-                preexec_fn=_default_sigint,  # a parent started in background ignores SIGINT
+                # a parent started in background ignores SIGINT; and the descriptor limit
+                preexec_fn=functools.partial(_child_setup, self._nofile),
             )
         self.started_at = time.monotonic()
         _live.add(self)
@@ -359,6 +366,13 @@ def _ok(r: httpx.Response) -> dict:
             f"{r.request.method} {r.request.url} -> HTTP {r.status_code}: {payload}"
         )
     return payload
+
+
+def _child_setup(nofile: int | None) -> None:
+    _default_sigint()
+    if nofile is not None:
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, hard))
 
 
 def _default_sigint() -> None:

@@ -334,3 +334,55 @@ def test_generated_password_shown_once(process_host) -> None:
     mode = stat.S_IMODE(auth_file.stat().st_mode)
     assert mode == 0o600, f"{auth_file.name} has mode {oct(mode)}, expected 0o600"
     assert_alive(proc, "at the end")
+
+
+def test_a_stranger_holding_the_panel_leaves_astrbot_its_dashboard(process_host) -> None:
+    """Under a soft limit of 1,024 descriptors (a common default), a stranger holding
+    more half-open connections to the panel than its cap (256 there) gets the extra ones
+    refused, and AstrBot's own dashboard keeps answering; AstrBot's log gets no flood."""
+    port = free_port()
+    proc = process_host({"web_admin": web_admin(port)}, nofile=1024)
+    wait_healthz(port, 15.0, proc)
+    held: list[socket.socket] = []
+    refused = 0
+    try:
+        for _ in range(600):
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=2.0)
+            except OSError:
+                refused += 1
+                continue
+            held.append(sock)
+            try:  # a request head that never ends
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            except OSError:
+                refused += 1
+        time.sleep(0.5)
+        still_open = sum(1 for sock in held if _still_open(sock))
+        assert still_open <= 300, f"{still_open} of 600 connections held: the cap did not hold"
+        assert proc.plugin_info()["activated"] is True  # AstrBot's dashboard, logged in
+        assert_alive(proc, "while a stranger holds the panel")
+    finally:
+        for sock in held:
+            sock.close()
+    wait_healthz(port, 15.0, proc)
+    flood = [
+        line
+        for line in proc.log_text().splitlines()
+        if "out of system resource" in line or "Too many open files" in line
+    ]
+    assert len(flood) <= 2, "\n".join(flood[:5])
+    print(
+        f"of 600: {still_open} held, {len(held) - still_open} closed by the panel, {refused} refused"
+    )
+
+
+def _still_open(sock: socket.socket) -> bool:
+    """Not closed by the server: no EOF and no reset waiting to be read."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
