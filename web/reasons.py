@@ -17,6 +17,8 @@ from typing import Any
 REASONS: tuple[tuple[str, str], ...] = (
     (r"user_message", "reason.user_message"),
     (r"cue", "reason.cue"),
+    (r"the model chose not to write now", "reason.declined"),
+    (r"after_declined", "reason.after_declined"),
     (r"after_proactive", "reason.after_proactive"),
     (r"group_silence", "reason.group_silence"),
     (r"manual", "reason.manual"),

@@ -24,6 +24,8 @@ from .prompt_template import describe_elapsed, fill_prompt, format_local_time
 from .retries import Retries
 
 SKIPPED = "skipped"  # what deliver() returns when it did nothing (no journal entry)
+# The model's way to stay silent (the default prompts and the Help page tell it how).
+DECLINE_MARKER = "[SKIP]"
 USER_SPOKE = "the user spoke while the message was being written"
 SWITCHED_OFF = "switched off while the message was being written"
 STOPPED_BEFORE_SENT = (
@@ -148,7 +150,29 @@ class Deliveries(Retries):
             reason = "paused or switched off while it was being written"
             self.journal(umo, JournalKind.CANCELLED, reason)
             return JournalKind.CANCELLED
+        if DECLINE_MARKER in result.text:
+            return self._declined(state, settings, result)
         return await self._send(state, settings, delivery, result)
+
+    def _declined(
+        self, state: SessionState, settings: SessionSettings, result: ComposeResult
+    ) -> str:
+        """The model chose silence (it answered the marker): nothing is sent (not even
+        text around the marker), the unanswered count stays, and the next time is planned
+        as after a message."""
+        self._failures.pop(state.umo, None)  # the model worked
+        self.journal(
+            state.umo,
+            JournalKind.DECLINED,
+            "the model chose not to write now",
+            provider=result.provider_id,
+        )
+        after = self._plan_after_send(state, settings, self.clock())
+        if state.next_reason == "after_proactive":
+            state.next_reason = "after_declined"
+        self._journal_next(state, after, settings)
+        self._touch(state)
+        return JournalKind.DECLINED
 
     def _compose_failed(
         self,
@@ -299,7 +323,7 @@ class Deliveries(Retries):
                     "moved out of quiet hours",
                     at=state.next_at,
                 )
-            self.journal(state.umo, JournalKind.PLANNED, "after_proactive", at=state.next_at)
+            self.journal(state.umo, JournalKind.PLANNED, state.next_reason, at=state.next_at)
 
     def _prompt(self, state: SessionState, settings: SessionSettings) -> str:
         now = self.clock()

@@ -201,6 +201,7 @@ class JournalKind(StrEnum):
     LLM_FAILED = "llm_failed"  # the model timed out or raised (after the retry)
     LLM_EMPTY = "llm_empty"  # the model answered nothing usable
     CANCELLED = "cancelled"  # a user spoke while the message was being written, or stopped
+    DECLINED = "declined"  # the model chose silence ([SKIP]): nothing sent, not unanswered
     CAPPED = "capped"  # max unanswered messages reached: stopped until the user speaks
     ANSWERED = "answered"  # the user spoke after proactive messages
     RESTORED = "restored"  # plan restored after a restart or reload

@@ -138,6 +138,7 @@ function reportOutcome(entry) {
   const reason = reasonText(entry.reason);
   if (entry.kind === "sent") toast(tr("session.outcome.sent"), "ok");
   else if (entry.kind === "cancelled") toast(tr("session.outcome.cancelled", { reason }), "info");
+  else if (entry.kind === "declined") toast(tr("session.outcome.declined"), "info");
   else if (FAILED_KINDS.has(entry.kind)) {
     const failed = tr("session.outcome.failed", { reason });
     toast(`${failed} ${tr(`session.fix.${entry.kind}`)}`, "error");

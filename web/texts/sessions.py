@@ -65,6 +65,7 @@ ZH: dict[str, str] = {
     "session.outcome.sent": "已发送。",
     "session.outcome.failed": "未发送：{reason}",
     "session.outcome.cancelled": "已取消，未发送：{reason}",
+    "session.outcome.declined": "模型这次选择不发（回答了 [SKIP]），已按时计划下一次。",
     "session.fix.platform_skipped": "该平台现在无法主动发消息（未运行，或不支持主动消息）："
     "请在 AstrBot 管理面板中检查该平台；不支持主动消息的平台无法用于本插件。",
     "session.fix.send_failed": "平台拒绝了这条消息：请查看实时日志中的错误，稍后会自动重试。",
@@ -175,6 +176,7 @@ EN: dict[str, str] = {
     "session.outcome.sent": "Sent.",
     "session.outcome.failed": "Not sent: {reason}",
     "session.outcome.cancelled": "Cancelled, nothing sent: {reason}",
+    "session.outcome.declined": "The model chose not to write this time (it answered [SKIP]); the next time is planned.",
     "session.fix.platform_skipped": (
         "The platform cannot send a message on its own now (not running, or it does not "
         "support proactive messages): check it in AstrBot's dashboard; a platform without "
@@ -256,6 +258,7 @@ JS_KEYS: tuple[str, ...] = (
     "session.outcome.sent",
     "session.outcome.failed",
     "session.outcome.cancelled",
+    "session.outcome.declined",
     "session.fix.platform_skipped",
     "session.fix.send_failed",
     "session.fix.no_provider",
