@@ -123,7 +123,8 @@ class ProactiveChatPlugin(Star):
         if engine is None:
             return
         try:
-            engine.on_bot_message(event.unified_msg_origin)
+            text = getattr(response, "completion_text", "") or ""
+            engine.on_bot_message(event.unified_msg_origin, text)  # a promise in it plans
         except Exception:
             logger.exception("%s Could not note a reply", LOG_PREFIX)
 

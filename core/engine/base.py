@@ -28,6 +28,7 @@ from .quiet_calendar import QuietCalendars
 from .scheduler import TriggerScheduler
 
 if TYPE_CHECKING:
+    from .cues import Cue
     from .delivery import InFlight
 
 RESTORE_CHUNK = 1000  # sessions handled per loop turn in long walks (keeps the loop free)
@@ -73,6 +74,8 @@ class EngineBase:
         # Messages noted by the handler, planned in the next batch (messages.py).
         self._pending_messages: dict[str, tuple[float, str]] = {}  # umo -> (time, text)
         self._batch_timer: asyncio.TimerHandle | None = None
+        # The bot's pending promise per session: (planned time, the promise) (promises.py).
+        self._promises: dict[str, tuple[float, Cue]] = {}
         self.scheduler = TriggerScheduler(self._on_due, clock=clock)
         self._tasks: list[asyncio.Task] = []
         self.started_at: float | None = None

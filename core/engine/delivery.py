@@ -285,6 +285,7 @@ class Deliveries(Retries):
     ) -> AfterSend:
         """Set (without journaling) what follows the message being sent."""
         self.scheduler.cancel(state.umo)
+        self._promises.pop(state.umo, None)  # a promise is kept once
         state.next_at = None
         state.next_reason = ""
         if state.paused or not self._served(state.umo, state.kind, settings):
@@ -333,5 +334,6 @@ class Deliveries(Retries):
             "current_time": format_local_time(now, self.timezone),
             "time_since_last_chat": describe_elapsed(now - last if last else None),
             "session_name": state.name or session_id_of(state.umo),
+            "occasion": promise[1].sentence if (promise := self._promises.get(state.umo)) else "",
         }
         return fill_prompt(settings.proactive_prompt, values)

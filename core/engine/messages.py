@@ -25,13 +25,14 @@ from ..plugin_log import logger
 from ..umo import GROUP, kind_of
 from .cues import Cue, parse_user_cue
 from .delivery import USER_SPOKE, Deliveries
-from .models import TIMED_PHASES, JournalKind
+from .models import TIMED_PHASES, JournalKind, Phase
+from .promises import Promises
 
 BATCH_SECONDS = 0.2  # the longest a message waits for its plan; AstrBot's replies take longer
 BATCH_LIMIT = 500  # messages per loop turn (about 5 ms); the rest in the next turn
 
 
-class Messages(Deliveries):
+class Messages(Promises, Deliveries):
     def note_user_message(self, umo: str, name: str | None = None, text: str = "") -> None:
         """Someone (not the bot) wrote ``text`` in this session: the handler's O(1) path."""
         state = self.sessions.get(umo)
@@ -126,7 +127,9 @@ class Messages(Deliveries):
             self._touch(state)
             return
         cue = self._read_cue(text, now) if text and settings.time_cues else None
-        if cue is not None:
+        if self._keep_promise(state, now, cue):
+            pass  # the bot's promise comes first
+        elif cue is not None:
             self._plan_at_cue(state, settings, cue)
         elif kind == GROUP:
             self._start_silence(state, settings, now)
@@ -142,15 +145,26 @@ class Messages(Deliveries):
             logger.exception("%s Could not read a time cue; planning as usual.", LOG_PREFIX)
             return None
 
-    def on_bot_message(self, umo: str) -> None:
+    def on_bot_message(self, umo: str, text: str = "") -> None:
         """The bot replied in this session (AstrBot's pipeline): groups restart the
-        silence; private chats only note the time."""
+        silence; private chats only note the time. A reply (``text``) that promises a
+        time plans a follow-up for it (promises.py)."""
         state = self.sessions.get(umo)
         if state is None:
             return
         now = self.clock()
         state.last_bot_at = now
         state.last_activity_at = now
-        if state.kind == GROUP and state.phase in TIMED_PHASES and not state.paused:
-            self._start_silence(state, self.settings_for(umo, GROUP), now)
+        settings = self.settings_for(umo, state.kind)
+        if state.umo in self._promises and state.phase == Phase.PLANNED:
+            pass  # a promise made earlier stays the plan
+        elif state.kind == GROUP and state.phase in TIMED_PHASES and not state.paused:
+            self._start_silence(state, settings, now)
+        if (
+            text
+            and settings.time_cues
+            and not state.paused
+            and self._served(umo, state.kind, settings)
+        ):
+            self._note_promise(state, settings, text)
         self._touch(state)

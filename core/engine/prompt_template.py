@@ -11,7 +11,13 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 
-PLACEHOLDERS = ("unanswered_count", "current_time", "time_since_last_chat", "session_name")
+PLACEHOLDERS = (
+    "unanswered_count",
+    "current_time",
+    "time_since_last_chat",
+    "session_name",
+    "occasion",  # what the bot promised for this time ("" when nothing): promises.py
+)
 
 # Bounded name and spacing: one left-to-right scan, no costly backtracking.
 _PLACEHOLDER_RE = re.compile(r"\{\{[ \t]{0,16}([A-Za-z_][A-Za-z0-9_]{0,63})[ \t]{0,16}\}\}")
@@ -26,6 +32,7 @@ DEFAULT_FRIEND_PROMPT = """[模拟指令：主动发起私聊]
 - 当前时间：{{current_time}}
 - 距离上次聊天：{{time_since_last_chat}}
 - 你之前主动发消息、对方还没回复的次数：{{unanswered_count}}
+- 你之前答应过、现在到时间的事（空着表示没有；有就自然地兑现它）：{{occasion}}
 
 [怎么说]
 1. 完全用你人格设定中的身份、性格和口吻说话，像平时聊天一样自然。
@@ -49,6 +56,7 @@ DEFAULT_GROUP_PROMPT = """[模拟指令：主动在群里开口]
 - 当前时间：{{current_time}}
 - 距离群里上次有人说话：{{time_since_last_chat}}
 - 你之前主动发言、还没有人接话的次数：{{unanswered_count}}
+- 你之前答应过、现在到时间的事（空着表示没有；有就自然地兑现它）：{{occasion}}
 
 [怎么说]
 1. 完全用你人格设定中的身份、性格和口吻说话，像一个普通群友那样自然。

@@ -80,6 +80,7 @@ class Transitions(EngineBase):
         state.next_at = None
         state.next_reason = ""
         self.scheduler.cancel(state.umo)
+        self._promises.pop(state.umo, None)  # an idle session keeps no promise
         if kind:
             self.journal(state.umo, kind, reason)
         self._touch(state)

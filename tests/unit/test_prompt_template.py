@@ -21,6 +21,7 @@ VALUES = {
     "current_time": "2026-11-28 14:05 星期六",
     "time_since_last_chat": "3 小时",
     "session_name": "小明",
+    "occasion": "我十分钟后提醒你喝水。",
 }
 
 
@@ -30,6 +31,7 @@ def test_placeholders():
         "current_time",
         "time_since_last_chat",
         "session_name",
+        "occasion",
     )
 
 

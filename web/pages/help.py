@@ -32,6 +32,7 @@ def placeholder_rows(lang: str, tz: tzinfo | None, now: float) -> list[dict[str,
         "current_time": format_local_time(now, tz),
         "time_since_last_chat": describe_elapsed(EXAMPLE_ELAPSED_SECONDS),
         "session_name": t("help.ph.session_name_example"),
+        "occasion": t("help.ph.occasion_example"),
     }
     return [
         {"name": name, "meaning": t(f"help.ph.{name}"), "example": examples.get(name, "")}

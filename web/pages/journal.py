@@ -65,12 +65,12 @@ SEVERITY = {
     "platform_skipped": "warn",
 }
 # How details are summed up (the script does the same with the same lists).
-TIME_KEYS = ("at", "until", "cue_at")
+TIME_KEYS = ("at", "until", "cue_at", "promise_at")
 TEXT_KEYS = ("text",)
 LABELLED_DETAILS = (
     *("text", "at", "until", "error", "provider", "persona", "unanswered"),
     *("model", "tried", "missing", "tools", "picture"),
-    *("cue", "rule", "cue_at"),
+    *("cue", "rule", "cue_at", "sentence", "promise_at"),
 )
 TEXT_PREVIEW = 120
 THUMB_PREFIX = "data:image/jpeg;base64,"  # the only thumbnails shown (thumbnails.py)

@@ -23,6 +23,8 @@ ZH: dict[str, str] = {
     "help.ph.time_since_last_chat": "距离对方（群里则是任何人）上次说话过了多久。",
     "help.ph.session_name": "私聊中是对方的昵称，群聊中是群名称；还不知道名字时是会话 ID。",
     "help.ph.session_name_example": "小明",
+    "help.ph.occasion": "机器人之前答应过、现在到时间的事（它说过的那句话）；没有时为空。",
+    "help.ph.occasion_example": "我十分钟后提醒你喝水。",
 }
 
 EN: dict[str, str] = {
@@ -52,6 +54,11 @@ EN: dict[str, str] = {
         "while no name is known."
     ),
     "help.ph.session_name_example": "Xiaoming",
+    "help.ph.occasion": (
+        "What the bot promised for this time (the sentence it said); empty when it promised "
+        "nothing."
+    ),
+    "help.ph.occasion_example": "I'll remind you to drink water in ten minutes.",
 }
 
 # Keys the page's script reads (shipped as JSON in every page).
