@@ -17,6 +17,7 @@ from typing import Any
 REASONS: tuple[tuple[str, str], ...] = (
     (r"user_message", "reason.user_message"),
     (r"cue", "reason.cue"),
+    (r"newly_listed", "reason.newly_listed"),
     (r"promise", "reason.promise"),
     (r"the model chose not to write now", "reason.declined"),
     (r"after_declined", "reason.after_declined"),

@@ -118,6 +118,21 @@ class EngineBase:
         listed = self.settings.group_sessions if kind == GROUP else self.settings.friend_sessions
         return listed.contains(umo, session_id_of(umo))
 
+    def _served_under(self, settings: PluginSettings, umo: str, kind: str) -> bool:
+        """Whether ``umo`` is served under ``settings`` (another config than the one in
+        effect) with the overrides in effect."""
+        override = self.overrides.get(umo)
+        if override:
+            session = effective_settings(settings, kind, override)
+        else:
+            session = settings.group if kind == GROUP else settings.friend
+        if not session.enable:
+            return False
+        if override and "enable" in override:
+            return True
+        listed = settings.group_sessions if kind == GROUP else settings.friend_sessions
+        return listed.contains(umo, session_id_of(umo))
+
     # -- session records -------------------------------------------------------------
     def _new_state(self, umo: str, kind: str) -> SessionState:
         state = SessionState(umo=umo, kind=kind, created_at=self.clock())

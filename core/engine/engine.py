@@ -95,9 +95,11 @@ class ProactiveEngine(AdminActions, Messages, Restoring, Views):
     # -- settings --------------------------------------------------------------------
     async def apply_settings(self, settings: PluginSettings) -> None:
         """New config, applied live: cached settings dropped, plans of sessions that
-        are no longer served are cancelled, newly listed ones get auto-trigger.
-        Chunked: 100,000 sessions must not block the loop."""
+        are no longer served are cancelled, newly listed ones the bot has talked with get
+        a plan at once (others get auto-trigger). Chunked: 100,000 sessions must not
+        block the loop."""
         self.apply_pending_messages()  # judged by the settings they came under
+        before = self.settings
         self.settings = settings
         self._effective.clear()
         now = self.clock()
@@ -111,6 +113,9 @@ class ProactiveEngine(AdminActions, Messages, Restoring, Views):
                     stopped.append(state)
             elif state.phase == Phase.CAPPED:
                 self._wake(state, self.settings_for(umo, state.kind), "cap raised")
+            elif state.phase == Phase.IDLE and state.last_user_at:
+                if not self._served_under(before, umo, state.kind):
+                    self._newly_listed(state)
         few = len(stopped) <= 20
         for state in stopped:
             reason = "the session is no longer served"

@@ -29,6 +29,7 @@ from .models import TIMED_PHASES, JournalKind, Phase
 from .promises import Promises
 
 BATCH_SECONDS = 0.2  # the longest a message waits for its plan; AstrBot's replies take longer
+MAX_RECORDED_SESSIONS = 50_000  # unserved chats are recorded only below this many sessions
 BATCH_LIMIT = 500  # messages per loop turn (about 5 ms); the rest in the next turn
 
 
@@ -66,6 +67,7 @@ class Messages(Promises, Deliveries):
         state = self.sessions.get(umo)
         if state is None:
             if not self._served(umo, kind, self.settings_for(umo, kind)):
+                self._record_seen(umo, kind, name)
                 return
             state = self._new_state(umo, kind)
         now = self.clock()
@@ -80,6 +82,17 @@ class Messages(Promises, Deliveries):
             self.journal(umo, JournalKind.ANSWERED, f"replied after {state.unanswered} message(s)")
             state.unanswered = 0
         self._after_user_message(umo, now, text)
+
+    def _record_seen(self, umo: str, kind: str, name: str | None) -> None:
+        """A chat that is not served, seen for the first time: recorded (name, time) so
+        the panel lists it and can serve it, never planned. Bounded: past
+        MAX_RECORDED_SESSIONS sessions, unserved chats are no longer recorded."""
+        if len(self.sessions) >= MAX_RECORDED_SESSIONS:
+            return
+        state = self._new_state(umo, kind)
+        state.name = name or ""
+        state.last_user_at = state.last_activity_at = self.clock()
+        self._touch(state)
 
     def apply_pending_messages(self, limit: int | None = None) -> int:
         """Plan after the messages noted since the last batch (at most ``limit``; the

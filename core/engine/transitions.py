@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .cues import Cue
 
 _CAN_WAKE = (Phase.IDLE, Phase.CAPPED)
+NEWLY_LISTED = "newly_listed"
 
 
 class Transitions(EngineBase):
@@ -91,6 +92,13 @@ class Transitions(EngineBase):
             self._start_silence(state, settings, self.clock())
         else:
             self._plan(state, settings, self.clock(), why)
+
+    def _newly_listed(self, state: SessionState) -> None:
+        """A session just put on the list that the bot has talked with: planned at once,
+        from now (a group waits for silence from now), and said so."""
+        self._wake(state, self.settings_for(state.umo, state.kind), NEWLY_LISTED)
+        if state.phase == Phase.SILENCE:
+            self.journal(state.umo, JournalKind.SILENCE_STARTED, NEWLY_LISTED, until=state.next_at)
 
     def _wake(self, state: SessionState, settings: SessionSettings, why: str) -> None:
         """An idle or capped session that may speak again (it was switched on, or its

@@ -27,14 +27,20 @@ async def test_a_private_message_plans_between_min_and_max(rig):
     assert await rig.journal_kinds(FRIEND) == ["planned"]
 
 
-async def test_unlisted_sessions_are_ignored_and_leave_no_state(rig):
+async def test_unlisted_chats_are_recorded_but_never_planned(rig):
+    """Seen, not served: the panel lists the chat (so it can be served), nothing is
+    planned or journaled; what is not a chat leaves no state."""
     engine = await rig.start()
     for _ in range(3):
-        engine.on_user_message(OTHER_FRIEND)
+        engine.on_user_message(OTHER_FRIEND, "Bob")
         engine.on_user_message("test:OtherMessage:x")
         engine.on_user_message("garbage")
-    assert OTHER_FRIEND not in engine.sessions
-    assert len(engine.sessions) == 0
+    state = engine.sessions[OTHER_FRIEND]
+    assert state.phase == Phase.IDLE and state.next_at is None and state.name == "Bob"
+    assert state.last_user_at == START
+    assert not engine.is_served(OTHER_FRIEND)
+    assert list(engine.sessions) == [OTHER_FRIEND]
+    assert await rig.journal_kinds(OTHER_FRIEND) == []
 
 
 async def test_bare_ids_from_old_configs_are_listed(tmp_path, clock):

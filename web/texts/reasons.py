@@ -6,6 +6,7 @@ from __future__ import annotations
 ZH: dict[str, str] = {
     "reason.user_message": "用户发来消息后计划",
     "reason.cue": "按用户说的时间计划",
+    "reason.newly_listed": "刚加入服务列表：立即计划",
     "reason.promise": "兑现机器人答应过的事",
     "reason.declined": "模型认为现在不该打扰，这次不发",
     "reason.after_declined": "模型这次选择不发后计划",
@@ -63,6 +64,7 @@ ZH: dict[str, str] = {
 EN: dict[str, str] = {
     "reason.user_message": "planned after the user's message",
     "reason.cue": "planned for the time the user named",
+    "reason.newly_listed": "newly served: planned at once",
     "reason.promise": "keeping a promise the bot made",
     "reason.declined": "the model chose not to write now",
     "reason.after_declined": "planned after the model chose not to write",
