@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 _json_string = json_encoder.encode_basestring  # C implementation, keeps non-ASCII as is
 
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40, "CRITICAL": 50}
+SCOPES = ("plugin", "all")
 
 
 def level_number(name: str) -> int:
@@ -57,6 +58,16 @@ class LogFilter:
         if self.plugin_only and not line.plugin:
             return False
         return not self.query or self.query in line.text.casefold()
+
+    @classmethod
+    def problem(cls, level: str | None, scope: str | None) -> str | None:
+        """Why ``level`` or ``scope`` makes no sense (for a clear 400 or close reason),
+        or None; empty values mean the defaults."""
+        if level and level.upper() not in LEVELS:
+            return f"level must be one of {', '.join(sorted(LEVELS))}"
+        if scope and scope not in SCOPES:
+            return f"scope must be one of {', '.join(SCOPES)}"
+        return None
 
     @classmethod
     def from_params(cls, level: str | None, scope: str | None, query: str | None) -> LogFilter:

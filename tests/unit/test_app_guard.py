@@ -448,6 +448,10 @@ async def test_logs_snapshot(client, built):
     assert [ln["seq"] for ln in body["lines"]] == [2, 4]
     body = (await client.get("/api/logs?limit=2", headers=headers)).json()
     assert [ln["seq"] for ln in body["lines"]] == [4, 5]
+    for query, named in (("level=LOUD", "level"), ("scope=everyone", "scope")):
+        response = await client.get(f"/api/logs?{query}", headers=headers)
+        assert response.status_code == 400, query
+        assert response.json()["error"] == "bad_filter" and named in response.json()["message"]
 
 
 async def test_logs_snapshot_bad_param_is_400(client):

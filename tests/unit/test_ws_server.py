@@ -279,3 +279,24 @@ async def test_a_malformed_since_gets_an_error_frame_and_a_clear_close(panel, si
     assert closed.value.rcvd.code == 4400
     assert "since" in closed.value.rcvd.reason
     assert not [r for r in caplog.records if r.exc_info], "a traceback reached the log"
+
+
+@pytest.mark.parametrize(("query", "named"), [("level=LOUD", "level"), ("scope=everyone", "scope")])
+async def test_an_unknown_level_or_scope_gets_an_error_frame_and_a_clear_close(
+    panel, query, named, caplog
+):
+    async with connect(panel.url(f"?token={panel.token()}&{query}")) as ws:
+        message = await recv_json(ws)
+        assert message["type"] == "error" and named in message["message"], message
+        with pytest.raises(ConnectionClosed) as closed:
+            async with asyncio.timeout(2):
+                await ws.recv()
+    assert closed.value.rcvd.code == 4400
+    assert named in closed.value.rcvd.reason
+    assert not [r for r in caplog.records if r.exc_info], "a traceback reached the log"
+
+
+async def test_known_levels_and_scopes_still_stream(panel):
+    for query in ("level=debug&scope=all", "level=WARNING&scope=plugin", "level=&scope="):
+        async with connect(panel.url(f"?token={panel.token()}&{query}")) as ws:
+            assert (await recv_json(ws))["type"] == "hello"

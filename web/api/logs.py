@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 
 from ...core.logs.ring import LogFilter
+from ..errors import PanelError
 from .access import app_deps
 
 MAX_LINES = 10_000
@@ -24,6 +25,9 @@ async def logs_snapshot(
     limit: int = 1000,
 ) -> dict[str, Any]:
     ring = app_deps(request).log_stream.ring
+    problem = LogFilter.problem(level, scope)
+    if problem is not None:
+        raise PanelError(400, "bad_filter", problem)
     line_filter = LogFilter.from_params(level, scope, q)
     limit = max(1, min(limit, MAX_LINES))
     cursor = since + 1 if since is not None else max(ring.first_seq, ring.next_seq - limit)

@@ -46,6 +46,12 @@ def build_ws_router() -> APIRouter:
             except ValueError:
                 await _send(websocket, json.dumps(_BAD_SINCE))
                 return CLOSE_BAD_REQUEST, "bad since: not a whole number"
+            params = websocket.query_params
+            problem = LogFilter.problem(params.get("level"), params.get("scope"))
+            if problem is not None:
+                bad = {"type": "error", "error": "bad_request", "message": problem}
+                await _send(websocket, json.dumps(bad))
+                return CLOSE_BAD_REQUEST, f"bad filter: {problem}"[:120]
             await _stream(websocket, deps.log_stream.ring, reader, since)
             return flood_close(reader)
 
