@@ -48,6 +48,11 @@ REASONS: tuple[tuple[str, str], ...] = (
     (r"session settings reset", "reason.override_reset"),
     (r"sent \((?P<parts>\d+) part\(s\)\)", "reason.sent"),
     (r"sent \((?P<parts>\d+) part\(s\), voice\)", "reason.sent_voice"),
+    (r"sent \((?P<parts>\d+) part\(s\), (?P<pictures>\d+) picture\(s\)\)", "reason.sent_pictures"),
+    (
+        r"sent \((?P<parts>\d+) part\(s\), voice, (?P<pictures>\d+) picture\(s\)\)",
+        "reason.sent_voice_pictures",
+    ),
     (r"replied after (?P<n>\d+) message\(s\)", "reason.replied"),
     (r"(?P<n>\d+) message\(s\) unanswered: waiting for a reply", "reason.capped"),
     (r"retry #(?P<n>\d+) after (?P<kind>[a-z_]+)", "reason.retry_after"),

@@ -209,7 +209,7 @@ async def test_journal_marks_replaced_plans_and_names_sessions(panel_rig: pb.Pan
         # Plurals: one sent message of one part; one session found.
         await panel.goto(page, "/journal?kind=sent")
         text = await page.inner_text("#journal-table")
-        assert "part(s)" not in text and "sent (1 part)" in text, text[:400]
+        assert "part(s)" not in text and "sent (1 part)" in text, text
         await panel.goto(page, "/sessions?q=" + quote(rig.friend2, safe=""))
         assert (await page.inner_text("#sessions-total")).strip() == "1 session"
         await pb.screenshot(page, "first-hour-sessions-search", "desktop-en")

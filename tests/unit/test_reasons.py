@@ -61,6 +61,13 @@ def test_known_reasons_are_translated_and_unknown_ones_kept():
     # English plurals (issue 14): "1 part", "2 parts", never "part(s)".
     assert reason_text("sent (2 part(s))", translator("en")) == "sent (2 parts)"
     assert reason_text("sent (1 part(s))", translator("en")) == "sent (1 part)"
+    en = translator("en")
+    assert reason_text("sent (1 part(s), 1 picture(s))", en) == "sent (1 part, pictures: 1)"
+    assert (
+        reason_text("sent (2 part(s), voice, 1 picture(s))", en)
+        == "sent (2 parts, with voice, pictures: 1)"
+    )
+    assert reason_text("sent (1 part(s), 2 picture(s))", zh) == "已发送（1 段，2 张图）"
 
 
 async def test_every_reason_a_real_engine_writes_is_translated(tmp_path, clock):
