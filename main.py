@@ -14,10 +14,9 @@ them, so it never waits on the import lock the thread holds.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # AstrBot routes it to this plugin's own logger (core/plugin_log.py names the same one).
 from astrbot.api import logger
@@ -25,6 +24,7 @@ from astrbot.api.event import AstrMessageEvent, filter
 from astrbot.api.star import Context, Star, StarTools
 
 from .core.adapters.lookups import platforms_loaded
+from .core.command_texts import NOT_A_CHAT, status_text, switch_reply
 from .core.constants import LOG_PREFIX, PLUGIN_NAME
 from .core.umo import kind_of, webchat_name
 
@@ -194,81 +194,27 @@ class ProactiveChatPlugin(Star):
 
     # -- helpers ---------------------------------------------------------------------
     async def _set_enabled(self, umo: str, enabled: bool) -> str:
-        engine = self._engine()
-        if engine is None:
+        """``/proactive on|off``: the chat put on or taken off its kind's ``session_list``
+        (the list the panel's Serve switch and AstrBot's config dialog show)."""
+        service = self.service
+        if service is None:
             return self._unavailable()
         if kind_of(umo) is None:
-            return "这里不是私聊或群聊。/ Not a private chat or a group."
+            return NOT_A_CHAT
         try:
-            await engine.set_enabled(umo, enabled)
+            outcome = await service.set_served(umo, enabled)
         except Exception as exc:
             logger.warning("%s /proactive %s failed for %s: %s", LOG_PREFIX, enabled, umo, exc)
-            return f"操作失败 / Failed: {exc}"
-        if enabled:
-            return "已在本会话开启主动消息。/ Proactive messages are on here."
-        return "已在本会话关闭主动消息。/ Proactive messages are off here."
+            return f"操作失败，配置未改变 / Failed, the config is unchanged: {exc}"
+        return switch_reply(self._engine(), umo, outcome)
 
     def _status_text(self, umo: str) -> str:
+        """What the panel's Serve switch says, with the reason and how to change it."""
         engine = self._engine()
         if engine is None:
             return self._unavailable()
-        if kind_of(umo) is None:
-            return "这里不是私聊或群聊。/ Not a private chat or a group."
-        state = engine.sessions.get(umo)
-        served = engine.is_served(umo)
-        settings = engine.settings_for(umo)
-        lines = [
-            "主动消息：开启，本会话服务中 / Proactive messages: on, this chat is served"
-            if served
-            else "主动消息：关闭，本会话未服务 / Proactive messages: off, this chat is not served"
-        ]
-        if not served:
-            lines += _why_not_served(engine, umo, settings.enable)
-        if state is not None:
-            if state.paused:
-                lines.append("已暂停 / paused")
-            if state.next_at and state.phase == "planned":
-                lines.append(f"下次 / next: {_local(state.next_at, engine.timezone)}")
-            elif state.phase == "silence":
-                lines.append("等待群聊沉默 / waiting for the group to go quiet")
-            limit = settings.schedule.max_unanswered_times
-            lines.append(f"未回复 / unanswered: {state.unanswered}/{limit or '∞'}")
-        return "\n".join(lines)
+        return status_text(engine, umo)
 
     def _unavailable(self) -> str:
         problem = self.service.problem if self.service else None
         return f"主动消息引擎未运行 / The engine is not running{': ' + problem if problem else ''}"
-
-
-def _why_not_served(engine: ProactiveEngine, umo: str, enabled: bool) -> list[str]:
-    """Why ``/proactive status`` says "not served", and how to change that."""
-    kind = kind_of(umo)
-    group = "group_settings" if kind == "group" else "friend_settings"
-    override = engine.overrides.get(umo) or {}
-    if enabled:
-        why = (
-            f"原因：本会话不在服务名单中（{group}.session_list）。"
-            f"/ Why: this chat is not in the served list ({group}.session_list)."
-        )
-    elif override.get("enable") is False:
-        why = "原因：本会话被单独关闭。/ Why: it was switched off for this chat."
-    else:
-        why = (
-            f"原因：插件配置中的总开关已关闭（{group}.enable）。"
-            f"/ Why: the master switch is off in the plugin config ({group}.enable)."
-        )
-    how = (
-        "开启：管理员在这里发送 /proactive on，或在管理面板的“会话”页面开启。"
-        "/ To serve it: an admin sends /proactive on here, or switches it on in the "
-        "panel's Sessions page."
-    )
-    if not enabled and override.get("enable") is not False:
-        how = (
-            f"开启：在插件配置中打开 {group}.enable。/ To serve it: turn {group}.enable on "
-            "in the plugin config."
-        )
-    return [why, how]
-
-
-def _local(ts: float, tz: Any) -> str:
-    return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M")

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -22,14 +23,30 @@ from .constants import LOG_PREFIX
 from .engine.config import SCHEMA_GROUPS, parse_plugin_config, validate_config_update
 from .engine.engine import ProactiveEngine
 from .engine.models import PluginSettings
+from .engine.serving import kind_enabled, session_list_with
 from .plugin_log import logger
 from .store.session_store import SessionStore, StoreUnavailable
+from .umo import kind_of
 
 STORE_FILE_NAME = "proactive_chat.db"
 ENGINE_STOP_SECONDS = 3.5  # the engine lets a send in progress finish for 2 s
 STORE_CLOSE_SECONDS = 4.0  # final flush and thread end (the store bounds them at 3 s)
 PRUNE_INTERVAL_SECONDS = 3600.0
 STORE_RETRY_SECONDS = (5.0, 15.0, 45.0, 120.0)  # then every 2 min while the store stays shut
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOutcome:
+    """What ``set_served`` did. ``refused`` is "kind_off" when the kind's own switch is off
+    (nothing is changed: the switch points to Config instead); ``errors`` are the config
+    checks that failed (nothing is changed either)."""
+
+    served: bool
+    changed: bool = False
+    dropped_override: bool = False  # an old per-session ``enable`` was removed
+    removed_bare_ids: tuple[str, ...] = ()
+    refused: str | None = None
+    errors: tuple[str, ...] = ()
 
 
 def resolve_timezone(name: object) -> tzinfo | None:
@@ -205,7 +222,9 @@ class ProactiveService:
         async with self._config_lock:  # two saves must not interleave
             return await self._update_config(raw)
 
-    async def _update_config(self, raw: dict[str, Any]) -> list[str]:
+    async def _update_config(
+        self, raw: dict[str, Any], source: str = "the admin panel"
+    ) -> list[str]:
         current = {group: self.config.get(group) for group in SCHEMA_GROUPS}
         new_groups, errors = await asyncio.to_thread(validate_config_update, raw, current)
         if errors:
@@ -214,7 +233,13 @@ class ProactiveService:
             self.config[group] = value
         save = getattr(self.config, "save_config", None)
         if callable(save):
-            await asyncio.to_thread(save)
+            try:
+                await asyncio.to_thread(save)
+            except BaseException:
+                # Not saved: the config in memory goes back to what the file holds.
+                for group in new_groups:
+                    self.config[group] = current[group]
+                raise
         settings, problems = await asyncio.to_thread(parse_plugin_config, dict(self.config))
         for problem in problems:
             logger.warning("%s Config: %s", LOG_PREFIX, problem)
@@ -224,8 +249,61 @@ class ProactiveService:
                 self.engine.composer, "timeout_seconds"
             ):
                 self.engine.composer.timeout_seconds = settings.engine.llm_timeout_seconds
-        logger.info("%s Config saved from the admin panel and applied.", LOG_PREFIX)
+        logger.info("%s Config saved from %s and applied.", LOG_PREFIX, source)
         return []
+
+    async def set_served(self, umo: str, served: bool) -> ServeOutcome:
+        """Serve ``umo`` or stop: its kind's ``session_list`` written back through
+        ``update_config`` (checked, saved with AstrBot's ``save_config()``, applied at
+        once), under the same lock as every config save. A per-session ``enable`` left by
+        an older ``/proactive on|off`` is removed so the list is the one truth.
+
+        Raises ``ValueError`` for a session id that is not a chat and what saving raises
+        (``OSError``); nothing is changed then."""
+        kind = kind_of(umo)
+        if kind is None:
+            raise ValueError(f"{umo!r} is not a private chat or a group")
+        group = "group_settings" if kind == "group" else "friend_settings"
+        async with self._config_lock:
+            settings, _ = await asyncio.to_thread(parse_plugin_config, dict(self.config))
+            override = self._override_enable(umo)
+            if served and not kind_enabled(settings, kind) and override is not True:
+                return ServeOutcome(served=False, refused="kind_off")
+            kind_dict = settings.group_dict if kind == "group" else settings.friend_dict
+            entries = list(kind_dict["session_list"])
+            new_entries, bare = session_list_with(entries, umo, served)
+            changed = new_entries != entries
+            if changed:
+                raw = {group: {"session_list": new_entries}}
+                errors = await self._update_config(raw, "the Serve switch")
+                if errors:
+                    return ServeOutcome(served=not served, errors=tuple(errors))
+            # With the kind switched off, an override is all that serves the chat: kept.
+            keep = served and not kind_enabled(settings, kind)
+            dropped = override is not None and not keep and await self._drop_override_enable(umo)
+        logger.info(
+            "%s %s %s (the list %s.session_list was %s).",
+            LOG_PREFIX,
+            "Serving" if served else "No longer serving",
+            umo,
+            group,
+            "saved" if changed else "already right",
+        )
+        return ServeOutcome(served, changed, dropped, tuple(bare))
+
+    def _override_enable(self, umo: str) -> bool | None:
+        engine = self.engine
+        value = (engine.overrides.get(umo) or {}).get("enable") if engine else None
+        return value if isinstance(value, bool) else None
+
+    async def _drop_override_enable(self, umo: str) -> bool:
+        """Remove the ``enable`` of ``umo``'s override (its other settings stay)."""
+        engine = self.engine
+        if engine is None or umo not in engine.sessions:
+            return False
+        rest = {k: v for k, v in (engine.overrides.get(umo) or {}).items() if k != "enable"}
+        await engine.set_override(umo, rest)
+        return True
 
     def _astrbot_timezone(self) -> object:
         try:

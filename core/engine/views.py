@@ -12,9 +12,10 @@ import asyncio
 import collections
 from typing import Any
 
-from ..umo import platform_of
+from ..umo import kind_of, platform_of
 from .base import RESTORE_CHUNK, EngineBase
 from .models import Phase, SessionState
+from .serving import serve_state, why_no_plan
 
 SESSION_EVENT_INTERVAL = 0.5
 SESSION_EVENTS_PER_BATCH = 200  # more changes than this are announced as one count
@@ -23,12 +24,13 @@ SESSION_EVENTS_PER_BATCH = 200  # more changes than this are announced as one co
 class Views(EngineBase):
     def session_view(self, state: SessionState) -> dict[str, Any]:
         settings = self.settings_for(state.umo, state.kind)
+        served = self._served(state.umo, state.kind, settings)
         return {
             "umo": state.umo,
             "kind": state.kind,
             "name": state.name,
             "platform": platform_of(state.umo),
-            "served": self._served(state.umo, state.kind, settings),
+            "served": served,
             "paused": state.paused,
             "phase": state.phase,
             "next_at": state.next_at,
@@ -41,7 +43,14 @@ class Views(EngineBase):
             "sent_total": state.sent_total,
             "has_override": bool(self.overrides.get(state.umo)),
             "writing": state.umo in self._deliveries,
+            "serve": serve_state(self, state.umo, state.kind),
+            "why_no_plan": why_no_plan(self, state, served),
         }
+
+    def serve_state(self, umo: str) -> dict[str, Any] | None:
+        """Why ``umo`` is served or not (``core/engine/serving.py``); None: not a chat."""
+        kind = kind_of(umo)
+        return serve_state(self, umo, kind) if kind is not None else None
 
     async def status(self) -> dict[str, Any]:
         served = waiting_for_reply = 0

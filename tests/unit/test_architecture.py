@@ -109,6 +109,12 @@ RULES: dict[str, Rule] = {
             why="the service wires store, engine and adapters; the panel is not its business",
         ),
         Rule(
+            "core.command_texts",
+            ("core.command_texts", "core.service", *ENGINE_PUBLIC, *SHARED),
+            HTTP,
+            why="the /proactive answers: text over the engine's views",
+        ),
+        Rule(
             "web",
             (
                 "web",
@@ -140,6 +146,7 @@ RULES: dict[str, Rule] = {
                 "panel",
                 "web.settings",
                 "core.service",
+                "core.command_texts",
                 "core.adapters.lookups",  # "are platforms loaded?", asked as the adapters ask
                 *ENGINE_PUBLIC,
                 *SHARED,
