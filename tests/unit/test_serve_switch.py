@@ -211,3 +211,63 @@ async def test_an_old_override_is_named_in_the_status(served):
     await rig.engine.set_override(OTHER_FRIEND, {"enable": False})
     status = Commands(service).status(OTHER_FRIEND)
     assert "own settings switch it off" in status and "/proactive on" in status
+
+
+# -- the panel's switch: PUT /api/sessions/{umo}/served --------------------------------------
+async def test_the_api_switch_serves_and_answers_the_plan(served):
+    from urllib.parse import quote
+
+    from harness.panel_app import panel_client, panel_deps
+    from proactive_chat.web.app import create_app
+
+    rig, service, config = served
+    rig.engine.on_user_message(OTHER_FRIEND, "Bob")
+    deps = panel_deps(service, "Serve-Api-Passw0rd")
+    async with panel_client(create_app(deps), deps.auth.issue_token()) as client:
+        url = f"/api/sessions/{quote(OTHER_FRIEND, safe='')}/served"
+        answer = await client.put(url, json={"served": True})
+        assert answer.status_code == 200, answer.text
+        view = answer.json()
+        assert view["served"] and view["phase"] == "planned" and view["next_at"]
+        assert view["serve"] == {
+            "served": True,
+            "listed": True,
+            "kind_enabled": True,
+            "override": None,
+            "why": "listed",
+            "group": "friend_settings",
+        }
+        assert OTHER_FRIEND in config.saved()["friend_settings"]["session_list"]
+
+        answer = await client.put(url, json={"served": False})
+        assert answer.status_code == 200 and not answer.json()["served"]
+        assert answer.json()["serve"]["why"] == "not_listed"
+
+        unknown = f"/api/sessions/{quote('test:FriendMessage:nobody', safe='')}/served"
+        assert (await client.put(unknown, json={"served": True})).status_code == 404
+        assert (await client.put(url, json={"served": "yes please"})).status_code == 400
+
+
+async def test_the_api_switch_refuses_a_switched_off_kind(tmp_path, clock):
+    from urllib.parse import quote
+
+    from harness.panel_app import panel_client, panel_deps
+    from proactive_chat.web.app import create_app
+
+    raw = engine_config()
+    raw["group_settings"]["enable"] = False
+    config = SavedConfig(tmp_path / "config.json", raw)
+    rig = Rig(tmp_path, clock, config)
+    await rig.start()
+    try:
+        rig.engine.on_user_message(GROUP, "G")
+        deps = panel_deps(rig.service(config=config), "Serve-Api-Passw0rd")
+        async with panel_client(create_app(deps), deps.auth.issue_token()) as client:
+            answer = await client.put(
+                f"/api/sessions/{quote(GROUP, safe='')}/served", json={"served": True}
+            )
+        assert answer.status_code == 409 and answer.json()["error"] == "kind_off"
+        assert "group_settings.enable" in answer.json()["message"]
+        assert config.saves == 0
+    finally:
+        await rig.stop()

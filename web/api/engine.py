@@ -11,7 +11,7 @@ UMOs are path segments that may contain ``:`` and ``/`` (percent-encoded or not)
 routes use ``{umo:path}`` and the action routes are registered before the bare one, so
 ``/api/sessions/p:FriendMessage:a/b/pause`` pauses ``p:FriendMessage:a/b``. The one
 thing that cannot be addressed this way is a session whose id itself ends in
-``/override``, ``/trigger``, ... with the bare ``GET /api/sessions/{umo}``.
+``/override``, ``/trigger``, ``/served``, ... with the bare ``GET /api/sessions/{umo}``.
 """
 
 from __future__ import annotations
@@ -73,6 +73,8 @@ def build_engine_router() -> APIRouter:
     route(f"{UMO}/cancel", sessions.cancel_session_plan, methods=post,
           name="session_cancel", operation_id="session_cancel",
           response_model=SessionView, responses=e(400, 409, 503) | one)
+    route(f"{UMO}/served", sessions.serve_session, methods=put, operation_id="serve_session",
+          response_model=SessionView, responses=e(400, 404, 409, 503) | one)
     route(UMO, sessions.get_session, methods=get, operation_id="get_session",
           response_model=SessionView, responses=e(400, 404, 503) | one)
 

@@ -83,6 +83,14 @@ class SessionView(BaseModel):
     writing: bool
 
 
+class ServeIn(BaseModel):
+    """``PUT /api/sessions/{umo}/served``: serve this chat (put it on its kind's
+    ``session_list``) or stop."""
+
+    model_config = ConfigDict(extra="forbid")
+    served: bool
+
+
 class SessionPage(BaseModel):
     items: list[SessionView]
     total: int

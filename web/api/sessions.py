@@ -1,5 +1,5 @@
 """The sessions endpoints: the list, one session, and what can be done to it (trigger,
-reschedule, pause, resume, cancel). Their paths and OpenAPI entries are in the route
+reschedule, pause, resume, cancel, serve). Their paths and OpenAPI entries are in the route
 table, web/api/engine.py.
 
 Each action names the engine method it calls, and answers the session's view after it;
@@ -13,8 +13,9 @@ from typing import Any, Literal
 from fastapi import Query, Request
 
 from ..errors import PanelError
-from .access import require_engine
+from .access import require_engine, require_service
 from .checks import umo_kind
+from .models import ServeIn
 from .session_filter import MAX_QUERY_CHARS, SortParam, filter_sessions, sorted_sessions
 
 MAX_PAGE_SIZE = 200
@@ -80,3 +81,30 @@ async def cancel_session_plan(request: Request, umo: str) -> dict[str, Any]:
     engine = require_engine(request)
     umo_kind(umo)
     return engine.session_view(engine.cancel_plan(umo))
+
+
+async def serve_session(request: Request, umo: str, body: ServeIn) -> dict[str, Any]:
+    """The Serve switch: ``service.set_served`` puts the chat on its kind's
+    ``session_list`` or takes it off (saved through AstrBot's config, applied at once);
+    returns the session view, with its plan or why there is none."""
+    service = require_service(request)
+    engine = require_engine(request)
+    umo_kind(umo)
+    if umo not in engine.sessions:
+        raise PanelError(404, "unknown_session", f"no session {umo!r} is known")
+    try:
+        outcome = await service.set_served(umo, body.served)
+    except OSError as exc:
+        raise PanelError(503, "save_failed", f"the config could not be saved: {exc}") from None
+    if outcome.refused == "kind_off":
+        group = engine.session_view(engine.sessions[umo])["serve"]["group"]
+        raise PanelError(
+            409,
+            "kind_off",
+            f"this kind of chat is switched off ({group}.enable): turn it on in Config",
+        )
+    if outcome.errors:
+        errors = list(outcome.errors)
+        raise PanelError(400, "invalid_config", "; ".join(errors[:5]), errors=errors)
+    engine.events.publish({"type": "config"})  # open Config pages show the new list
+    return engine.session_view(engine.sessions[umo])
