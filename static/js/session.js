@@ -13,6 +13,9 @@ const {
   enabledBadge,
   phaseBadge,
 } = await import(document.getElementById("common-js").src);
+const { serveSwitch, serveWhy, serveNext, wireSwitches } = await import(
+  document.getElementById("serve-js").src
+);
 
 const JOURNAL_LIMIT = 20;
 const JOURNAL_KEEP = 50;
@@ -103,7 +106,20 @@ function renderHead(next) {
     `${next.unanswered} / ${cap || "∞"}`,
     cap ? "" : el("span", { class: "muted", text: ` (${tr("sessions.no_cap")})` }),
   );
+  renderServe(next);
   renderActions(next);
+}
+
+// The Serve box at the top: the switch, why the chat is (not) served, what happens next.
+function renderServe(next) {
+  const box = $("serve-box");
+  if (!box) return;
+  const hadFocus = box.contains(document.activeElement);
+  box.querySelector(".serve-switch")?.replaceWith(...serveSwitch(next, { big: true }));
+  $("serve-why").replaceChildren(...serveWhy(next));
+  $("serve-next").replaceChildren(...serveNext(next));
+  $("serve-next").hidden = !next.served;
+  if (hadFocus) box.querySelector("input[data-serve]")?.focus();
 }
 
 async function refreshHead() {
@@ -450,6 +466,11 @@ function startDetail() {
   $("copy-umo").addEventListener("click", copyUmo);
   $("override-form").addEventListener("submit", save);
   $("override-reset").addEventListener("click", resetOverride);
+  wireSwitches($("serve-box"), (fresh) => {
+    const overrideMoved = fresh.has_override !== view.has_override;
+    renderHead(fresh);
+    if (overrideMoved) loadOverride();
+  });
   renderActions(view);
   connectEvents({
     hello(status) {

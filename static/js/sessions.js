@@ -10,9 +10,9 @@ const {
   debounce,
   connectEvents,
   reasonText,
-  enabledBadge,
   phaseBadge,
 } = await import(document.getElementById("common-js").src);
+const { serveSwitch, wireSwitches } = await import(document.getElementById("serve-js").src);
 
 const SEARCH_DEBOUNCE_MS = 250;
 const REFETCH_DEBOUNCE_MS = 300;
@@ -102,7 +102,7 @@ function rowFor(view) {
     ),
     el("td", { text: view.platform }),
     el("td", { text: tr(view.kind === "friend" ? "kind.private" : "kind.group") }),
-    el("td", {}, enabledBadge(view)),
+    el("td", { class: "cell-serve" }, serveSwitch(view)),
     el("td", {}, phaseBadge(view)),
     el("td", {}, timeTag(view.next_at)),
     unansweredCell(view),
@@ -241,6 +241,18 @@ for (const select of [els.kind, els.served, els.size]) {
     load();
   });
 }
+
+// A switched row shows its new state at once (the live event follows).
+function replaceRow(view) {
+  const old = rows.get(view.umo);
+  if (!old) return;
+  const row = rowFor(view);
+  const hadFocus = old.contains(document.activeElement);
+  old.replaceWith(row);
+  rows.set(view.umo, row);
+  if (hadFocus) row.querySelector("input[data-serve]")?.focus();
+}
+wireSwitches(els.body, replaceRow);
 
 connectEvents({
   hello(status) {

@@ -271,3 +271,26 @@ async def test_the_api_switch_refuses_a_switched_off_kind(tmp_path, clock):
         assert config.saves == 0
     finally:
         await rig.stop()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_the_pages_render_a_labelled_switch_and_what_happens_next(served, lang):
+    from harness.panel_app import panel_client, panel_deps
+    from proactive_chat.web.app import create_app
+    from proactive_chat.web.i18n import translator
+
+    t = translator(lang)
+    rig, service, _config = served
+    rig.engine.on_user_message(OTHER_FRIEND, "Bob")
+    rig.engine.on_user_message(FRIEND, "Alice")
+    deps = panel_deps(service, "Serve-Page-Passw0rd")
+    async with panel_client(create_app(deps), deps.auth.issue_token(), lang=lang) as client:
+        html = (await client.get("/sessions")).text
+        assert f'data-serve="{OTHER_FRIEND}"' in html and f'data-serve="{FRIEND}"' in html
+        assert t("serve.switch_label", name="Bob") in html
+        page = (await client.get("/session", params={"umo": OTHER_FRIEND})).text
+        assert 'id="serve-box"' in page and 'role="switch"' in page
+        assert t("serve.why.not_listed", group="friend_settings") in page
+        page = (await client.get("/session", params={"umo": FRIEND})).text
+        assert t("serve.why.listed", group="friend_settings") in page
+        assert t("serve.next.planned") in page  # the plan, at once

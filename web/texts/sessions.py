@@ -77,7 +77,7 @@ ZH: dict[str, str] = {
     "session.why.not_paused": "会话没有暂停。",
     "session.why.already_paused": "会话已经暂停。",
     "session.why.nothing": "当前没有可以取消的计划。",
-    "session.why.not_served": "此会话未启用主动消息：可在下方单独设置中启用。",
+    "session.why.not_served": "此会话未服务：请打开上方的“服务”开关。",
     "session.effective": "生效的设置",
     "session.effective_intro": "全局配置加上本会话的单独设置；标记的项目由本会话覆盖。",
     "session.col.key": "设置项",
@@ -198,9 +198,7 @@ EN: dict[str, str] = {
     "session.why.not_paused": "The session is not paused.",
     "session.why.already_paused": "The session is already paused.",
     "session.why.nothing": "Nothing is planned, so there is nothing to cancel.",
-    "session.why.not_served": (
-        "Proactive messages are off for this session: enable them in its settings below."
-    ),
+    "session.why.not_served": "This chat is not served: switch Serve on above.",
     "session.effective": "Effective settings",
     "session.effective_intro": (
         "The global config with this session's own settings applied; marked rows are "
