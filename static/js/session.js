@@ -84,7 +84,9 @@ function renderActions(view) {
   let hint = "";
   if (view.paused) hint = tr("session.why.paused");
   else if (view.writing) hint = tr("session.why.writing");
-  else if (!view.served) hint = tr("session.why.not_served");
+  else if (!view.served && view.serve?.why === "kind_off") {
+    hint = tr("serve.why.kind_off", { kind: tr(`serve.kind.${view.kind}`), group: view.serve.group });
+  } else if (!view.served) hint = tr("session.why.not_served");
   $("actions-hint").textContent = hint;
 }
 
