@@ -9,15 +9,15 @@ the bot's own replies and proactive messages are lines too, without a name. And 
 keeps the last ``SENT_KEPT`` proactive messages of every session in
 ``SessionState.recent_sent``, so the model does not repeat itself.
 
-Guarantees: a line is added in O(1) (a bounded tuple is rebuilt, at most
-``TALK_LINES`` items), with no I/O: the store persists the session row in its next
-batch. Nothing here logs a line's text. The lines are cleared when the session stops
+Guarantees: a line is added in O(1) (a deque append), with no I/O: the store
+persists the session row in its next batch (copying the lines on the loop first). Nothing here logs a line's text. The lines are cleared when the session stops
 being served (``forget_talk``) and go with the session's row.
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
 from datetime import datetime, tzinfo
 
 from .base import EngineBase
@@ -62,13 +62,12 @@ class ChatContext(EngineBase):
 
 def add_talk(state: SessionState, at: float, name: str | None, text: str) -> None:
     """Append one line to the session's recent messages, dropping the oldest past
-    ``TALK_LINES``."""
-    line = (at, name, text[:TALK_TEXT_CHARS])
+    ``TALK_LINES``: a deque append (the tuple read back from the store becomes a deque
+    at its first new line)."""
     talk = state.talk
-    if len(talk) >= TALK_LINES:
-        state.talk = (*talk[len(talk) - TALK_LINES + 1 :], line)
-    else:
-        state.talk = (*talk, line)
+    if type(talk) is not deque:
+        talk = state.talk = deque(talk, maxlen=TALK_LINES)
+    talk.append((at, name, text[:TALK_TEXT_CHARS]))
 
 
 def remember_sent(state: SessionState, settings: SessionSettings, text: str, now: float) -> None:

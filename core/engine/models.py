@@ -7,11 +7,14 @@ session, owned by the engine and persisted by the ``SessionStore``.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from .quiet_hours import QuietHours
+
+TalkLine = tuple[float, str | None, str]  # (time, sender name or None for the bot, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,9 +189,10 @@ class SessionState:
     created_at: float = 0.0
     sent_total: int = 0
     # Bounded, newest last (chat_context.py): what the chat said lately, as
-    # (time, sender name or None for the bot, text), and the bot's last proactive
-    # messages as (time, text). Tuples, so the store's flush copies them safely.
-    talk: tuple[tuple[float, str | None, str], ...] = ()
+    # (time, sender name or None for the bot, text): a tuple until the first new line,
+    # then a deque with a maxlen (O(1) appends; the store copies it at flush time).
+    talk: tuple[TalkLine, ...] | deque[TalkLine] = ()
+    # The bot's last proactive messages as (time, text).
     recent_sent: tuple[tuple[float, str], ...] = ()
 
 

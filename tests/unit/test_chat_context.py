@@ -90,6 +90,7 @@ def test_adding_a_line_does_not_grow_with_the_ring():
         add_talk(state, float(n), "u", "hello")
     per_line = (time.perf_counter() - started) / rounds
     assert per_line < 20e-6, per_line  # the message path's whole budget (issue 17)
+    assert len(state.talk) == TALK_LINES
 
 
 async def test_group_messages_not_addressed_to_the_bot_reach_the_prompt(rig):
@@ -192,11 +193,13 @@ async def test_lines_are_saved_with_the_session_and_restored(rig):
     engine.note_talk(GROUP, "小明", "hello")
     await _group_prompt(rig)
     before = engine.sessions[GROUP]
-    talk, sent = before.talk, before.recent_sent
+    talk, sent = tuple(before.talk), before.recent_sent
     assert talk and sent
     engine = await rig.restart()
     after = engine.sessions[GROUP]
-    assert after.talk == talk and after.recent_sent == sent
+    assert tuple(after.talk) == talk and after.recent_sent == sent
+    engine.note_talk(GROUP, "小红", "and one more")  # appending after a restore
+    assert tuple(engine.sessions[GROUP].talk) == (*talk, (rig.clock(), "小红", "and one more"))
 
 
 async def test_damaged_lines_are_dropped_with_a_log_line_and_the_session_kept(rig, caplog):
