@@ -112,6 +112,7 @@ class ProactiveChatPlugin(Star):
                 # A command is not conversation: it must not re-plan the chat (nor add a
                 # "planned" row to the journal for every command).
                 engine.note_user_message(umo, _session_name(event), event.message_str)
+                engine.note_talk(umo, event.get_sender_name(), event.message_str)  # O(1)
         except Exception:
             logger.exception("%s Could not note a message", LOG_PREFIX)
 
@@ -125,6 +126,7 @@ class ProactiveChatPlugin(Star):
         try:
             text = getattr(response, "completion_text", "") or ""
             engine.on_bot_message(event.unified_msg_origin, text)  # a promise in it plans
+            engine.note_bot_talk(event.unified_msg_origin, text)
         except Exception:
             logger.exception("%s Could not note a reply", LOG_PREFIX)
 

@@ -61,7 +61,7 @@ class MessageComposer:
         request = _LlmRequest(
             prompt=prompt,
             system_prompt=system_prompt,
-            contexts=begin_dialogs + _recent_turns(conversation, settings.history_turns),
+            contexts=begin_dialogs + _recent_turns(conversation, settings.conversation_turns),
         )
         tools = self._tool_run(umo, settings)
         detail: dict[str, Any] = {"missing": missing} if missing else {}

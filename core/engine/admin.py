@@ -9,6 +9,7 @@ A bad UMO raises ``InvalidRequest``; the other refusals are the domain errors of
 from __future__ import annotations
 
 from ..umo import parse_umo
+from .chat_context import forget_talk
 from .delivery import SWITCHED_OFF
 from .due_queue import DueQueue
 from .errors import EngineStopped, InvalidRequest, SessionBusy, SessionPaused
@@ -110,6 +111,7 @@ class AdminActions(DueQueue):
         settings = self.settings_for(umo, state.kind)
         if not self._served(umo, state.kind, settings):
             self._abort_writing(umo, SWITCHED_OFF)
+            forget_talk(state)  # what the chat said is kept only while served
             if state.phase in TIMED_PHASES:
                 self._set_idle(state, JournalKind.DISABLED, "the session is no longer served")
         else:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..umo import GROUP, session_id_of
+from .chat_context import describe_recent_sent, describe_talk, remember_sent, with_talk_block
 from .failure_log import model_source, platform_source
 from .models import JournalKind, Phase, SessionSettings, SessionState
 from .owner_log import log_capped, log_sent
@@ -252,6 +253,7 @@ class Deliveries(Retries):
         if outcome.pictures:
             how += f", {outcome.pictures} picture(s)"
         self._journal_sent(state, result, how, now)
+        remember_sent(state, settings, result.text, now)  # for the next {{recent_proactive}}
         log_sent(state, delivery.why, how, result.text)
         if not user_spoke:  # else the user's own message already planned what comes next
             self._journal_next(state, after, settings)
@@ -329,11 +331,15 @@ class Deliveries(Retries):
     def _prompt(self, state: SessionState, settings: SessionSettings) -> str:
         now = self.clock()
         last = state.last_user_at or state.last_activity_at
+        talk = describe_talk(state, settings, self.timezone)  # what the chat said lately
         values = {
             "unanswered_count": state.unanswered,
             "current_time": format_local_time(now, self.timezone),
             "time_since_last_chat": describe_elapsed(now - last if last else None),
             "session_name": state.name or session_id_of(state.umo),
             "occasion": promise[1].sentence if (promise := self._promises.get(state.umo)) else "",
+            "recent_proactive": describe_recent_sent(state, now),
+            "group_context": talk,
         }
-        return fill_prompt(settings.proactive_prompt, values)
+        prompt = fill_prompt(settings.proactive_prompt, values)
+        return with_talk_block(prompt, settings.proactive_prompt, talk)

@@ -13,8 +13,8 @@ consumed, with a flush, right before the message is handed to the platform.
 ``ProactiveEngine`` is composed here from the parts of ``core/engine/``: state and
 lookups (``base``), phase changes (``transitions``), back-off (``retries``), one
 message (``delivery``), the workers (``due_queue``), start-up (``restore``), admin
-actions (``admin``), views (``views``) and the per-message path (``messages``, hot:
-every message in every chat). This module keeps the lifecycle and live settings.
+actions (``admin``), views (``views``), the per-message path (``messages``, hot:
+every message in every chat) and the chat's recent messages (``chat_context``). This module keeps the lifecycle and live settings.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import asyncio
 
 from .admin import AdminActions
 from .base import RESTORE_CHUNK, journal_dict
+from .chat_context import ChatContext, forget_talk
 from .delivery import STOPPED_BEFORE_SENT, SWITCHED_OFF
 from .messages import Messages
 from .models import TIMED_PHASES, JournalKind, Phase, PluginSettings, SessionState
@@ -35,7 +36,7 @@ WORKERS = 2
 SEND_GRACE_SECONDS = 2.0  # how long stop() lets a message already being sent finish
 
 
-class ProactiveEngine(AdminActions, Messages, Restoring, Views):
+class ProactiveEngine(AdminActions, Messages, Restoring, Views, ChatContext):
     """The engine: build it with its ports (see ``EngineBase``), then ``start()``,
     ``notify_ready()`` once AstrBot's platforms are up, and ``stop()``."""
 
@@ -109,6 +110,8 @@ class ProactiveEngine(AdminActions, Messages, Restoring, Views):
                 await asyncio.sleep(0)
             if not self.is_served(umo):
                 self._abort_writing(umo, SWITCHED_OFF)
+                if forget_talk(state):  # what the chat said is kept only while served
+                    self._touch(state)
                 if state.phase in TIMED_PHASES:
                     stopped.append(state)
             elif state.phase == Phase.CAPPED:

@@ -7,11 +7,14 @@ session, owned by the engine and persisted by the ``SessionStore``.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from .quiet_hours import QuietHours
+
+TalkLine = tuple[float, str | None, str]  # (time, sender name or None for the bot, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,20 @@ class SessionSettings:
     pictures: PictureSettings = PictureSettings()
     group_idle_trigger_minutes: int = 30  # groups only
     time_cues: bool = True  # a time the user names moves the next plan (cues/)
+    # What the model reads of the chat (the 1.2.x key context_settings.source_mode):
+    # "conversation_history" (AstrBot's conversation), "platform_message_history" (the
+    # recent messages the plugin saw, chat_context.py) or "hybrid" (both).
+    source_mode: str = "conversation_history"
+
+    @property
+    def conversation_turns(self) -> int:
+        """The conversation turns given to the model (none in platform-history mode)."""
+        return 0 if self.source_mode == "platform_message_history" else self.history_turns
+
+    @property
+    def keeps_recent_talk(self) -> bool:
+        """Whether the chat's recent messages are kept for the model (chat_context.py)."""
+        return self.source_mode != "conversation_history"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +188,12 @@ class SessionState:
     paused: bool = False
     created_at: float = 0.0
     sent_total: int = 0
+    # Bounded, newest last (chat_context.py): what the chat said lately, as
+    # (time, sender name or None for the bot, text): a tuple until the first new line,
+    # then a deque with a maxlen (O(1) appends; the store copies it at flush time).
+    talk: tuple[TalkLine, ...] | deque[TalkLine] = ()
+    # The bot's last proactive messages as (time, text).
+    recent_sent: tuple[tuple[float, str], ...] = ()
 
 
 @dataclass(slots=True)

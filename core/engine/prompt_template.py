@@ -17,6 +17,8 @@ PLACEHOLDERS = (
     "time_since_last_chat",
     "session_name",
     "occasion",  # what the bot promised for this time ("" when nothing): promises.py
+    "recent_proactive",  # the bot's last proactive messages, how long ago: chat_context.py
+    "group_context",  # what the chat said lately, everyone (source_mode): chat_context.py
 )
 
 # Bounded name and spacing: one left-to-right scan, no costly backtracking.
@@ -33,6 +35,12 @@ DEFAULT_FRIEND_PROMPT = """[模拟指令：主动发起私聊]
 - 距离上次聊天：{{time_since_last_chat}}
 - 你之前主动发消息、对方还没回复的次数：{{unanswered_count}}
 - 你之前答应过、现在到时间的事（空着表示没有；有就自然地兑现它）：{{occasion}}
+
+[你最近主动发过的消息]（空着表示没有；不要重复这些话题和说法）
+{{recent_proactive}}
+
+[最近的聊天流水]（“你”是你自己；空着表示没有记录，看聊天记录就好）
+{{group_context}}
 
 [怎么说]
 1. 完全用你人格设定中的身份、性格和口吻说话，像平时聊天一样自然。
@@ -57,6 +65,12 @@ DEFAULT_GROUP_PROMPT = """[模拟指令：主动在群里开口]
 - 距离群里上次有人说话：{{time_since_last_chat}}
 - 你之前主动发言、还没有人接话的次数：{{unanswered_count}}
 - 你之前答应过、现在到时间的事（空着表示没有；有就自然地兑现它）：{{occasion}}
+
+[你最近主动发过的消息]（空着表示没有；不要重复这些话题和说法）
+{{recent_proactive}}
+
+[群里最近的聊天]（大家最近在聊什么，不一定是对你说的；“你”是你自己；空着表示没有记录）
+{{group_context}}
 
 [怎么说]
 1. 完全用你人格设定中的身份、性格和口吻说话，像一个普通群友那样自然。

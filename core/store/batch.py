@@ -1,7 +1,9 @@
 """One flush's batch on the loop side: taken from the store's buffers, and given back
 when its write fails or is cancelled.
 
-Taking copies rows a chunk at a time, so 100,000 dirty sessions never block the loop.
+Taking copies rows a chunk at a time, so 100,000 dirty sessions never block the loop;
+a session's recent lines (a deque the loop appends to) are copied into a tuple here, so
+the store's thread never reads them while they change.
 Giving back never loses a newer change (a put or delete made during the write wins)
 and keeps the journal buffer bounded: what does not fit drops the oldest entries,
 counted so the store can say how many.
@@ -13,7 +15,9 @@ import asyncio
 from collections import deque
 
 from ..engine.models import JournalEntry, SessionState
-from .schema import row_of
+from .schema import SESSION_COLUMNS, row_of
+
+TALK_COLUMN = SESSION_COLUMNS.index("talk")  # a deque in memory (chat_context.py)
 
 SNAPSHOT_CHUNK = 2000  # rows copied per loop turn: 100,000 dirty sessions never block it
 
@@ -26,7 +30,10 @@ async def snapshot(sessions: dict[str, SessionState | None]) -> tuple[list[tuple
         if state is None:
             deletes.append(umo)
         else:
-            rows.append(row_of(state))
+            row = row_of(state)
+            if type(row[TALK_COLUMN]) is deque:  # appended to on the loop: copy it here
+                row = (*row[:TALK_COLUMN], tuple(row[TALK_COLUMN]), *row[TALK_COLUMN + 1 :])
+            rows.append(row)
         if index % SNAPSHOT_CHUNK == SNAPSHOT_CHUNK - 1:
             await asyncio.sleep(0)
     return rows, deletes

@@ -23,13 +23,22 @@ _JOURNAL_SELECT = "SELECT id, at, umo, kind, reason, detail FROM journal"
 def load_sessions(conn: sqlite3.Connection, path: Path) -> list[SessionState]:
     cursor = conn.execute(f"SELECT {', '.join(SESSION_COLUMNS)} FROM sessions")
     states, bad = [], 0
+    damaged: list[str] = []
     for row in cursor:
         try:
-            states.append(state_of(row))
+            states.append(state_of(row, damaged))
         except (TypeError, ValueError):
             bad += 1
     if bad:
         logger.warning("%s Skipped %d unreadable sessions in %s.", LOG_PREFIX, bad, path)
+    if damaged:  # never the lines themselves: they are what people wrote
+        logger.warning(
+            "%s Dropped the unreadable recent messages of %d sessions in %s (the sessions "
+            "are kept; the model sees no recent messages there until new ones come).",
+            LOG_PREFIX,
+            len(damaged),
+            path,
+        )
     return states
 
 

@@ -32,6 +32,8 @@ def sql_value(value: Any) -> Any:
         return int(value)
     if isinstance(value, float):
         return float(value)
+    if kind is tuple:  # a session's recent lines (talk, recent_sent): JSON, or NULL
+        return dumps(value) if value else None
     return clean_text(str(value))
 
 
@@ -108,9 +110,15 @@ def _opt_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def state_of(row: tuple) -> SessionState:
+def state_of(row: tuple, damaged: list[str] | None = None) -> SessionState:
+    """The session of a row; recent lines that cannot be read are dropped (the session
+    is kept) and its UMO added to ``damaged``."""
     (umo, kind, name, last_user, last_bot, last_activity) = row[:6]
-    (unanswered, next_at, phase, reason, paused, created, sent) = row[6:]
+    (unanswered, next_at, phase, reason, paused, created, sent) = row[6:13]
+    talk, recent_sent = (*row[13:15], None, None)[:2]
+    lines = recent_lines(talk, with_name=True), recent_lines(recent_sent, with_name=False)
+    if None in lines and damaged is not None:
+        damaged.append(str(umo))
     return SessionState(
         umo=str(umo),
         kind=str(kind or ""),
@@ -125,4 +133,38 @@ def state_of(row: tuple) -> SessionState:
         paused=bool(paused),
         created_at=float(created or 0.0),
         sent_total=int(sent or 0),
+        talk=lines[0] or (),
+        recent_sent=lines[1] or (),
     )
+
+
+MAX_STORED_LINES = 50  # more than any ring holds (chat_context.py): a bound on reading
+_LINE_TEXT_CHARS = 2000
+
+
+def recent_lines(text: Any, *, with_name: bool) -> tuple | None:
+    """A stored list of recent lines as tuples; () for none, None when it is damaged.
+
+    ``with_name``: ``[time, name or null, text]`` (talk), else ``[time, text]``."""
+    if text is None or text == "":
+        return ()
+    try:
+        items = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if not isinstance(items, list):
+        return None
+    lines: list[tuple] = []
+    for item in items[-MAX_STORED_LINES:]:
+        if not isinstance(item, list) or len(item) != (3 if with_name else 2):
+            return None
+        at, said = item[0], item[-1]
+        if not isinstance(at, int | float) or isinstance(at, bool) or not isinstance(said, str):
+            return None
+        if not with_name:
+            lines.append((float(at), said[:_LINE_TEXT_CHARS]))
+        elif item[1] is None or isinstance(item[1], str):
+            lines.append((float(at), item[1], said[:_LINE_TEXT_CHARS]))
+        else:
+            return None
+    return tuple(lines)

@@ -4,7 +4,9 @@ The file is marked as ours (``APPLICATION_ID``) and versioned (``SCHEMA_VERSION`
 ``user_version``); a file from a newer version is never written (recovery.py moves it
 aside). The counters table came after schema 1 without a version bump, so a file that
 has it still opens in older versions of the plugin; it is created once, counted from
-the journal rows already there, in one transaction: counted once or not at all.
+the journal rows already there, in one transaction: counted once or not at all. The
+``talk`` and ``recent_sent`` session columns (what the chat said lately, the bot's last
+proactive messages) came the same way: added to an older file by ``ALTER TABLE``.
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ SESSION_COLUMNS = (
     "paused",
     "created_at",
     "sent_total",
+    "talk",  # JSON, added after schema 1 (``_ensure_columns``)
+    "recent_sent",  # JSON, added after schema 1
 )
+ADDED_SESSION_COLUMNS = ("talk", "recent_sent")
 row_of = attrgetter(*SESSION_COLUMNS)  # one C call per dirty session at flush time
 
 _SCHEMA = (
@@ -78,6 +83,21 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     _ensure_counters(conn, path)
+    _ensure_columns(conn)
+
+
+def _ensure_columns(conn: sqlite3.Connection) -> None:
+    """Add the session columns that came after schema 1 (an older file, or a new one:
+    the table is created without them so a file stays readable by older versions)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
+    missing = [name for name in ADDED_SESSION_COLUMNS if name not in have]
+    if not missing:
+        return
+    with immediate(conn):
+        have = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
+        for name in missing:
+            if name not in have:  # added meanwhile by another connection
+                conn.execute(f"ALTER TABLE sessions ADD COLUMN {name} TEXT")
 
 
 def _ensure_counters(conn: sqlite3.Connection, path: Path) -> None:

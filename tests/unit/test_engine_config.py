@@ -265,7 +265,11 @@ def test_missing_config_gives_the_dataclass_defaults_silently(raw):
     assert problems == []
     assert settings.friend == SessionSettings(kind="friend", proactive_prompt=DEFAULT_FRIEND_PROMPT)
     assert settings.group == SessionSettings(
-        kind="group", enable=False, proactive_prompt=DEFAULT_GROUP_PROMPT, schedule=GROUP_SCHEDULE
+        kind="group",
+        enable=False,
+        proactive_prompt=DEFAULT_GROUP_PROMPT,
+        schedule=GROUP_SCHEDULE,
+        source_mode="hybrid",  # groups read what the group said too (chat_context.py)
     )
     assert settings.engine == EngineSettings()
     assert (len(settings.friend_sessions), len(settings.group_sessions)) == (0, 0)

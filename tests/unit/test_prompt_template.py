@@ -22,6 +22,8 @@ VALUES = {
     "time_since_last_chat": "3 小时",
     "session_name": "小明",
     "occasion": "我十分钟后提醒你喝水。",
+    "recent_proactive": "- （3 小时前）早呀",
+    "group_context": "[12-07 14:05] 小明：周末有人去爬山吗",
 }
 
 
@@ -32,6 +34,8 @@ def test_placeholders():
         "time_since_last_chat",
         "session_name",
         "occasion",
+        "recent_proactive",
+        "group_context",
     )
 
 

@@ -33,6 +33,8 @@ def placeholder_rows(lang: str, tz: tzinfo | None, now: float) -> list[dict[str,
         "time_since_last_chat": describe_elapsed(EXAMPLE_ELAPSED_SECONDS),
         "session_name": t("help.ph.session_name_example"),
         "occasion": t("help.ph.occasion_example"),
+        "recent_proactive": t("help.ph.recent_proactive_example"),
+        "group_context": t("help.ph.group_context_example"),
     }
     return [
         {"name": name, "meaning": t(f"help.ph.{name}"), "example": examples.get(name, "")}

@@ -25,6 +25,18 @@ ZH: dict[str, str] = {
     "help.ph.session_name_example": "小明",
     "help.ph.occasion": "机器人之前答应过、现在到时间的事（它说过的那句话）；没有时为空。",
     "help.ph.occasion_example": "我十分钟后提醒你喝水。",
+    "help.ph.recent_proactive": (
+        "机器人在这个会话最近发出的几条主动消息（最多 3 条），每条带多久以前，"
+        "让模型别重复自己；还没有时为空。"
+    ),
+    "help.ph.recent_proactive_example": "- （3 小时 20 分钟前）早呀，今天也要元气满满哦",
+    "help.ph.group_context": (
+        "这个会话最近的聊天记录（群里所有人说的话，不只是对机器人说的；最多 30 条，"
+        "每条带时间和发言人，机器人自己的话记作“你”）。只在“聊天记录来源”为"
+        "最近聊天流水或两者都用时有内容（群聊默认两者都用）；提示词里没有这个占位符时，"
+        "记录会附在提示词末尾。"
+    ),
+    "help.ph.group_context_example": "[12-07 14:05] 小明：周末有人去爬山吗",
 }
 
 EN: dict[str, str] = {
@@ -59,6 +71,18 @@ EN: dict[str, str] = {
         "nothing."
     ),
     "help.ph.occasion_example": "I'll remind you to drink water in ten minutes.",
+    "help.ph.recent_proactive": (
+        "The bot's last proactive messages in this session (at most 3), each with how long "
+        "ago, so the model does not repeat itself; empty while there are none."
+    ),
+    "help.ph.recent_proactive_example": "- （3 小时 20 分钟前）Morning! Big day today?",
+    "help.ph.group_context": (
+        "The session's recent messages (everyone in a group, not only what was said to the "
+        "bot; at most 30, each with its time and sender, the bot's own lines as 你 'you'). "
+        "Filled only when History source is recent messages or both (groups: both by "
+        "default); a prompt without this placeholder gets them added at its end."
+    ),
+    "help.ph.group_context_example": "[12-07 14:05] Xiaoming: anyone up for a hike this weekend?",
 }
 
 # Keys the page's script reads (shipped as JSON in every page).

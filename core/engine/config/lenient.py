@@ -136,6 +136,7 @@ def settings_from_dict(d: dict[str, Any], kind: str) -> SessionSettings:
         auto_trigger_enabled=d["auto_trigger_settings"]["enable_auto_trigger"],
         auto_trigger_after_minutes=d["auto_trigger_settings"]["auto_trigger_after_minutes"],
         history_turns=d["context_settings"]["conversation_history_limit"],
+        source_mode=d["context_settings"]["source_mode"],
         persona=PersonaSettings(
             mode=persona["mode"],
             persona_id=persona["select_persona"],

@@ -65,6 +65,10 @@ def _kind_spec(kind: str) -> dict[str, Any]:
         },
         "context_settings": {
             "conversation_history_limit": IntField(10, 0, 100),
+            "source_mode": ChoiceField(
+                "conversation_history" if friend else "hybrid",
+                ("conversation_history", "platform_message_history", "hybrid"),
+            ),
         },
         "persona_settings": {
             "mode": ChoiceField("off", ("off", "select", "custom")),
