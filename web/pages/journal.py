@@ -29,6 +29,7 @@ from ..errors import PanelError
 from ..i18n import pick_language, translator
 from ..texts import shell
 from ..timefmt import local_datetime, panel_timezone
+from .tool_calls import tool_call_list
 
 if TYPE_CHECKING:
     from ...core.engine.models import SessionState
@@ -264,6 +265,8 @@ def detail_items(detail: Mapping[str, Any]) -> list[dict[str, Any]]:
             item |= {"type": "value", "value": json.dumps(rest, ensure_ascii=False)[:VALUE_MAX]}
             if isinstance(thumb, str) and thumb.startswith(THUMB_PREFIX):
                 item["thumb"] = thumb
+        elif key == "tools" and (calls := tool_call_list(value)):
+            item |= {"type": "tools", "value": calls}
         elif key in TEXT_KEYS and isinstance(value, str):
             preview = value if len(value) <= TEXT_PREVIEW else value[:TEXT_PREVIEW] + "…"
             item |= {"type": "text", "value": value, "preview": preview}
