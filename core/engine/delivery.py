@@ -17,6 +17,7 @@ from enum import StrEnum
 from ..umo import GROUP, session_id_of
 from .failure_log import model_source, platform_source
 from .models import JournalKind, Phase, SessionSettings, SessionState
+from .moments import MOMENT, MOMENT_SKIPPED
 from .owner_log import log_capped, log_sent
 from .planning import is_capped, plan_after
 from .ports import ComposeError, ComposeResult, platform_advice
@@ -87,7 +88,7 @@ class Deliveries(Retries):
                 advice=platform_advice(umo),
             )
         reason = "manual trigger" if manual else state.next_reason or "planned"
-        self.journal(umo, JournalKind.FIRED, reason)
+        self.journal(umo, JournalKind.FIRED, reason, **self._moment_detail(umo))
         delivery.why = reason
         self._deliveries[umo] = delivery
         try:
@@ -107,11 +108,29 @@ class Deliveries(Retries):
             log_capped(state, settings.schedule.max_unanswered_times)
             return JournalKind.CAPPED
         at, moved = self.quiet.shift(now, settings.schedule.quiet_hours, self.rng)
+        if moved and state.next_reason == MOMENT:
+            self._skip_moment(state, settings, now)
+            return JournalKind.MOMENT_SKIPPED
         if moved:
             self._set_planned(state, max(at, now + 60.0), "quiet_hours", moved=True)
             self._touch(state)
             return JournalKind.QUIET_SHIFTED
         return None
+
+    def _skip_moment(self, state: SessionState, settings: SessionSettings, now: float) -> None:
+        """A daily moment whose time came inside quiet hours: not sent today (journaled
+        why), and the session planned as after a message."""
+        detail = self._moment_detail(state.umo)
+        self._consume_moment(state)
+        quiet = settings.schedule.quiet_hours
+        self.journal(
+            state.umo,
+            JournalKind.MOMENT_SKIPPED,
+            f"the moment falls inside quiet hours ({quiet})",
+            **detail,
+        )
+        self._plan(state, settings, now, MOMENT_SKIPPED)
+        self._touch(state)
 
     def _abort_writing(self, umo: str, reason: str) -> None:
         """Stop a message still being written for this session (never one being sent)."""
@@ -286,6 +305,8 @@ class Deliveries(Retries):
         """Set (without journaling) what follows the message being sent."""
         self.scheduler.cancel(state.umo)
         self._promises.pop(state.umo, None)  # a promise is kept once
+        if state.next_reason == MOMENT:
+            self._consume_moment(state)  # once a day, also when declined
         state.next_at = None
         state.next_reason = ""
         if state.paused or not self._served(state.umo, state.kind, settings):
@@ -300,6 +321,10 @@ class Deliveries(Retries):
         at, moved = plan_after(
             now, settings.schedule, self.timezone, self.rng, calendars=self.quiet
         )
+        moment = self._moment_before(state, settings, now, at)
+        if moment is not None:
+            self._plan_moment(state, moment, journal=False)  # journaled by _journal_next
+            return AfterSend.PLANNED
         state.phase = Phase.PLANNED
         state.next_at = at
         state.next_reason = "after_proactive"
@@ -324,7 +349,13 @@ class Deliveries(Retries):
                     "moved out of quiet hours",
                     at=state.next_at,
                 )
-            self.journal(state.umo, JournalKind.PLANNED, state.next_reason, at=state.next_at)
+            self.journal(
+                state.umo,
+                JournalKind.PLANNED,
+                state.next_reason,
+                at=state.next_at,
+                **self._moment_detail(state.umo),
+            )
 
     def _prompt(self, state: SessionState, settings: SessionSettings) -> str:
         now = self.clock()
@@ -336,4 +367,6 @@ class Deliveries(Retries):
             "session_name": state.name or session_id_of(state.umo),
             "occasion": promise[1].sentence if (promise := self._promises.get(state.umo)) else "",
         }
-        return fill_prompt(settings.proactive_prompt, values)
+        moment = self.moment_of(state.umo) if state.next_reason == MOMENT else None
+        template = moment.prompt if moment is not None and moment.prompt else None
+        return fill_prompt(template or settings.proactive_prompt, values)

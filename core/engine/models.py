@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .moment_calendar import Moment
 from .quiet_hours import QuietHours
 
 
@@ -85,6 +86,18 @@ class PictureSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MomentSettings:
+    """Daily moments (moment_calendar.py). Default: off, none."""
+
+    enable: bool = False
+    moments: tuple[Moment, ...] = ()  # sorted by time of day, one per time
+
+    @property
+    def active(self) -> bool:
+        return self.enable and bool(self.moments)
+
+
+@dataclass(frozen=True, slots=True)
 class SessionSettings:
     kind: str  # "friend" | "group"
     enable: bool = True
@@ -101,6 +114,7 @@ class SessionSettings:
     pictures: PictureSettings = PictureSettings()
     group_idle_trigger_minutes: int = 30  # groups only
     time_cues: bool = True  # a time the user names moves the next plan (cues/)
+    moments: MomentSettings = MomentSettings()  # daily moments (moments.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +185,8 @@ class SessionState:
     paused: bool = False
     created_at: float = 0.0
     sent_total: int = 0
+    # The daily moments fired on one local day: "<day ordinal>|08:00,22:30" (moments.py).
+    moments_fired: str = ""
 
 
 @dataclass(slots=True)
@@ -211,6 +227,7 @@ class JournalKind(StrEnum):
     OVERRIDE = "override"  # per-session settings changed
     DISABLED = "disabled"  # the session is no longer served
     RETRY = "retry"  # re-planned with back-off after a failure
+    MOMENT_SKIPPED = "moment_skipped"  # a daily moment's time came inside quiet hours
 
 
 JOURNAL_KINDS: frozenset[str] = frozenset(kind.value for kind in JournalKind)

@@ -110,7 +110,8 @@ def _opt_float(value: Any) -> float | None:
 
 def state_of(row: tuple) -> SessionState:
     (umo, kind, name, last_user, last_bot, last_activity) = row[:6]
-    (unanswered, next_at, phase, reason, paused, created, sent) = row[6:]
+    (unanswered, next_at, phase, reason, paused, created, sent) = row[6:13]
+    moments_fired = row[13] if len(row) > 13 else None
     return SessionState(
         umo=str(umo),
         kind=str(kind or ""),
@@ -125,4 +126,5 @@ def state_of(row: tuple) -> SessionState:
         paused=bool(paused),
         created_at=float(created or 0.0),
         sent_total=int(sent or 0),
+        moments_fired=str(moments_fired or ""),
     )

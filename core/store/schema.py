@@ -5,6 +5,8 @@ The file is marked as ours (``APPLICATION_ID``) and versioned (``SCHEMA_VERSION`
 aside). The counters table came after schema 1 without a version bump, so a file that
 has it still opens in older versions of the plugin; it is created once, counted from
 the journal rows already there, in one transaction: counted once or not at all.
+Columns added to ``sessions`` later (``moments_fired``) are added the same way, without
+a version bump.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ SESSION_COLUMNS = (
     "paused",
     "created_at",
     "sent_total",
+    "moments_fired",
 )
 row_of = attrgetter(*SESSION_COLUMNS)  # one C call per dirty session at flush time
 
@@ -49,7 +52,7 @@ _SCHEMA = (
         umo TEXT PRIMARY KEY NOT NULL, kind TEXT, name TEXT,
         last_user_at REAL, last_bot_at REAL, last_activity_at REAL,
         unanswered INTEGER, next_at REAL, phase TEXT, next_reason TEXT,
-        paused INTEGER, created_at REAL, sent_total INTEGER)""",
+        paused INTEGER, created_at REAL, sent_total INTEGER, moments_fired TEXT)""",
     """CREATE TABLE IF NOT EXISTS overrides (
         umo TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL, updated_at REAL)""",
     """CREATE TABLE IF NOT EXISTS journal (
@@ -59,6 +62,9 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS journal_kind_at ON journal (kind, at)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)",
 )
+# Columns added to ``sessions`` after schema 1, without a version bump: older versions
+# name their columns, so they read and write such a file as before.
+_ADDED_SESSION_COLUMNS = {"moments_fired": "TEXT"}
 # Added after schema 1 without a version bump: a file that has it still opens in older
 # versions of the plugin (they ignore the table) instead of being moved aside as "newer".
 _COUNTERS_TABLE = (
@@ -78,6 +84,22 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     _ensure_counters(conn, path)
+    _ensure_session_columns(conn)
+
+
+def _ensure_session_columns(conn: sqlite3.Connection) -> None:
+    """Add the ``sessions`` columns a file from before them lacks (empty in old rows)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
+    missing = [name for name in _ADDED_SESSION_COLUMNS if name not in have]
+    if not missing:
+        return
+    with immediate(conn):
+        have = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
+        for name in missing:
+            if name not in have:  # added meanwhile by another connection
+                conn.execute(
+                    f"ALTER TABLE sessions ADD COLUMN {name} {_ADDED_SESSION_COLUMNS[name]}"
+                )
 
 
 def _ensure_counters(conn: sqlite3.Connection, path: Path) -> None:

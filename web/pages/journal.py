@@ -72,6 +72,7 @@ LABELLED_DETAILS = (
     *("text", "at", "until", "error", "provider", "persona", "unanswered"),
     *("model", "tried", "missing", "tools", "picture"),
     *("cue", "rule", "cue_at", "sentence", "promise_at"),
+    "moment",
 )
 TEXT_PREVIEW = 120
 THUMB_PREFIX = "data:image/jpeg;base64,"  # the only thumbnails shown (thumbnails.py)

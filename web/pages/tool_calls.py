@@ -28,8 +28,8 @@ def tool_call_list(value: Any) -> list[dict[str, Any]]:
         if not name:
             continue
         ms = call.get("ms")
-        good_ms = isinstance(ms, int | float) and not isinstance(ms, bool) and 0 <= ms < 1e9
-        calls.append(
-            {"name": name, "ms": round(ms) if good_ms else None, "ok": call.get("ok") is True}
-        )
+        shown_ms = None
+        if isinstance(ms, int | float) and not isinstance(ms, bool) and 0 <= ms < 1e9:
+            shown_ms = round(ms)
+        calls.append({"name": name, "ms": shown_ms, "ok": call.get("ok") is True})
     return calls
