@@ -48,7 +48,10 @@ DEFAULT_RANGE = "all"
 KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "deliveries": ("sent", "send_failed"),
     "problems": ("send_failed", "no_provider", "llm_failed", "llm_empty", "platform_skipped"),
-    "plans": ("planned", "silence_started", "quiet_shifted", "auto_trigger", "missed", "retry"),
+    "plans": (
+        *("planned", "silence_started", "quiet_shifted", "auto_trigger", "missed", "retry"),
+        "moment_skipped",
+    ),
     "admin": ("manual", "override"),
 }
 # The kinds in the order of their labels (web/texts/shell.py), any unlabelled one last.
