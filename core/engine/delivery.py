@@ -17,6 +17,7 @@ from enum import StrEnum
 from ..umo import GROUP, session_id_of
 from .failure_log import model_source, platform_source
 from .models import JournalKind, Phase, SessionSettings, SessionState
+from .moment_calendar import Moment
 from .moments import MOMENT, MOMENT_SKIPPED
 from .owner_log import log_capped, log_sent
 from .planning import is_capped, plan_after
@@ -131,6 +132,14 @@ class Deliveries(Retries):
         )
         self._plan(state, settings, now, MOMENT_SKIPPED)
         self._touch(state)
+
+    def _moment_underway(self, state: SessionState) -> Moment | None:
+        """The daily moment the message being written is for: its plan's, unless an
+        admin's "send now" came first (the moment then stays planned)."""
+        delivery = self._deliveries.get(state.umo)
+        if state.next_reason != MOMENT or (delivery is not None and delivery.manual):
+            return None
+        return self.moment_of(state.umo)
 
     def _abort_writing(self, umo: str, reason: str) -> None:
         """Stop a message still being written for this session (never one being sent)."""
@@ -305,7 +314,7 @@ class Deliveries(Retries):
         """Set (without journaling) what follows the message being sent."""
         self.scheduler.cancel(state.umo)
         self._promises.pop(state.umo, None)  # a promise is kept once
-        if state.next_reason == MOMENT:
+        if self._moment_underway(state) is not None:
             self._consume_moment(state)  # once a day, also when declined
         state.next_at = None
         state.next_reason = ""
@@ -367,6 +376,6 @@ class Deliveries(Retries):
             "session_name": state.name or session_id_of(state.umo),
             "occasion": promise[1].sentence if (promise := self._promises.get(state.umo)) else "",
         }
-        moment = self.moment_of(state.umo) if state.next_reason == MOMENT else None
+        moment = self._moment_underway(state)
         template = moment.prompt if moment is not None and moment.prompt else None
         return fill_prompt(template or settings.proactive_prompt, values)

@@ -222,3 +222,19 @@ async def test_a_store_from_before_moments_gains_the_column(tmp_path, clock):
         assert state.moments_fired == "739000|08:00"
     finally:
         await store.close()
+
+
+async def test_send_now_before_a_moment_leaves_it_planned(tmp_path, clock):
+    rig = await started(tmp_path, clock, moments_config("13:00 | * | moment prompt"))
+    engine = rig.engine
+    try:
+        engine.on_user_message(FRIEND, "Alice")
+        engine.request_trigger(FRIEND)
+        await rig.settle()
+        assert len(rig.sender.sent) == 1
+        assert rig.composer.calls[-1][1] != "moment prompt"  # the main prompt
+        state = engine.sessions[FRIEND]
+        assert (state.next_reason, state.next_at) == ("moment", START + HOUR)
+        assert state.moments_fired == ""
+    finally:
+        await rig.stop()
