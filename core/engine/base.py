@@ -30,6 +30,8 @@ from .scheduler import TriggerScheduler
 if TYPE_CHECKING:
     from .cues import Cue
     from .delivery import InFlight
+    from .models import MomentSettings
+    from .moment_calendar import LocalDays, Moment
 
 RESTORE_CHUNK = 1000  # sessions handled per loop turn in long walks (keeps the loop free)
 
@@ -76,6 +78,11 @@ class EngineBase:
         self._batch_timer: asyncio.TimerHandle | None = None
         # The bot's pending promise per session: (planned time, the promise) (promises.py).
         self._promises: dict[str, tuple[float, Cue]] = {}
+        # Daily moments (moments.py): the planned moment per session (day ordinal, moment),
+        # the next moment per set of moments, and the zone's local days.
+        self._moment_plans: dict[str, tuple[int, Moment]] = {}
+        self._moment_cache: dict[int, tuple[MomentSettings, tuple[float, int, Moment] | None]] = {}
+        self._local_days: LocalDays | None = None
         self.scheduler = TriggerScheduler(self._on_due, clock=clock)
         self._tasks: list[asyncio.Task] = []
         self.started_at: float | None = None

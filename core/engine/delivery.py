@@ -18,6 +18,8 @@ from ..umo import GROUP, session_id_of
 from .chat_context import describe_recent_sent, describe_talk, remember_sent, with_talk_block
 from .failure_log import model_source, platform_source
 from .models import JournalKind, Phase, SessionSettings, SessionState
+from .moment_calendar import Moment
+from .moments import MOMENT, MOMENT_SKIPPED
 from .owner_log import log_capped, log_sent
 from .planning import is_capped, plan_after
 from .ports import ComposeError, ComposeResult, platform_advice
@@ -88,7 +90,7 @@ class Deliveries(Retries):
                 advice=platform_advice(umo),
             )
         reason = "manual trigger" if manual else state.next_reason or "planned"
-        self.journal(umo, JournalKind.FIRED, reason)
+        self.journal(umo, JournalKind.FIRED, reason, **self._moment_detail(umo))
         delivery.why = reason
         self._deliveries[umo] = delivery
         try:
@@ -108,11 +110,37 @@ class Deliveries(Retries):
             log_capped(state, settings.schedule.max_unanswered_times)
             return JournalKind.CAPPED
         at, moved = self.quiet.shift(now, settings.schedule.quiet_hours, self.rng)
+        if moved and state.next_reason == MOMENT:
+            self._skip_moment(state, settings, now)
+            return JournalKind.MOMENT_SKIPPED
         if moved:
             self._set_planned(state, max(at, now + 60.0), "quiet_hours", moved=True)
             self._touch(state)
             return JournalKind.QUIET_SHIFTED
         return None
+
+    def _skip_moment(self, state: SessionState, settings: SessionSettings, now: float) -> None:
+        """A daily moment whose time came inside quiet hours: not sent today (journaled
+        why), and the session planned as after a message."""
+        detail = self._moment_detail(state.umo)
+        self._consume_moment(state)
+        quiet = settings.schedule.quiet_hours
+        self.journal(
+            state.umo,
+            JournalKind.MOMENT_SKIPPED,
+            f"the moment falls inside quiet hours ({quiet})",
+            **detail,
+        )
+        self._plan(state, settings, now, MOMENT_SKIPPED)
+        self._touch(state)
+
+    def _moment_underway(self, state: SessionState) -> Moment | None:
+        """The daily moment the message being written is for: its plan's, unless an
+        admin's "send now" came first (the moment then stays planned)."""
+        delivery = self._deliveries.get(state.umo)
+        if state.next_reason != MOMENT or (delivery is not None and delivery.manual):
+            return None
+        return self.moment_of(state.umo)
 
     def _abort_writing(self, umo: str, reason: str) -> None:
         """Stop a message still being written for this session (never one being sent)."""
@@ -288,6 +316,8 @@ class Deliveries(Retries):
         """Set (without journaling) what follows the message being sent."""
         self.scheduler.cancel(state.umo)
         self._promises.pop(state.umo, None)  # a promise is kept once
+        if self._moment_underway(state) is not None:
+            self._consume_moment(state)  # once a day, also when declined
         state.next_at = None
         state.next_reason = ""
         if state.paused or not self._served(state.umo, state.kind, settings):
@@ -302,6 +332,10 @@ class Deliveries(Retries):
         at, moved = plan_after(
             now, settings.schedule, self.timezone, self.rng, calendars=self.quiet
         )
+        moment = self._moment_before(state, settings, now, at)
+        if moment is not None:
+            self._plan_moment(state, moment, journal=False)  # journaled by _journal_next
+            return AfterSend.PLANNED
         state.phase = Phase.PLANNED
         state.next_at = at
         state.next_reason = "after_proactive"
@@ -326,7 +360,13 @@ class Deliveries(Retries):
                     "moved out of quiet hours",
                     at=state.next_at,
                 )
-            self.journal(state.umo, JournalKind.PLANNED, state.next_reason, at=state.next_at)
+            self.journal(
+                state.umo,
+                JournalKind.PLANNED,
+                state.next_reason,
+                at=state.next_at,
+                **self._moment_detail(state.umo),
+            )
 
     def _prompt(self, state: SessionState, settings: SessionSettings) -> str:
         now = self.clock()
@@ -341,5 +381,9 @@ class Deliveries(Retries):
             "recent_proactive": describe_recent_sent(state, now),
             "group_context": talk,
         }
-        prompt = fill_prompt(settings.proactive_prompt, values)
-        return with_talk_block(prompt, settings.proactive_prompt, talk)
+        moment = self._moment_underway(state)
+        template = (moment.prompt if moment is not None and moment.prompt else None) or (
+            settings.proactive_prompt
+        )
+        prompt = fill_prompt(template, values)
+        return with_talk_block(prompt, template, talk)

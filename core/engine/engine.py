@@ -119,6 +119,8 @@ class ProactiveEngine(AdminActions, Messages, Restoring, Views, ChatContext):
             elif state.phase == Phase.IDLE and state.last_user_at:
                 if not self._served_under(before, umo, state.kind):
                     self._newly_listed(state)
+            elif state.phase in TIMED_PHASES:
+                self._moment_instead(state, self.settings_for(umo, state.kind))
         few = len(stopped) <= 20
         for state in stopped:
             reason = "the session is no longer served"

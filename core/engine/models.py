@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .moment_calendar import Moment
 from .quiet_hours import QuietHours
 
 TalkLine = tuple[float, str | None, str]  # (time, sender name or None for the bot, text)
@@ -88,6 +89,18 @@ class PictureSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MomentSettings:
+    """Daily moments (moment_calendar.py). Default: off, none."""
+
+    enable: bool = False
+    moments: tuple[Moment, ...] = ()  # sorted by time of day, one per time
+
+    @property
+    def active(self) -> bool:
+        return self.enable and bool(self.moments)
+
+
+@dataclass(frozen=True, slots=True)
 class SessionSettings:
     kind: str  # "friend" | "group"
     enable: bool = True
@@ -108,6 +121,7 @@ class SessionSettings:
     # "conversation_history" (AstrBot's conversation), "platform_message_history" (the
     # recent messages the plugin saw, chat_context.py) or "hybrid" (both).
     source_mode: str = "conversation_history"
+    moments: MomentSettings = MomentSettings()  # daily moments (moments.py)
 
     @property
     def conversation_turns(self) -> int:
@@ -194,6 +208,8 @@ class SessionState:
     talk: tuple[TalkLine, ...] | deque[TalkLine] = ()
     # The bot's last proactive messages as (time, text).
     recent_sent: tuple[tuple[float, str], ...] = ()
+    # The daily moments fired on one local day: "<day ordinal>|08:00,22:30" (moments.py).
+    moments_fired: str = ""
 
 
 @dataclass(slots=True)
@@ -234,6 +250,7 @@ class JournalKind(StrEnum):
     OVERRIDE = "override"  # per-session settings changed
     DISABLED = "disabled"  # the session is no longer served
     RETRY = "retry"  # re-planned with back-off after a failure
+    MOMENT_SKIPPED = "moment_skipped"  # a daily moment's time came inside quiet hours
 
 
 JOURNAL_KINDS: frozenset[str] = frozenset(kind.value for kind in JournalKind)

@@ -15,6 +15,7 @@ from ..plugin_log import logger
 from ..umo import FRIEND, GROUP, kind_of
 from .base import RESTORE_CHUNK
 from .models import TIMED_PHASES, JournalKind, Phase, SessionState
+from .moments import MOMENT
 from .planning import spread_missed
 from .transitions import Transitions
 
@@ -48,8 +49,11 @@ class Restoring(Transitions):
                 await asyncio.sleep(0)
             if state.next_at is None or state.phase not in TIMED_PHASES:
                 continue
+            if state.next_reason == MOMENT:  # which moment, before its time may change
+                self._recall_moment(state, self.settings_for(state.umo, state.kind))
             if state.next_at > now:
                 self.scheduler.schedule(state.umo, state.next_at)
+                self._moment_instead(state, self.settings_for(state.umo, state.kind))
                 restored += 1
             elif state.phase == Phase.SILENCE:  # the silence ended while we were away
                 self._plan(state, self.settings_for(state.umo, state.kind), now, "group_silence")

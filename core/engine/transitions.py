@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..umo import GROUP
-from .base import EngineBase
 from .models import JournalKind, Phase, SessionSettings, SessionState
+from .moments import MOMENT, Found, MomentPlans
 from .planning import is_capped, plan_after
 
 if TYPE_CHECKING:
@@ -19,9 +19,28 @@ if TYPE_CHECKING:
 
 _CAN_WAKE = (Phase.IDLE, Phase.CAPPED)
 NEWLY_LISTED = "newly_listed"
+MOMENT_REMOVED = "moment_removed"  # a planned moment was switched off or removed
+# Plans drawn at random (or waiting for a group's silence): a daily moment that comes
+# first takes their place. A time the user named, a promise, a retry, an admin's "move
+# to" and a moment itself keep theirs.
+RANDOM_REASONS = frozenset(
+    {
+        "user_message",
+        "after_proactive",
+        "after_declined",
+        "group_silence",
+        NEWLY_LISTED,
+        "cap raised",
+        "missed_replanned",
+        "resumed",
+        "enabled",
+        "moment_skipped",
+        MOMENT_REMOVED,
+    }
+)
 
 
-class Transitions(EngineBase):
+class Transitions(MomentPlans):
     def _plan(
         self,
         state: SessionState,
@@ -40,7 +59,11 @@ class Transitions(EngineBase):
             extra_seconds=extra_seconds,
             calendars=self.quiet,
         )
-        self._set_planned(state, at, why, moved=moved, journal=journal)
+        moment = self._moment_before(state, settings, now, at)
+        if moment is not None:
+            self._plan_moment(state, moment, journal=journal)
+        else:
+            self._set_planned(state, at, why, moved=moved, journal=journal)
 
     def _set_planned(
         self,
@@ -55,6 +78,8 @@ class Transitions(EngineBase):
         state.phase = Phase.PLANNED
         state.next_at = at
         state.next_reason = why
+        if why != MOMENT:
+            self._moment_plans.pop(state.umo, None)
         self.scheduler.schedule(state.umo, at)
         if moved:
             self.journal(state.umo, JournalKind.QUIET_SHIFTED, "moved out of quiet hours", at=at)
@@ -68,7 +93,48 @@ class Transitions(EngineBase):
             state, at, "cue", moved=moved, cue=cue.matched, rule=cue.rule, cue_at=cue.target
         )
 
+    def _plan_moment(self, state: SessionState, found: Found, *, journal: bool = True) -> None:
+        """Plan a daily moment (moments.py). The same moment at the same time again (a
+        message while it waits) is kept without a new journal line."""
+        at, ordinal, moment = found
+        same = (
+            state.phase == Phase.PLANNED
+            and state.next_reason == MOMENT
+            and state.next_at == at
+            and self._moment_plans.get(state.umo) == (ordinal, moment)
+        )
+        self._moment_plans[state.umo] = (ordinal, moment)
+        detail = self._moment_detail(state.umo)
+        self._set_planned(state, at, MOMENT, journal=journal and not same, **detail)
+
+    def _moment_instead(self, state: SessionState, settings: SessionSettings) -> None:
+        """A stored or live plan drawn at random: a daily moment that comes first takes
+        its place (after a restart, or when moments were switched on)."""
+        if state.paused or state.next_at is None:
+            return
+        if state.phase == Phase.PLANNED and state.next_reason == MOMENT:
+            if state.umo not in self._moment_plans:
+                self._recall_moment(state, settings)
+            planned = self._moment_plans.get(state.umo)
+            if planned is None or planned[1] not in settings.moments.moments:
+                self._start_over(state, settings, MOMENT_REMOVED)  # switched off or removed
+                self._touch(state)
+            return
+        if state.next_reason not in RANDOM_REASONS and state.phase != Phase.SILENCE:
+            return
+        found = self._moment_before(state, settings, self.clock(), state.next_at)
+        if found is not None:
+            self._plan_moment(state, found)
+            self._touch(state)
+
     def _start_silence(self, state: SessionState, settings: SessionSettings, now: float) -> None:
+        found = self._moment_before(
+            state, settings, now, now + settings.group_idle_trigger_minutes * 60.0
+        )
+        if found is not None:  # the moment comes before the silence would end
+            self._plan_moment(state, found)
+            return
+        self._moment_plans.pop(state.umo, None)
         state.phase = Phase.SILENCE
         state.next_at = now + settings.group_idle_trigger_minutes * 60.0
         state.next_reason = "group_silence"
@@ -82,6 +148,7 @@ class Transitions(EngineBase):
         state.next_reason = ""
         self.scheduler.cancel(state.umo)
         self._promises.pop(state.umo, None)  # an idle session keeps no promise
+        self._moment_plans.pop(state.umo, None)
         if kind:
             self.journal(state.umo, kind, reason)
         self._touch(state)

@@ -115,7 +115,7 @@ def state_of(row: tuple, damaged: list[str] | None = None) -> SessionState:
     is kept) and its UMO added to ``damaged``."""
     (umo, kind, name, last_user, last_bot, last_activity) = row[:6]
     (unanswered, next_at, phase, reason, paused, created, sent) = row[6:13]
-    talk, recent_sent = (*row[13:15], None, None)[:2]
+    talk, recent_sent, moments_fired = (*row[13:16], None, None, None)[:3]
     lines = recent_lines(talk, with_name=True), recent_lines(recent_sent, with_name=False)
     if None in lines and damaged is not None:
         damaged.append(str(umo))
@@ -135,6 +135,7 @@ def state_of(row: tuple, damaged: list[str] | None = None) -> SessionState:
         sent_total=int(sent or 0),
         talk=lines[0] or (),
         recent_sent=lines[1] or (),
+        moments_fired=str(moments_fired or ""),
     )
 
 

@@ -5,8 +5,9 @@ The file is marked as ours (``APPLICATION_ID``) and versioned (``SCHEMA_VERSION`
 aside). The counters table came after schema 1 without a version bump, so a file that
 has it still opens in older versions of the plugin; it is created once, counted from
 the journal rows already there, in one transaction: counted once or not at all. The
-``talk`` and ``recent_sent`` session columns (what the chat said lately, the bot's last
-proactive messages) came the same way: added to an older file by ``ALTER TABLE``.
+session columns added later (``talk`` and ``recent_sent``: what the chat said lately, the
+bot's last proactive messages; ``moments_fired``) came the same way: added to an older
+file by ``ALTER TABLE``, without a version bump.
 """
 
 from __future__ import annotations
@@ -43,10 +44,10 @@ SESSION_COLUMNS = (
     "paused",
     "created_at",
     "sent_total",
-    "talk",  # JSON, added after schema 1 (``_ensure_columns``)
+    "talk",  # JSON, added after schema 1 (``_ensure_session_columns``)
     "recent_sent",  # JSON, added after schema 1
+    "moments_fired",  # added after schema 1
 )
-ADDED_SESSION_COLUMNS = ("talk", "recent_sent")
 row_of = attrgetter(*SESSION_COLUMNS)  # one C call per dirty session at flush time
 
 _SCHEMA = (
@@ -64,6 +65,9 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS journal_kind_at ON journal (kind, at)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)",
 )
+# Columns added to ``sessions`` after schema 1, without a version bump: older versions
+# name their columns, so they read and write such a file as before.
+ADDED_SESSION_COLUMNS = {"talk": "TEXT", "recent_sent": "TEXT", "moments_fired": "TEXT"}
 # Added after schema 1 without a version bump: a file that has it still opens in older
 # versions of the plugin (they ignore the table) instead of being moved aside as "newer".
 _COUNTERS_TABLE = (
@@ -83,10 +87,10 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     _ensure_counters(conn, path)
-    _ensure_columns(conn)
+    _ensure_session_columns(conn)
 
 
-def _ensure_columns(conn: sqlite3.Connection) -> None:
+def _ensure_session_columns(conn: sqlite3.Connection) -> None:
     """Add the session columns that came after schema 1 (an older file, or a new one:
     the table is created without them so a file stays readable by older versions)."""
     have = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
@@ -97,7 +101,9 @@ def _ensure_columns(conn: sqlite3.Connection) -> None:
         have = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
         for name in missing:
             if name not in have:  # added meanwhile by another connection
-                conn.execute(f"ALTER TABLE sessions ADD COLUMN {name} TEXT")
+                conn.execute(
+                    f"ALTER TABLE sessions ADD COLUMN {name} {ADDED_SESSION_COLUMNS[name]}"
+                )
 
 
 def _ensure_counters(conn: sqlite3.Connection, path: Path) -> None:

@@ -511,3 +511,19 @@ function initTimes() {
 }
 
 initTimes();
+
+/** The tools a message used, readable: "search_web (120 ms), draw ✗" (as the pages'
+ * tool_calls macro writes them, from web/pages/tool_calls.py's cleaned list). */
+export function toolCallsText(calls) {
+  if (!Array.isArray(calls)) return "";
+  const shown = [];
+  for (const call of calls.slice(0, 50)) {
+    if (!call || typeof call !== "object" || typeof call.name !== "string") continue;
+    const name = call.name.trim().slice(0, 80);
+    if (!name) continue;
+    const ms = typeof call.ms === "number" && call.ms >= 0 && call.ms < 1e9 ? Math.round(call.ms) : null;
+    if (call.ok !== true) shown.push(tr("journal.tool_failed", { name }));
+    else shown.push(ms === null ? name : tr("journal.tool_call", { name, ms }));
+  }
+  return shown.join(tr("journal.tool_sep"));
+}

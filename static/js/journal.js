@@ -13,6 +13,7 @@ const {
   reasonText,
   shortUmo,
   copyText,
+  toolCallsText,
 } = await import(document.getElementById("common-js").src);
 const { copyIcon, markReplaced, attachSessionPicker } = await import(
   document.getElementById("journal-rows-js").src
@@ -99,6 +100,8 @@ function detailList(detail) {
               el("summary", { title: tr("journal.full_text"), text: preview }),
               el("div", { class: "jr-full", text: value }),
             );
+    } else if (key === "tools" && toolCallsText(value)) {
+      shownValue = el("span", { class: "jr-value jr-tools", text: toolCallsText(value) });
     } else if (key === "picture" && value && typeof value === "object") {
       // as the page does: the thumbnail as an image, the rest as a value
       const { thumb, ...rest } = value;

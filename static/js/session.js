@@ -12,6 +12,7 @@ const {
   reasonText,
   enabledBadge,
   phaseBadge,
+  toolCallsText,
 } = await import(document.getElementById("common-js").src);
 const { serveSwitch, serveWhy, serveNext, wireSwitches } = await import(
   document.getElementById("serve-js").src
@@ -417,10 +418,8 @@ function writingLine(entry) {
   const d = entry.detail || {};
   if (entry.kind !== "sent" || d.model === undefined) return null;
   let line = `${d.provider || ""}${d.model ? ` (${d.model})` : ""}`;
-  if (Array.isArray(d.tools) && d.tools.length) {
-    const calls = d.tools.map((c) => `${c.name}${c.ok ? "" : " ✗"}`).join(", ");
-    line += ` · ${tr("journal.detail.tools")}: ${calls}`;
-  }
+  const calls = toolCallsText(d.tools);
+  if (calls) line += ` · ${tr("journal.detail.tools")}: ${calls}`;
   const picture = d.picture && d.picture.ref ? d.picture : null;
   if (picture) line += ` · ${tr("journal.detail.picture")}`;
   const thumb = picture && typeof picture.thumb === "string" ? picture.thumb : "";

@@ -10,7 +10,8 @@ session reaches the test platform and the journal entry appears on the open Jour
 page within 2 s, without a reload; a config change made in the panel applies without a
 plugin reload while the other open pages stay connected; the language switch changes
 the visible texts; Tab reaches the main navigation and a page's primary action, Enter
-activates it; nothing leaves 127.0.0.1; times are shown in AstrBot's zone (live-log lines too).
+activates it; nothing leaves 127.0.0.1; times are shown in AstrBot's zone (live-log lines too);
+the tools a message used read as a list in rows that arrive live.
 
 Artifacts (``test-artifacts/``, ``PC_ARTIFACTS`` overrides): ``page-<name>-<variant>.png``
 for every page in light (1280x800), dark and phone (375x740), and ``render-timings.json``
@@ -542,3 +543,32 @@ async def test_keyboard_reaches_the_navigation_and_each_primary_action(panel_rig
     finally:
         await panel.close()
     assert not problems, "\n".join(problems)
+
+
+async def test_live_rows_show_the_tools_a_message_used_as_a_list(panel_rig: pb.PanelRig):
+    """A sent entry that arrives live reads "search_web (120 ms), draw ✗" on the open
+    Journal and session pages, as the server renders it (not raw JSON)."""
+    umo = panel_rig.friend2
+    panel = await panel_rig.panel()
+    try:
+        journal = await panel.new_page()
+        await panel.goto(journal, "/journal")
+        await pb.wait_live(journal)
+        session = await panel.new_page()
+        await panel.goto(session, f"/session?umo={quote(umo, safe='')}")
+        await pb.wait_live(session)
+        calls = [
+            {"name": "search_web", "provider": "m", "ms": 120, "ok": True},
+            {"name": "draw", "provider": "m", "ms": 4, "ok": False},
+        ]
+        panel_rig.engine.journal(umo, "sent", "sent (1 part(s))", text="hi", model="x", tools=calls)
+        row = f'#journal-table tr[data-kind="sent"][data-umo="{umo}"] .jr-tools'
+        await journal.wait_for_selector(row, timeout=5000)
+        assert (await journal.inner_text(row)).strip() == "search_web (120 ms), draw ✗"
+        line = '#session-journal [data-kind="sent"] .j-writing'
+        await session.wait_for_selector(line, timeout=5000)
+        assert "search_web (120 ms), draw ✗" in await session.inner_text(line)
+        problems = panel.watch(journal).problems() + panel.watch(session).problems()
+        assert problems == [], problems
+    finally:
+        await panel.close()

@@ -436,7 +436,7 @@ BOOL_PATHS = [p for p in LEAF_PATHS if isinstance(default_at(p), bool)]
 
 
 def test_bool_paths_are_the_expected_ones():
-    assert len(BOOL_PATHS) == 12  # 6 per kind
+    assert len(BOOL_PATHS) == 14  # 7 per kind
 
 
 @pytest.mark.parametrize("path", BOOL_PATHS)

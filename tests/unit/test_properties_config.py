@@ -46,6 +46,7 @@ LIST_FIELDS = (
     "picture_settings.include_tools",
     "picture_settings.exclude_tools",
 )
+MOMENTS = "moment_settings.moments"  # a list whose entries are checked one by one too
 SWAPPED_PAIRS = ("schedule_settings.min_interval_minutes", "schedule_settings.max_interval_minutes")
 
 # --- generated values -----------------------------------------------------------------------
@@ -356,7 +357,7 @@ def test_a_bad_value_gets_one_message_naming_its_key_and_the_default(case):
     if not problems:  # accepted: read as given (text trimmed, numbers as numbers)
         assert_valid_kind_dict(result, group)
         return
-    if (isinstance(value, list) and path in LIST_FIELDS) or (
+    if (isinstance(value, list) and path in (*LIST_FIELDS, MOMENTS)) or (
         path == "session_list" and isinstance(value, str)
     ):
         # A list keeps its good entries; each bad one gets its own line.

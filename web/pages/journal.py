@@ -29,6 +29,7 @@ from ..errors import PanelError
 from ..i18n import pick_language, translator
 from ..texts import shell
 from ..timefmt import local_datetime, panel_timezone
+from .tool_calls import tool_call_list
 
 if TYPE_CHECKING:
     from ...core.engine.models import SessionState
@@ -47,7 +48,10 @@ DEFAULT_RANGE = "all"
 KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "deliveries": ("sent", "send_failed"),
     "problems": ("send_failed", "no_provider", "llm_failed", "llm_empty", "platform_skipped"),
-    "plans": ("planned", "silence_started", "quiet_shifted", "auto_trigger", "missed", "retry"),
+    "plans": (
+        *("planned", "silence_started", "quiet_shifted", "auto_trigger", "missed", "retry"),
+        "moment_skipped",
+    ),
     "admin": ("manual", "override"),
 }
 # The kinds in the order of their labels (web/texts/shell.py), any unlabelled one last.
@@ -71,6 +75,7 @@ LABELLED_DETAILS = (
     *("text", "at", "until", "error", "provider", "persona", "unanswered"),
     *("model", "tried", "missing", "tools", "picture"),
     *("cue", "rule", "cue_at", "sentence", "promise_at"),
+    "moment",
 )
 TEXT_PREVIEW = 120
 THUMB_PREFIX = "data:image/jpeg;base64,"  # the only thumbnails shown (thumbnails.py)
@@ -264,6 +269,8 @@ def detail_items(detail: Mapping[str, Any]) -> list[dict[str, Any]]:
             item |= {"type": "value", "value": json.dumps(rest, ensure_ascii=False)[:VALUE_MAX]}
             if isinstance(thumb, str) and thumb.startswith(THUMB_PREFIX):
                 item["thumb"] = thumb
+        elif key == "tools" and (calls := tool_call_list(value)):
+            item |= {"type": "tools", "value": calls}
         elif key in TEXT_KEYS and isinstance(value, str):
             preview = value if len(value) <= TEXT_PREVIEW else value[:TEXT_PREVIEW] + "…"
             item |= {"type": "text", "value": value, "preview": preview}

@@ -45,6 +45,7 @@ from ..api.access import app_deps
 from ..i18n import HTML_LANG, js_strings, pick_language, translator
 from ..reasons import browser_table, reason_text
 from ..timefmt import browser_env, format_ts, iso_ts, panel_timezone, zone_label
+from .tool_calls import tool_call_list
 
 NAV = (
     ("/overview", "nav.overview"),
@@ -102,6 +103,7 @@ def build_templates(templates_dir: Path, static_dir: Path) -> Jinja2Templates:
     )
     env.globals["static"] = make_static_url(hash_static_files(static_dir))
     env.globals["short_umo"] = short_id
+    env.globals["tool_call_list"] = tool_call_list
     return Jinja2Templates(env=env)
 
 

@@ -24,6 +24,7 @@ from ...config_checks import (
     settle_list,
 )
 from ...umo import FRIEND, MAX_UMO_LENGTH, parse_umo
+from ..moment_calendar import MAX_MOMENTS, parse_moment
 from ..quiet_hours import parse_quiet_hours
 
 MAX_REGEX_CHARS = 500
@@ -237,3 +238,41 @@ class SessionListField(_ListField):
     def _example(self) -> str:
         kind = "FriendMessage" if self.kind == FRIEND else "GroupMessage"
         return f"aiocqhttp:{kind}:12345"
+
+
+class MomentsField(_ListField):
+    """``moment_settings.moments``: entries ``HH:MM | days | prompt`` (moment_calendar.py),
+    written back canonical and sorted by time. A bad entry, a second one at the same time
+    and any past ``MAX_MOMENTS`` are dropped with a note each; the good ones are kept."""
+
+    def __init__(self, default: list[str]) -> None:
+        self.default = default
+
+    def item(self, item: Any) -> str:
+        try:
+            return str(parse_moment(item))
+        except ValueError as err:
+            raise BadValue(str(err)) from None
+
+    def collect(self, value: Any, path: str, notes: list[str], strict: bool) -> Any:
+        voice = STRICT if strict else LENIENT
+        if not isinstance(value, list):
+            notes.append(voice.rejected(path, value, "is not a list", self.default))
+            return MISSING if strict else list(self.default)
+        by_time: dict[str, str] = {}
+        for index, entry in enumerate(value):
+            try:
+                moment = self.item(entry)
+            except BadValue as bad:
+                notes.append(voice.ignored(path, index, entry, bad.why))
+                continue
+            key = moment.split(" ", 1)[0]
+            if key in by_time:
+                why = f"is a second moment at {key}"
+            elif len(by_time) >= MAX_MOMENTS:
+                why = f"is more than {MAX_MOMENTS} moments"
+            else:
+                by_time[key] = moment
+                continue
+            notes.append(voice.ignored(path, index, entry, why))
+        return [by_time[key] for key in sorted(by_time)]

@@ -18,6 +18,7 @@ from ...umo import FRIEND, GROUP
 from ..models import (
     EngineSettings,
     ModelSettings,
+    MomentSettings,
     PersonaSettings,
     PictureSettings,
     PluginSettings,
@@ -28,6 +29,7 @@ from ..models import (
     ToolSettings,
     TtsSettings,
 )
+from ..moment_calendar import parse_moment
 from ..quiet_hours import parse_quiet_hours
 from .fields import interval_bounds, number_text
 from .table import (
@@ -133,6 +135,7 @@ def settings_from_dict(d: dict[str, Any], kind: str) -> SessionSettings:
             max_unanswered_times=schedule["max_unanswered_times"],
         ),
         time_cues=schedule["time_cues"],
+        moments=_moment_settings(d["moment_settings"]),
         auto_trigger_enabled=d["auto_trigger_settings"]["enable_auto_trigger"],
         auto_trigger_after_minutes=d["auto_trigger_settings"]["auto_trigger_after_minutes"],
         history_turns=d["context_settings"]["conversation_history_limit"],
@@ -157,6 +160,13 @@ def settings_from_dict(d: dict[str, Any], kind: str) -> SessionSettings:
         **_writing_settings(d),
         **extra,
     )
+
+
+def _moment_settings(group: dict[str, Any]) -> MomentSettings:
+    """Switched off, the list is not the engine's business (the dict keeps it)."""
+    if not group["enable"]:
+        return MomentSettings()
+    return MomentSettings(True, tuple(parse_moment(entry) for entry in group["moments"]))
 
 
 def _writing_settings(d: dict[str, Any]) -> dict[str, Any]:
