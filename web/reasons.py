@@ -19,6 +19,8 @@ REASONS: tuple[tuple[str, str], ...] = (
     (r"cue", "reason.cue"),
     (r"newly_listed", "reason.newly_listed"),
     (r"promise", "reason.promise"),
+    (r"promise_cancelled", "reason.promise_cancelled"),
+    (r"promise cancelled", "reason.promise_cancelled_manual"),
     (r"the model chose not to write now", "reason.declined"),
     (r"after_declined", "reason.after_declined"),
     (r"after_proactive", "reason.after_proactive"),

@@ -15,6 +15,7 @@ from typing import Any
 from ..umo import platform_of
 from .base import RESTORE_CHUNK, EngineBase
 from .models import Phase, SessionState
+from .promises import promise_view
 
 SESSION_EVENT_INTERVAL = 0.5
 SESSION_EVENTS_PER_BATCH = 200  # more changes than this are announced as one count
@@ -41,6 +42,9 @@ class Views(EngineBase):
             "sent_total": state.sent_total,
             "has_override": bool(self.overrides.get(state.umo)),
             "writing": state.umo in self._deliveries,
+            "promise": promise_view(*pending)
+            if (pending := self._promises.get(state.umo))
+            else None,
         }
 
     async def status(self) -> dict[str, Any]:

@@ -13,6 +13,9 @@ const {
   enabledBadge,
   phaseBadge,
 } = await import(document.getElementById("common-js").src);
+const { renderPromise, wirePromiseCancel } = await import(
+  document.getElementById("session-promise-js").src
+);
 
 const JOURNAL_LIMIT = 20;
 const JOURNAL_KEEP = 50;
@@ -104,6 +107,7 @@ function renderHead(next) {
     cap ? "" : el("span", { class: "muted", text: ` (${tr("sessions.no_cap")})` }),
   );
   renderActions(next);
+  renderPromise(next);
 }
 
 async function refreshHead() {
@@ -448,6 +452,7 @@ function startDetail() {
   for (const li of journalList.querySelectorAll("li[data-id]")) seen.add(li.dataset.id);
   for (const button of actionButtons) button.addEventListener("click", () => act(button));
   $("copy-umo").addEventListener("click", copyUmo);
+  wirePromiseCancel(base, renderHead, refreshHead);
   $("override-form").addEventListener("submit", save);
   $("override-reset").addEventListener("click", resetOverride);
   renderActions(view);

@@ -22,6 +22,7 @@ SESSION_OPERATIONS = (
     "session_pause",
     "session_resume",
     "session_cancel",
+    "session_promise_cancel",
 )
 
 # The login body is read by hand (web/api/login.py) so a rate-limited client is refused

@@ -1,5 +1,5 @@
 """The sessions endpoints: the list, one session, and what can be done to it (trigger,
-reschedule, pause, resume, cancel). Their paths and OpenAPI entries are in the route
+reschedule, pause, resume, cancel, cancel the bot's promise). Their paths and OpenAPI entries are in the route
 table, web/api/engine.py.
 
 Each action names the engine method it calls, and answers the session's view after it;
@@ -80,3 +80,10 @@ async def cancel_session_plan(request: Request, umo: str) -> dict[str, Any]:
     engine = require_engine(request)
     umo_kind(umo)
     return engine.session_view(engine.cancel_plan(umo))
+
+
+async def cancel_session_promise(request: Request, umo: str) -> dict[str, Any]:
+    """``engine.cancel_promise(umo)``: the plan is drawn again; returns the session view."""
+    engine = require_engine(request)
+    umo_kind(umo)
+    return engine.session_view(engine.cancel_promise(umo))
