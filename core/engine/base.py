@@ -19,11 +19,13 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..umo import GROUP, kind_of, session_id_of
+from .analysis.budget import HourlyBudget
+from .analysis.queue import AnalysisQueue
 from .config import effective_settings
 from .event_hub import EventHub
 from .failure_log import FailureLog
 from .models import JournalEntry, PluginSettings, SessionSettings, SessionState
-from .ports import Composer, Sender, Store
+from .ports import Analyst, Composer, Sender, Store
 from .quiet_calendar import QuietCalendars
 from .scheduler import TriggerScheduler
 
@@ -47,6 +49,7 @@ class EngineBase:
         timezone: tzinfo | None = None,
         is_ready: Callable[[], bool] | None = None,
         events: EventHub | None = None,
+        analyst: Analyst | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -76,6 +79,12 @@ class EngineBase:
         self._batch_timer: asyncio.TimerHandle | None = None
         # The bot's pending promise per session: (planned time, the promise) (promises.py).
         self._promises: dict[str, tuple[float, Cue]] = {}
+        # The analysis model's questions, budget and workers (analysed.py).
+        self.analyst = analyst
+        self._analysis = AnalysisQueue()
+        self._analysis_budget = HourlyBudget()
+        self._analysis_warned: set[str] = set()
+        self._analysis_workers: list[asyncio.Task] = []
         self.scheduler = TriggerScheduler(self._on_due, clock=clock)
         self._tasks: list[asyncio.Task] = []
         self.started_at: float | None = None

@@ -85,6 +85,19 @@ class PictureSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AnalysisSettings:
+    """A model's second opinion on time cues the parser cannot see. Default: off."""
+
+    provider_id: str = ""  # empty: off
+    timeout_seconds: int = 15
+    max_turns: int = 6  # the last turns of the conversation it reads
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.provider_id)
+
+
+@dataclass(frozen=True, slots=True)
 class SessionSettings:
     kind: str  # "friend" | "group"
     enable: bool = True
@@ -101,6 +114,7 @@ class SessionSettings:
     pictures: PictureSettings = PictureSettings()
     group_idle_trigger_minutes: int = 30  # groups only
     time_cues: bool = True  # a time the user names moves the next plan (cues/)
+    analysis: AnalysisSettings = AnalysisSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +123,7 @@ class EngineSettings:
     missed_window_minutes: int = 60  # a plan missed by less is sent soon after start
     journal_keep_days: int = 30
     journal_max_entries: int = 50_000
+    analysis_calls_per_hour: int = 60  # the analysis model's hard budget, all sessions
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,3 +109,21 @@ class Store(Protocol):
     async def query_journal(
         self, *, umo: str | None = None, kinds: Collection[str] | None = None, limit: int = 100
     ) -> list[JournalEntry]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisRequest:
+    """One question to the analysis model: what to ask (``system_prompt``), about which
+    message (``message``), with how many recent turns of the session as context."""
+
+    umo: str
+    provider_id: str
+    system_prompt: str
+    message: str
+    max_turns: int
+
+
+class Analyst(Protocol):
+    async def analyse(self, request: AnalysisRequest) -> str:
+        """The model's raw answer; raise on any failure (the engine logs it)."""
+        ...

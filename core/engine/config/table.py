@@ -86,6 +86,11 @@ def _kind_spec(kind: str) -> dict[str, Any]:
             "always_send_text": BoolField(True),
         },
         **_writing_spec(),
+        "analysis_settings": {
+            "provider_id": TextField("", 256, allow_empty=True, strip=True),
+            "timeout_seconds": IntField(15, 1, 120),
+            "max_turns": IntField(6, 1, 50),
+        },
     }
     return spec
 
@@ -124,6 +129,7 @@ ENGINE_SPEC: dict[str, Any] = {
     "missed_window_minutes": IntField(60, 0, 1440),
     "journal_keep_days": IntField(30, 1, 3650),
     "journal_max_entries": IntField(50_000, 1000, 1_000_000),
+    "analysis_calls_per_hour": IntField(60, 1, 3600),
 }
 
 
