@@ -16,6 +16,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
+from .adapters.analyst import ModelAnalyst
 from .adapters.availability import missing_names
 from .adapters.composer import MessageComposer
 from .adapters.sender import MessageSender
@@ -148,6 +149,7 @@ class ProactiveService:
                 self.context, timeout_seconds=settings.engine.llm_timeout_seconds
             ),
             sender=MessageSender(self.context),
+            analyst=ModelAnalyst(self.context),
             timezone=timezone,
             is_ready=self._is_ready,
         )

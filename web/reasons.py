@@ -23,6 +23,8 @@ REASONS: tuple[tuple[str, str], ...] = (
     (r"moment_skipped", "reason.moment_skipped"),
     (r"moment_removed", "reason.moment_removed"),
     (r"the moment falls inside quiet hours \((?P<quiet>[^)]*)\)", "reason.moment_quiet"),
+    (r"promise_cancelled", "reason.promise_cancelled"),
+    (r"promise cancelled", "reason.promise_cancelled_manual"),
     (r"the model chose not to write now", "reason.declined"),
     (r"after_declined", "reason.after_declined"),
     (r"after_proactive", "reason.after_proactive"),

@@ -61,7 +61,7 @@ class MessageComposer:
         request = _LlmRequest(
             prompt=prompt,
             system_prompt=system_prompt,
-            contexts=begin_dialogs + _recent_turns(conversation, settings.conversation_turns),
+            contexts=begin_dialogs + recent_turns(conversation, settings.conversation_turns),
         )
         tools = self._tool_run(umo, settings)
         detail: dict[str, Any] = {"missing": missing} if missing else {}
@@ -288,7 +288,7 @@ def _persona_parts(persona: Any) -> tuple[str, list[dict]]:
     return (_persona_block(prompt) if prompt else ""), [dict(d) for d in dialogs]
 
 
-def _recent_turns(conversation: Any, turns: int) -> list[dict]:
+def recent_turns(conversation: Any, turns: int) -> list[dict]:
     """The last ``turns`` user/assistant turns of the conversation, text only."""
     if conversation is None or turns <= 0:
         return []

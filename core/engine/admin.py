@@ -1,5 +1,5 @@
 """What an admin can do to one session: send now, re-plan, move, pause, resume,
-cancel, and per-session settings.
+cancel, cancel the bot's promise, and per-session settings.
 
 Each action is journaled (kind ``manual`` or ``override``) before it takes effect.
 A bad UMO raises ``InvalidRequest``; the other refusals are the domain errors of
@@ -12,9 +12,18 @@ from ..umo import parse_umo
 from .chat_context import forget_talk
 from .delivery import SWITCHED_OFF
 from .due_queue import DueQueue
-from .errors import EngineStopped, InvalidRequest, SessionBusy, SessionPaused
-from .models import TIMED_PHASES, JournalKind, SessionState
+from .errors import (
+    EngineStopped,
+    InvalidRequest,
+    NothingToCancel,
+    SessionBusy,
+    SessionPaused,
+)
+from .models import TIMED_PHASES, JournalKind, Phase, SessionState
 from .planning import is_capped
+from .promises import PROMISE
+
+PROMISE_CANCELLED = "promise_cancelled"  # the reason of the plan drawn after it
 
 
 class AdminActions(DueQueue):
@@ -92,6 +101,35 @@ class AdminActions(DueQueue):
         self.journal(umo, JournalKind.MANUAL, "plan cancelled")
         self._abort_writing(umo, "the plan was cancelled while the message was being written")
         self._set_idle(state, None, "")
+        return state
+
+    def cancel_promise(self, umo: str) -> SessionState:
+        """Drop the bot's pending promise; the plan is drawn again as after a message
+        (journaled ``manual`` with the sentence, then ``planned`` with the reason).
+        Raises NothingToCancel when no promise is pending, SessionBusy while the
+        promised message is being written."""
+        state = self._require(umo)
+        pending = self._promises.get(umo)
+        if pending is None:
+            raise NothingToCancel("this session has no pending promise to cancel")
+        if umo in self._deliveries:
+            raise SessionBusy("the promised message is being written: cancel the plan instead")
+        del self._promises[umo]
+        at, cue = pending
+        self.journal(umo, JournalKind.MANUAL, "promise cancelled", sentence=cue.sentence, at=at)
+        if state.next_reason == PROMISE and state.phase == Phase.PLANNED:
+            settings = self.settings_for(umo, state.kind)
+            if state.paused or not self._served(umo, state.kind, settings):
+                self._set_idle(state, None, "")
+            elif is_capped(state.unanswered, settings.schedule):
+                self._set_idle(state, None, "", Phase.CAPPED)
+            else:
+                self._start_over(state, settings, PROMISE_CANCELLED)
+                if state.phase == Phase.SILENCE:
+                    self.journal(
+                        umo, JournalKind.SILENCE_STARTED, PROMISE_CANCELLED, until=state.next_at
+                    )
+        self._touch(state)
         return state
 
     async def set_override(self, umo: str, data: dict) -> None:

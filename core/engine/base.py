@@ -19,11 +19,13 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..umo import GROUP, kind_of, session_id_of
+from .analysis.budget import HourlyBudget
+from .analysis.queue import AnalysisQueue
 from .config import effective_settings
 from .event_hub import EventHub
 from .failure_log import FailureLog
 from .models import JournalEntry, PluginSettings, SessionSettings, SessionState
-from .ports import Composer, Sender, Store
+from .ports import Analyst, Composer, Sender, Store
 from .quiet_calendar import QuietCalendars
 from .scheduler import TriggerScheduler
 
@@ -49,6 +51,7 @@ class EngineBase:
         timezone: tzinfo | None = None,
         is_ready: Callable[[], bool] | None = None,
         events: EventHub | None = None,
+        analyst: Analyst | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -83,6 +86,12 @@ class EngineBase:
         self._moment_plans: dict[str, tuple[int, Moment]] = {}
         self._moment_cache: dict[int, tuple[MomentSettings, tuple[float, int, Moment] | None]] = {}
         self._local_days: LocalDays | None = None
+        # The analysis model's questions, budget and workers (analysed.py).
+        self.analyst = analyst
+        self._analysis = AnalysisQueue()
+        self._analysis_budget = HourlyBudget()
+        self._analysis_warned: set[str] = set()
+        self._analysis_workers: list[asyncio.Task] = []
         self.scheduler = TriggerScheduler(self._on_due, clock=clock)
         self._tasks: list[asyncio.Task] = []
         self.started_at: float | None = None

@@ -30,3 +30,7 @@ class SessionPaused(EngineError):
 
 class EngineStopped(EngineError):
     """The engine is not running (starting, stopped, or its store is unavailable)."""
+
+
+class NothingToCancel(EngineError):
+    """The action cancels something (a promise) that this session does not have now."""

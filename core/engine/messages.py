@@ -23,6 +23,7 @@ import itertools
 from ..constants import LOG_PREFIX
 from ..plugin_log import logger
 from ..umo import GROUP, kind_of
+from .analysed import AnalysedCues
 from .cues import Cue, parse_user_cue
 from .delivery import USER_SPOKE, Deliveries
 from .models import TIMED_PHASES, JournalKind, Phase
@@ -33,7 +34,7 @@ MAX_RECORDED_SESSIONS = 50_000  # unserved chats are recorded only below this ma
 BATCH_LIMIT = 500  # messages per loop turn (about 5 ms); the rest in the next turn
 
 
-class Messages(Promises, Deliveries):
+class Messages(Promises, AnalysedCues, Deliveries):
     def note_user_message(self, umo: str, name: str | None = None, text: str = "") -> None:
         """Someone (not the bot) wrote ``text`` in this session: the handler's O(1) path."""
         state = self.sessions.get(umo)
@@ -144,10 +145,13 @@ class Messages(Promises, Deliveries):
             pass  # the bot's promise comes first
         elif cue is not None:
             self._plan_at_cue(state, settings, cue)
-        elif kind == GROUP:
-            self._start_silence(state, settings, now)
         else:
-            self._plan(state, settings, now, "user_message")
+            if kind == GROUP:
+                self._start_silence(state, settings, now)
+            else:
+                self._plan(state, settings, now, "user_message")
+            if text and settings.time_cues and settings.analysis.enabled:
+                self._ask_analysis(state, settings, text, now)  # no cue here: a model may see one
         self._touch(state)
 
     def _read_cue(self, text: str, now: float) -> Cue | None:

@@ -101,6 +101,19 @@ class MomentSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AnalysisSettings:
+    """A model's second opinion on time cues the parser cannot see. Default: off."""
+
+    provider_id: str = ""  # empty: off
+    timeout_seconds: int = 15
+    max_turns: int = 6  # the last turns of the conversation it reads
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.provider_id)
+
+
+@dataclass(frozen=True, slots=True)
 class SessionSettings:
     kind: str  # "friend" | "group"
     enable: bool = True
@@ -122,6 +135,7 @@ class SessionSettings:
     # recent messages the plugin saw, chat_context.py) or "hybrid" (both).
     source_mode: str = "conversation_history"
     moments: MomentSettings = MomentSettings()  # daily moments (moments.py)
+    analysis: AnalysisSettings = AnalysisSettings()
 
     @property
     def conversation_turns(self) -> int:
@@ -140,6 +154,7 @@ class EngineSettings:
     missed_window_minutes: int = 60  # a plan missed by less is sent soon after start
     journal_keep_days: int = 30
     journal_max_entries: int = 50_000
+    analysis_calls_per_hour: int = 60  # the analysis model's hard budget, all sessions
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ the arrows run one way: adapters import the engine, never the reverse.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -105,3 +106,24 @@ class Store(Protocol):
     async def flush(self) -> bool: ...
     async def save_override(self, umo: str, data: dict) -> None: ...
     async def delete_override(self, umo: str) -> None: ...
+    async def query_journal(
+        self, *, umo: str | None = None, kinds: Collection[str] | None = None, limit: int = 100
+    ) -> list[JournalEntry]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisRequest:
+    """One question to the analysis model: what to ask (``system_prompt``), about which
+    message (``message``), with how many recent turns of the session as context."""
+
+    umo: str
+    provider_id: str
+    system_prompt: str
+    message: str
+    max_turns: int
+
+
+class Analyst(Protocol):
+    async def analyse(self, request: AnalysisRequest) -> str:
+        """The model's raw answer; raise on any failure (the engine logs it)."""
+        ...

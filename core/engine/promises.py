@@ -4,19 +4,26 @@ when it writes, what it promised (the ``{{occasion}}`` placeholder).
 
 A promise is kept per session in memory (one at most: a newer one replaces it) until
 its message is sent or the model declines it; a user's message does not move it (unless
-the user names an earlier time), a cancelled plan or a session going idle drops it. It
-is not persisted: after a restart the plan still fires, without the sentence.
+the user names an earlier time), a cancelled plan or a session going idle drops it, and
+an admin may cancel it alone (``cancel_promise`` in admin.py: the plan is drawn again).
+It survives a restart through the store: the session row keeps the plan (reason
+``promise``) and the journal keeps the sentence (``recovered_promise`` reads it back);
+if the journal entry was pruned, the plan still fires, without the sentence.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..constants import LOG_PREFIX
 from ..plugin_log import logger
 from .cues import Cue, parse_bot_promise
-from .models import Phase, SessionSettings, SessionState
+from .models import JournalKind, Phase, SessionSettings, SessionState
+from .ports import Store
 from .transitions import Transitions
 
 PROMISE = "promise"  # the plan's reason (next_reason) while a promise is pending
+RECOVERY_LOOKBACK = 20  # planned entries read per session to find its promise at start
 
 
 class Promises(Transitions):
@@ -62,3 +69,31 @@ class Promises(Transitions):
         """The promise this session's next message keeps, if any."""
         pending = self._promises.get(umo)
         return pending[1] if pending else None
+
+
+def promise_view(at: float, cue: Cue) -> dict[str, Any]:
+    """A pending promise as the panel shows it: the sentence, when it fires (``at``,
+    after quiet hours) and the time the bot named (``promised_at``)."""
+    return {"sentence": cue.sentence, "at": at, "promised_at": cue.target, "rule": cue.rule}
+
+
+async def recovered_promise(store: Store, umo: str) -> Cue | None:
+    """The promise a stored plan (reason ``promise``) keeps, read back from the newest
+    ``planned`` journal entry that made it; None when it was pruned or unreadable."""
+    entries = await store.query_journal(
+        umo=umo, kinds=(JournalKind.PLANNED,), limit=RECOVERY_LOOKBACK
+    )
+    for entry in entries:
+        if entry.reason != PROMISE:
+            continue
+        detail = entry.detail
+        sentence, rule, promised = (
+            detail.get("sentence"),
+            detail.get("rule"),
+            detail.get("promise_at"),
+        )
+        if not isinstance(sentence, str) or not isinstance(promised, int | float):
+            return None
+        rule = rule if isinstance(rule, str) else ""
+        return Cue(float(promised), float(promised), rule, sentence, sentence)
+    return None

@@ -4,6 +4,8 @@ Restoring waits until AstrBot's platforms are up (bounded), then reschedules eve
 stored plan: one still ahead keeps its time, one missed by less than
 ``missed_window_minutes`` is sent soon (spread, never a burst), an older one is
 re-planned. Walks over all sessions yield to the loop every ``RESTORE_CHUNK``.
+A plan kept for the bot's promise gets its sentence back from the journal
+(promises.py), so the model is still told what it promised.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from .base import RESTORE_CHUNK
 from .models import TIMED_PHASES, JournalKind, Phase, SessionState
 from .moments import MOMENT
 from .planning import spread_missed
+from .promises import PROMISE, recovered_promise
 from .transitions import Transitions
 
 READY_POLL_SECONDS = 0.5
@@ -43,6 +46,7 @@ class Restoring(Transitions):
         now = self.clock()
         window = self.settings.engine.missed_window_minutes * 60.0
         missed: list[SessionState] = []
+        promised: list[SessionState] = []
         restored = replanned = 0
         for index, state in enumerate(list(self.sessions.values())):
             if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
@@ -51,6 +55,8 @@ class Restoring(Transitions):
                 continue
             if state.next_reason == MOMENT:  # which moment, before its time may change
                 self._recall_moment(state, self.settings_for(state.umo, state.kind))
+            if state.next_reason == PROMISE:
+                promised.append(state)
             if state.next_at > now:
                 self.scheduler.schedule(state.umo, state.next_at)
                 self._moment_instead(state, self.settings_for(state.umo, state.kind))
@@ -65,6 +71,7 @@ class Restoring(Transitions):
                 self._replan_missed(state, now)
                 replanned += 1
         await self._send_missed_soon(missed, now)
+        await self._recover_promises(promised)
         if restored or missed or replanned:
             self.journal(
                 "",
@@ -79,6 +86,25 @@ class Restoring(Transitions):
                 len(missed),
                 replanned,
             )
+
+    async def _recover_promises(self, promised: list[SessionState]) -> None:
+        """The promises the stored plans keep, read back from the journal (a missed
+        one sent soon keeps its promise; one re-planned lost it)."""
+        for state in promised:
+            if state.next_reason != PROMISE or state.next_at is None:
+                continue
+            try:
+                cue = await recovered_promise(self.store, state.umo)
+            except Exception as exc:
+                logger.warning(
+                    "%s Could not read the bot's promises back from the journal (%s): "
+                    "their plans still fire, without the sentence.",
+                    LOG_PREFIX,
+                    exc,
+                )
+                return
+            if cue is not None:
+                self._promises[state.umo] = (state.next_at, cue)
 
     def _replan_missed(self, state: SessionState, now: float) -> None:
         """A plan missed long ago: too late to send now, so plan afresh."""

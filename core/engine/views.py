@@ -15,6 +15,7 @@ from typing import Any
 from ..umo import kind_of, platform_of
 from .base import RESTORE_CHUNK, EngineBase
 from .models import Phase, SessionState
+from .promises import promise_view
 from .serving import serve_state, why_no_plan
 
 SESSION_EVENT_INTERVAL = 0.5
@@ -45,6 +46,9 @@ class Views(EngineBase):
             "writing": state.umo in self._deliveries,
             "serve": serve_state(self, state.umo, state.kind),
             "why_no_plan": why_no_plan(self, state, served),
+            "promise": promise_view(*pending)
+            if (pending := self._promises.get(state.umo))
+            else None,
         }
 
     def serve_state(self, umo: str) -> dict[str, Any] | None:

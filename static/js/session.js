@@ -17,6 +17,9 @@ const {
 const { serveSwitch, serveWhy, serveNext, wireSwitches } = await import(
   document.getElementById("serve-js").src
 );
+const { renderPromise, wirePromiseCancel } = await import(
+  document.getElementById("session-promise-js").src
+);
 
 const JOURNAL_LIMIT = 20;
 const JOURNAL_KEEP = 50;
@@ -111,6 +114,7 @@ function renderHead(next) {
   );
   renderServe(next);
   renderActions(next);
+  renderPromise(next);
 }
 
 // The Serve box at the top: the switch, why the chat is (not) served, what happens next.
@@ -465,6 +469,7 @@ function startDetail() {
   for (const li of journalList.querySelectorAll("li[data-id]")) seen.add(li.dataset.id);
   for (const button of actionButtons) button.addEventListener("click", () => act(button));
   $("copy-umo").addEventListener("click", copyUmo);
+  wirePromiseCancel(base, renderHead, refreshHead);
   $("override-form").addEventListener("submit", save);
   $("override-reset").addEventListener("click", resetOverride);
   wireSwitches($("serve-box"), (fresh) => {

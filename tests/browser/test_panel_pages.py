@@ -572,3 +572,27 @@ async def test_live_rows_show_the_tools_a_message_used_as_a_list(panel_rig: pb.P
         assert problems == [], problems
     finally:
         await panel.close()
+
+
+async def test_a_promise_shows_live_on_the_session_page_and_is_cancelled_there(
+    panel_rig: pb.PanelRig,
+):
+    umo = panel_rig.friend2
+    panel = await panel_rig.panel()
+    try:
+        session = await panel.new_page()
+        await panel.goto(session, f"/session?umo={quote(umo, safe='')}")
+        await pb.wait_live(session)
+        assert await session.is_hidden("#session-promise-row")
+        panel_rig.engine.on_user_message(umo, "Bob")
+        panel_rig.engine.on_bot_message(umo, "好的，我二十分钟后提醒你喝水。")
+        await session.wait_for_selector("#session-promise-row", state="visible", timeout=5000)
+        assert "二十分钟后提醒你" in await session.inner_text("#session-promise-sentence")
+        await session.click("#promise-cancel")
+        await session.wait_for_selector("#session-promise-row", state="hidden", timeout=5000)
+        assert panel_rig.engine.promise_of(umo) is None
+        await session.wait_for_selector('#session-journal [data-kind="manual"]', timeout=5000)
+        problems = panel.watch(session).problems()
+        assert problems == [], problems
+    finally:
+        await panel.close()

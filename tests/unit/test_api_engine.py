@@ -107,7 +107,7 @@ def engine_routes(app) -> list[tuple[str, str]]:
 
 async def test_every_engine_route_needs_login(panel):
     routes = engine_routes(panel.app)
-    assert len(routes) == 19  # + journal.csv, stats/daily, stats/overview, sessions/.../served
+    assert len(routes) == 20  # + journal.csv, stats/daily, stats/overview, served, promise/cancel
     async with client_for(panel.app, None) as anonymous:
         for method, path in routes:
             response = await anonymous.request(method, path, json={})
@@ -789,3 +789,23 @@ async def test_deeply_nested_bodies_are_400(panel, where):
         url, content=json.dumps(body), headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400, response.text
+
+
+# --- the bot's promise ---------------------------------------------------------------------
+
+
+async def test_a_promise_shows_in_the_view_and_is_cancelled_over_the_api(panel):
+    panel.engine.on_user_message(ALICE, "Alice")
+    panel.engine.on_bot_message(ALICE, "I'll check on you in an hour.")
+    view = (await panel.client.get(path_of(ALICE))).json()
+    assert "check on you in an hour" in view["promise"]["sentence"]
+    assert view["promise"]["at"] == view["next_at"]
+    response = await panel.client.post(path_of(ALICE, "/promise/cancel"))
+    assert response.status_code == 200, response.text
+    assert response.json()["promise"] is None
+    assert response.json()["next_reason"] == "promise_cancelled"
+    again = await panel.client.post(path_of(ALICE, "/promise/cancel"))
+    assert again.status_code == 409 and again.json()["error"] == "conflict"
+    async with client_for(panel.app, None) as stranger:
+        refused = await stranger.post(path_of(ALICE, "/promise/cancel"))
+    assert refused.status_code == 401

@@ -165,6 +165,7 @@ def test_documented_defaults():
         "missed_window_minutes": 60,
         "journal_keep_days": 30,
         "journal_max_entries": 50000,
+        "analysis_calls_per_hour": 60,
     }
 
 

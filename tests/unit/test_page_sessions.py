@@ -369,3 +369,18 @@ async def test_a_sent_message_shows_its_model_tools_and_picture(site):
     journal = (await site.client.get("/journal", params={"umo": ALICE})).text
     assert f'src="{thumb}"' in journal and "gpt-x" in journal
     assert journal.count(thumb) == 1  # shown as the image, not again in the value
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_detail_page_shows_a_pending_promise_with_its_cancel_button(site, lang):
+    engine = site.engine
+    engine.on_user_message(ALICE, "Alice")
+    _, page = await site.page("/session", lang, umo=ALICE)
+    assert "hidden" in page.ids["session-promise-row"]  # none yet: the row is there, hidden
+    engine.on_bot_message(ALICE, "好的，我十分钟后提醒你喝水。")
+    _, page = await site.page("/session", lang, umo=ALICE)
+    assert "hidden" not in page.ids["session-promise-row"]
+    text = page.joined()
+    assert "我十分钟后提醒你喝水" in text
+    assert translator(lang)("session.promise_cancel") in text
+    assert page.ids["promise-cancel"]["tag"] == "button"

@@ -70,6 +70,9 @@ def build_engine_router() -> APIRouter:
     route(f"{UMO}/resume", sessions.resume_session, methods=post,
           name="session_resume", operation_id="session_resume",
           response_model=SessionView, responses=e(400, 409, 503) | one)
+    route(f"{UMO}/promise/cancel", sessions.cancel_session_promise, methods=post,
+          name="session_promise_cancel", operation_id="session_promise_cancel",
+          response_model=SessionView, responses=e(400, 409, 503) | one)
     route(f"{UMO}/cancel", sessions.cancel_session_plan, methods=post,
           name="session_cancel", operation_id="session_cancel",
           response_model=SessionView, responses=e(400, 409, 503) | one)

@@ -62,6 +62,16 @@ class LogsOut(BaseModel):
 # --- sessions and overrides (web/api/sessions.py, web/api/overrides.py) ---------------------
 
 
+class PromiseView(BaseModel):
+    """The bot's pending promise: the sentence it said, when the message fires
+    (``at``, after quiet hours) and the time it named (``promised_at``)."""
+
+    sentence: str
+    at: float
+    promised_at: float
+    rule: str
+
+
 class SessionView(BaseModel):
     model_config = ConfigDict(extra="allow")
     umo: str
@@ -81,6 +91,7 @@ class SessionView(BaseModel):
     sent_total: int
     has_override: bool
     writing: bool
+    promise: PromiseView | None = None
 
 
 class ServeIn(BaseModel):

@@ -23,6 +23,7 @@ SESSION_OPERATIONS = (
     "session_resume",
     "session_cancel",
     "serve_session",
+    "session_promise_cancel",
 )
 
 # The login body is read by hand (web/api/login.py) so a rate-limited client is refused

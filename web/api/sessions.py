@@ -1,6 +1,6 @@
 """The sessions endpoints: the list, one session, and what can be done to it (trigger,
-reschedule, pause, resume, cancel, serve). Their paths and OpenAPI entries are in the route
-table, web/api/engine.py.
+reschedule, pause, resume, cancel, serve, cancel the bot's promise). Their paths and OpenAPI
+entries are in the route table, web/api/engine.py.
 
 Each action names the engine method it calls, and answers the session's view after it;
 the engine's domain errors (unknown session, busy, paused) become 404/409 in web/errors.py.
@@ -108,3 +108,10 @@ async def serve_session(request: Request, umo: str, body: ServeIn) -> dict[str, 
         raise PanelError(400, "invalid_config", "; ".join(errors[:5]), errors=errors)
     engine.events.publish({"type": "config"})  # open Config pages show the new list
     return engine.session_view(engine.sessions[umo])
+
+
+async def cancel_session_promise(request: Request, umo: str) -> dict[str, Any]:
+    """``engine.cancel_promise(umo)``: the plan is drawn again; returns the session view."""
+    engine = require_engine(request)
+    umo_kind(umo)
+    return engine.session_view(engine.cancel_promise(umo))

@@ -105,6 +105,9 @@ ZH: dict[str, str] = {
     "session.journal_all": "查看全部记录",
     "session.journal_empty": "还没有记录。",
     "session.journal_unavailable": "决策记录暂时无法读取：{problem}",
+    "session.promise": "机器人答应过",
+    "session.promise_cancel": "取消这个约定",
+    "session.done.promise_cancel": "约定已取消：已按平常的规则重新计划。",
 }
 
 EN: dict[str, str] = {
@@ -234,6 +237,9 @@ EN: dict[str, str] = {
     "session.journal_all": "All entries",
     "session.journal_empty": "No entries yet.",
     "session.journal_unavailable": "The journal cannot be read right now: {problem}",
+    "session.promise": "The bot promised",
+    "session.promise_cancel": "Cancel promise",
+    "session.done.promise_cancel": "Promise cancelled: the next message was planned as usual.",
 }
 
 # Keys the page scripts read (shipped as JSON in every page).
@@ -280,4 +286,5 @@ JS_KEYS: tuple[str, ...] = (
     "session.diff_some",
     "session.editor_missing",
     "session.journal_empty",
+    "session.done.promise_cancel",
 )

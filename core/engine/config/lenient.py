@@ -16,6 +16,7 @@ from typing import Any
 from ...config_checks import short_repr
 from ...umo import FRIEND, GROUP
 from ..models import (
+    AnalysisSettings,
     EngineSettings,
     ModelSettings,
     MomentSettings,
@@ -172,7 +173,13 @@ def _moment_settings(group: dict[str, Any]) -> MomentSettings:
 def _writing_settings(d: dict[str, Any]) -> dict[str, Any]:
     """The model, tool and picture settings of a normalized kind dict."""
     model, tools, pictures = d["model_settings"], d["tool_settings"], d["picture_settings"]
+    analysis = d["analysis_settings"]
     return {
+        "analysis": AnalysisSettings(
+            provider_id=analysis["provider_id"],
+            timeout_seconds=analysis["timeout_seconds"],
+            max_turns=analysis["max_turns"],
+        ),
         "model": ModelSettings(
             provider_id=model["provider_id"],
             fallback_mode=model["fallback_mode"],

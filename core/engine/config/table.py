@@ -86,6 +86,20 @@ def _kind_spec(kind: str) -> dict[str, Any]:
                 ("conversation_history", "platform_message_history", "hybrid"),
             ),
         },
+        **_voice_spec(),
+        **_writing_spec(),
+        "analysis_settings": {
+            "provider_id": TextField("", 256, allow_empty=True, strip=True),
+            "timeout_seconds": IntField(15, 1, 120),
+            "max_turns": IntField(6, 1, 50),
+        },
+    }
+    return spec
+
+
+def _voice_spec() -> dict[str, Any]:
+    """Who speaks and how the text is cut and voiced (persona, segments, TTS)."""
+    return {
         "persona_settings": {
             "mode": ChoiceField("off", ("off", "select", "custom")),
             "select_persona": TextField("", 256, allow_empty=True, strip=True),
@@ -105,9 +119,7 @@ def _kind_spec(kind: str) -> dict[str, Any]:
             "enable_tts": BoolField(True),
             "always_send_text": BoolField(True),
         },
-        **_writing_spec(),
     }
-    return spec
 
 
 def _writing_spec() -> dict[str, Any]:
@@ -144,6 +156,7 @@ ENGINE_SPEC: dict[str, Any] = {
     "missed_window_minutes": IntField(60, 0, 1440),
     "journal_keep_days": IntField(30, 1, 3650),
     "journal_max_entries": IntField(50_000, 1000, 1_000_000),
+    "analysis_calls_per_hour": IntField(60, 1, 3600),
 }
 
 
