@@ -76,6 +76,8 @@ class EngineBase:
         self._batch_timer: asyncio.TimerHandle | None = None
         # The bot's pending promise per session: (planned time, the promise) (promises.py).
         self._promises: dict[str, tuple[float, Cue]] = {}
+        # Drafts being written, one per session at most (preview.py).
+        self._drafts: dict[str, asyncio.Task] = {}
         self.scheduler = TriggerScheduler(self._on_due, clock=clock)
         self._tasks: list[asyncio.Task] = []
         self.started_at: float | None = None

@@ -24,8 +24,10 @@ import asyncio
 from .admin import AdminActions
 from .base import RESTORE_CHUNK, journal_dict
 from .delivery import STOPPED_BEFORE_SENT, SWITCHED_OFF
+from .forecast import Forecasts
 from .messages import Messages
 from .models import TIMED_PHASES, JournalKind, Phase, PluginSettings, SessionState
+from .preview import Previews
 from .restore import Restoring
 from .views import Views
 
@@ -35,7 +37,7 @@ WORKERS = 2
 SEND_GRACE_SECONDS = 2.0  # how long stop() lets a message already being sent finish
 
 
-class ProactiveEngine(AdminActions, Messages, Restoring, Views):
+class ProactiveEngine(AdminActions, Messages, Restoring, Views, Previews, Forecasts):
     """The engine: build it with its ports (see ``EngineBase``), then ``start()``,
     ``notify_ready()`` once AstrBot's platforms are up, and ``stop()``."""
 
@@ -80,6 +82,7 @@ class ProactiveEngine(AdminActions, Messages, Restoring, Views):
         for delivery in self._deliveries.values():
             if not delivery.sending and delivery.compose_task is not None:
                 delivery.compose_task.cancel()
+        self._cancel_drafts()
         if sending:
             waits = [asyncio.ensure_future(done.wait()) for done in sending]
             await asyncio.wait(waits, timeout=SEND_GRACE_SECONDS)

@@ -211,6 +211,7 @@ class JournalKind(StrEnum):
     OVERRIDE = "override"  # per-session settings changed
     DISABLED = "disabled"  # the session is no longer served
     RETRY = "retry"  # re-planned with back-off after a failure
+    DRAFT = "draft"  # a message written on request and not sent (preview.py)
 
 
 JOURNAL_KINDS: frozenset[str] = frozenset(kind.value for kind in JournalKind)
