@@ -94,6 +94,7 @@ async def wait_for(predicate, seconds: float = 5.0) -> None:
 
 def engine_routes(app) -> list[tuple[str, str]]:
     own = ("/api/status", "/api/sessions", "/api/journal", "/api/config", "/api/stats")
+    own += ("/api/forecast",)
     pairs = []
     for route in walk_routes(app.routes):
         path = getattr(route, "path", "")
@@ -107,7 +108,7 @@ def engine_routes(app) -> list[tuple[str, str]]:
 
 async def test_every_engine_route_needs_login(panel):
     routes = engine_routes(panel.app)
-    assert len(routes) == 18  # + journal.csv, stats/daily, stats/overview
+    assert len(routes) == 22  # + journal.csv, stats/daily, stats/overview, preview/draft/forecast
     async with client_for(panel.app, None) as anonymous:
         for method, path in routes:
             response = await anonymous.request(method, path, json={})

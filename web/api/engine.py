@@ -20,7 +20,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from . import config, journal, overrides, sessions, status
+from . import config, foresight, journal, overrides, sessions, status
+from .foresight_models import DraftOut, ForecastPage, PreviewOut, SessionForecast
 from .models import (
     Accepted,
     ConfigView,
@@ -73,8 +74,19 @@ def build_engine_router() -> APIRouter:
     route(f"{UMO}/cancel", sessions.cancel_session_plan, methods=post,
           name="session_cancel", operation_id="session_cancel",
           response_model=SessionView, responses=e(400, 409, 503) | one)
+    route(f"{UMO}/preview", foresight.session_preview, methods=get,
+          operation_id="session_preview",
+          response_model=PreviewOut, responses=e(400, 404, 503) | one)
+    route(f"{UMO}/draft", foresight.session_draft, methods=post, operation_id="session_draft",
+          response_model=DraftOut, responses=e(400, 404, 409, 503) | one)
+    route(f"{UMO}/forecast", foresight.session_forecast, methods=get,
+          operation_id="session_forecast",
+          response_model=SessionForecast, responses=e(400, 404, 503) | one)
     route(UMO, sessions.get_session, methods=get, operation_id="get_session",
           response_model=SessionView, responses=e(400, 404, 503) | one)
+
+    route("/forecast", foresight.all_forecast, methods=get,
+          response_model=ForecastPage, responses=e(400, 503) | many)
 
     route("/journal", journal.journal, methods=get,
           response_model=JournalPage, responses=e(400, 503) | many)

@@ -22,6 +22,9 @@ SESSION_OPERATIONS = (
     "session_pause",
     "session_resume",
     "session_cancel",
+    "session_preview",
+    "session_draft",
+    "session_forecast",
 )
 
 # The login body is read by hand (web/api/login.py) so a rate-limited client is refused
