@@ -49,6 +49,7 @@ from ..timefmt import browser_env, format_ts, iso_ts, panel_timezone, zone_label
 NAV = (
     ("/overview", "nav.overview"),
     ("/sessions", "nav.sessions"),
+    ("/upcoming", "nav.upcoming"),
     ("/journal", "nav.journal"),
     ("/logs", "nav.logs"),
     ("/config", "nav.config"),
