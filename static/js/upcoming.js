@@ -1,6 +1,6 @@
 // The Upcoming page: the forward view of every served session, a page at a time
 // (GET /api/forecast; rendering shared with the session page in foresight.js).
-const { tr, el, api, errorText, timeTag, shortUmo } = await import(
+const { tr, el, api, errorText, timeTag, shortUmo, connectEvents } = await import(
   document.getElementById("common-js").src
 );
 const { forecastBlock, reasonsText } = await import(document.getElementById("foresight-js").src);
@@ -57,4 +57,13 @@ document.getElementById("upcoming-next").addEventListener("click", () => {
   page += 1;
   load();
 });
-load();
+await load();
+let connected = false;
+connectEvents({
+  hello() {
+    if (connected) load(); // back after a disconnect: plans may have changed meanwhile
+    connected = true;
+  },
+  event() {},
+});
+document.documentElement.dataset.pageReady = "1";

@@ -31,6 +31,7 @@ ZH: dict[str, str] = {
     "fs.fc.assume": "这是一种可能的未来：假设没有人回复（因此会达到未回复上限），"
     "且每条消息都能发出；随机数按会话固定，刷新时结果不变。",
     "fs.fc.loading": "正在模拟…",
+    "fs.fc.refresh": "重新模拟",
     "fs.fc.speaks": "将发送的消息",
     "fs.fc.none": "接下来 {n} 天内不会发送消息。",
     "fs.fc.gaps": "较长的空档及原因",
@@ -92,6 +93,7 @@ EN: dict[str, str] = {
     "reached) and every message goes out; the random draws are fixed per session, so the view "
     "stays the same between refreshes.",
     "fs.fc.loading": "Simulating…",
+    "fs.fc.refresh": "Simulate again",
     "fs.fc.speaks": "Messages it will send",
     "fs.fc.none": "No message in the next {n} days.",
     "fs.fc.gaps": "Long gaps and why",
