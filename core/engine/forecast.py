@@ -16,6 +16,7 @@ sessions is paged and yields to the loop between sessions and while it walks the
 from __future__ import annotations
 
 import asyncio
+import heapq
 import zlib
 from typing import Any
 
@@ -65,25 +66,35 @@ class Forecasts(DueQueue):
         check_days(days)
         if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
             raise InvalidRequest(f"page must be 1 or more and size 1 to {MAX_PAGE_SIZE}")
-        served = await self._served_sessions()
         start = (page - 1) * size
+        total, soonest = await self._soonest_served(start + size)
         items = []
-        for _, umo in served[start : start + size]:
+        for _, umo in soonest[start:]:
             if umo in self.sessions:
                 items.append(await simulate(self, umo, days))
             await asyncio.sleep(0)
-        return {"items": items, "total": len(served), "page": page, "size": size, "days": days}
+        return {"items": items, "total": total, "page": page, "size": size, "days": days}
 
-    async def _served_sessions(self) -> list[tuple[float, str]]:
-        """(next planned time or +inf, umo) of every served session, soonest first."""
-        served: list[tuple[float, str]] = []
+    async def _soonest_served(self, count: int) -> tuple[int, list[tuple[float, str]]]:
+        """(how many sessions are served, the ``count`` soonest of them as (next planned
+        time or +inf, umo), soonest first). A bounded heap filled a chunk per loop turn:
+        100,000 sessions never block the loop, nor get sorted in one go."""
+        served = 0
+        heap: list[tuple[float, str]] = []  # the soonest so far, as a max-heap (negated)
         for index, (umo, state) in enumerate(list(self.sessions.items())):
             if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
-                await asyncio.sleep(0)  # 100,000 sessions must not block the loop
-            if self._served(umo, state.kind, self.settings_for(umo, state.kind)):
-                served.append((state.next_at if state.next_at is not None else float("inf"), umo))
-        served.sort()
-        return served
+                await asyncio.sleep(0)
+            if not self._served(umo, state.kind, self.settings_for(umo, state.kind)):
+                continue
+            served += 1
+            at = state.next_at if state.next_at is not None else float("inf")
+            entry = (-at, umo)
+            if len(heap) < count:
+                heapq.heappush(heap, entry)
+            elif entry > heap[0]:
+                heapq.heapreplace(heap, entry)
+        # The heap's own order (ties: larger umo first), so the pages never overlap.
+        return served, [(-negated, umo) for negated, umo in sorted(heap, reverse=True)]
 
 
 async def simulate(engine: DueQueue, umo: str, days: int) -> dict[str, Any]:

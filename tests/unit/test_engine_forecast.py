@@ -147,3 +147,22 @@ async def test_all_sessions_paged_soonest_first(tmp_path, clock):
             await engine.forecast_all(size=500)
     finally:
         await rig.stop()
+
+
+async def test_pages_of_many_idle_sessions_never_overlap(tmp_path, clock):
+    clock.now = START
+    friends = tuple(f"test:FriendMessage:u{n:02d}" for n in range(7))
+    rig = Rig(tmp_path, clock, engine_config(friends=friends))
+    try:
+        engine = await rig.start()
+        for umo in friends[:3]:
+            engine.on_user_message(umo, "x")
+        for umo in friends[3:]:  # served, known, never planned: all at +inf
+            engine._new_state(umo, "friend")
+        seen = []
+        for page in (1, 2, 3):
+            seen += [i["umo"] for i in (await engine.forecast_all(page=page, size=3))["items"]]
+        assert sorted(seen) == sorted(friends)
+        assert set(seen[:3]) == set(friends[:3])  # planned ones first
+    finally:
+        await rig.stop()
