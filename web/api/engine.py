@@ -74,19 +74,9 @@ def build_engine_router() -> APIRouter:
     route(f"{UMO}/cancel", sessions.cancel_session_plan, methods=post,
           name="session_cancel", operation_id="session_cancel",
           response_model=SessionView, responses=e(400, 409, 503) | one)
-    route(f"{UMO}/preview", foresight.session_preview, methods=get,
-          operation_id="session_preview",
-          response_model=PreviewOut, responses=e(400, 404, 503) | one)
-    route(f"{UMO}/draft", foresight.session_draft, methods=post, operation_id="session_draft",
-          response_model=DraftOut, responses=e(400, 404, 409, 503) | one)
-    route(f"{UMO}/forecast", foresight.session_forecast, methods=get,
-          operation_id="session_forecast",
-          response_model=SessionForecast, responses=e(400, 404, 503) | one)
+    _foresight_routes(router, one, many)  # also suffixed: before the bare session route
     route(UMO, sessions.get_session, methods=get, operation_id="get_session",
           response_model=SessionView, responses=e(400, 404, 503) | one)
-
-    route("/forecast", foresight.all_forecast, methods=get,
-          response_model=ForecastPage, responses=e(400, 503) | many)
 
     route("/journal", journal.journal, methods=get,
           response_model=JournalPage, responses=e(400, 503) | many)
@@ -99,3 +89,20 @@ def build_engine_router() -> APIRouter:
           response_model=dict[str, Any], responses=e(503))
     # fmt: on
     return router
+
+
+def _foresight_routes(router: APIRouter, one: dict, many: dict) -> None:
+    """See it before it happens (web/api/foresight.py): preview, draft, forward view."""
+    route, e, get, post = router.add_api_route, error_responses, ["GET"], ["POST"]
+    # fmt: off
+    route(f"{UMO}/preview", foresight.session_preview, methods=get,
+          operation_id="session_preview",
+          response_model=PreviewOut, responses=e(400, 404, 503) | one)
+    route(f"{UMO}/draft", foresight.session_draft, methods=post, operation_id="session_draft",
+          response_model=DraftOut, responses=e(400, 404, 409, 503) | one)
+    route(f"{UMO}/forecast", foresight.session_forecast, methods=get,
+          operation_id="session_forecast",
+          response_model=SessionForecast, responses=e(400, 404, 503) | one)
+    route("/forecast", foresight.all_forecast, methods=get,
+          response_model=ForecastPage, responses=e(400, 503) | many)
+    # fmt: on
