@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 from starlette.requests import Request
 
-from .texts import config_page, help_page, journal, overview, reasons, sessions, shell
+from .texts import config_page, foresight, help_page, journal, overview, reasons, sessions, shell
 from .texts import serve as serve_texts
 
 LANGUAGES = ("zh", "en")
@@ -159,7 +159,17 @@ EN: dict[str, str] = {
 }
 
 # Each page's texts live in web/texts/<page>.py; a key belongs to one module only.
-PAGE_TEXTS = (shell, reasons, overview, sessions, journal, config_page, help_page, serve_texts)
+PAGE_TEXTS = (
+    shell,
+    reasons,
+    overview,
+    sessions,
+    journal,
+    config_page,
+    help_page,
+    serve_texts,
+    foresight,
+)
 for _module in PAGE_TEXTS:
     ZH.update(_module.ZH)
     EN.update(_module.EN)

@@ -74,6 +74,10 @@ REASONS: tuple[tuple[str, str], ...] = (
     ),
     (r"no activity since start: planned in (?P<n>\d+) min", "reason.auto_planned"),
     (r"(?P<n>\d+) sessions are no longer served", "reason.many_not_served"),
+    (r"draft written, not sent", "reason.draft_written"),
+    (r"draft: the model chose not to write now", "reason.draft_declined"),
+    (r"draft cancelled: the plugin stopped while it was being written", "reason.draft_stopped"),
+    (r"no draft: (?P<why>.+)", "reason.draft_failed"),
     (
         r"no chat model is set for this session \(AstrBot dashboard > model providers\)",
         "reason.no_model",

@@ -16,23 +16,17 @@ from typing import Any
 
 from ..constants import LOG_PREFIX
 from ..engine.models import SessionSettings
-from ..engine.ports import ComposeError, ComposeResult
+from ..engine.ports import ComposeError, ComposeResult, PreparedRequest
 from ..plugin_log import logger
 from ..umo import platform_of
 from .lookups import platform_name_of
 from .model_choice import model_name_of, provider_id_of, providers_to_try
+from .request import BuiltRequest, LlmRequest, prepared_view
 from .thumbnails import thumbnail_data_uri
 from .tool_loop import ToolRun
 
 # What the conversation history shows as the "user" turn of a proactive exchange.
 HISTORY_USER_NOTE = "[主动消息：这次是你主动找对方聊天 / You started this conversation]"
-
-
-@dataclass(frozen=True, slots=True)
-class _LlmRequest:
-    prompt: str
-    system_prompt: str
-    contexts: list[dict]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +48,37 @@ class MessageComposer:
         self.timeout_seconds = timeout_seconds
         self.retries = retries
 
-    async def compose(self, umo: str, settings: SessionSettings, prompt: str) -> ComposeResult:
+    async def prepare(self, umo: str, settings: SessionSettings, prompt: str) -> PreparedRequest:
+        """The request ``compose`` would send right now, without calling a model (the
+        panel's preview). Built by ``_build``, the one function ``compose`` uses too."""
+        built = await self._build(umo, settings, prompt)
+        return prepared_view(built)
+
+    async def _build(self, umo: str, settings: SessionSettings, prompt: str) -> BuiltRequest:
+        """Everything one proactive message's request is made of: the models to try, the
+        persona, the history and the prompt, and the tools. The send and the preview
+        both come through here, so what one sees is what the other sends."""
         providers, missing = await self._providers(umo, settings)
         conversation = await self._conversation(umo)
         persona_id, system_prompt, begin_dialogs = await self._persona(umo, settings, conversation)
-        request = _LlmRequest(
+        request = LlmRequest(
             prompt=prompt,
             system_prompt=system_prompt,
             contexts=begin_dialogs + recent_turns(conversation, settings.conversation_turns),
         )
-        tools = self._tool_run(umo, settings)
+        return BuiltRequest(
+            providers=providers,
+            missing=missing,
+            conversation=conversation,
+            persona_id=persona_id,
+            request=request,
+            tools=self._tool_run(umo, settings),
+        )
+
+    async def compose(self, umo: str, settings: SessionSettings, prompt: str) -> ComposeResult:
+        built = await self._build(umo, settings, prompt)
+        providers, missing, conversation = built.providers, built.missing, built.conversation
+        persona_id, request, tools = built.persona_id, built.request, built.tools
         detail: dict[str, Any] = {"missing": missing} if missing else {}
         written, provider, provider_id, tried = await self._first_answer(
             umo, providers, request, tools
@@ -110,7 +125,7 @@ class MessageComposer:
             return None
 
     async def _first_answer(
-        self, umo: str, providers: list[Any], request: _LlmRequest, tools: ToolRun | None
+        self, umo: str, providers: list[Any], request: LlmRequest, tools: ToolRun | None
     ) -> tuple[str | _Failure, Any, str, list[dict]]:
         """(the text or the last failure, the provider that gave it and its id, the
         failed attempts)."""
@@ -147,7 +162,7 @@ class MessageComposer:
         return outcome, used, used_id, tried
 
     async def _attempt(
-        self, provider_id: str, request: _LlmRequest, seconds: float, tools: ToolRun | None
+        self, provider_id: str, request: LlmRequest, seconds: float, tools: ToolRun | None
     ) -> str | _Failure:
         """One call to the model (or one run of the tool loop): its text, or why none."""
         try:

@@ -79,6 +79,17 @@ class EngineBase:
         # Messages noted by the handler, planned in the next batch (messages.py).
         self._pending_messages: dict[str, tuple[float, str]] = {}  # umo -> (time, text)
         self._batch_timer: asyncio.TimerHandle | None = None
+        self._init_timing_state(analyst)
+        self.scheduler = TriggerScheduler(self._on_due, clock=clock)
+        self._tasks: list[asyncio.Task] = []
+        self.started_at: float | None = None
+        self.ready_at: float | None = None
+        self.running = False
+        self.counters: collections.Counter[str] = collections.Counter()
+
+    def _init_timing_state(self, analyst: Analyst | None) -> None:
+        """What the timing features keep per session: promises, moments, the analysis
+        model's queue and budget, drafts."""
         # The bot's pending promise per session: (planned time, the promise) (promises.py).
         self._promises: dict[str, tuple[float, Cue]] = {}
         # Daily moments (moments.py): the planned moment per session (day ordinal, moment),
@@ -92,12 +103,8 @@ class EngineBase:
         self._analysis_budget = HourlyBudget()
         self._analysis_warned: set[str] = set()
         self._analysis_workers: list[asyncio.Task] = []
-        self.scheduler = TriggerScheduler(self._on_due, clock=clock)
-        self._tasks: list[asyncio.Task] = []
-        self.started_at: float | None = None
-        self.ready_at: float | None = None
-        self.running = False
-        self.counters: collections.Counter[str] = collections.Counter()
+        # Drafts being written, one per session at most (preview.py).
+        self._drafts: dict[str, asyncio.Task] = {}
 
     def _on_due(self, umo: str) -> None:
         """The scheduler's callback: a plan's time came (``DueQueue`` answers it)."""

@@ -44,18 +44,22 @@ class DueQueue(Deliveries):
             while not self._due:
                 self._due_signal.clear()
                 await self._due_signal.wait()
-            umo = self._due.popleft()
-            self._due_set.discard(umo)
-            manual = umo in self._manual
-            self._manual.discard(umo)
-            if not manual and not self._still_due(umo):
-                continue  # the user spoke, or the plan was moved or cancelled meanwhile
-            try:
-                await self.deliver(umo, manual=manual)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("%s Delivery to %s failed unexpectedly", LOG_PREFIX, umo)
+            await self._work_one(self._due.popleft())
+
+    async def _work_one(self, umo: str) -> None:
+        """One session off the queue: delivered if it is still due (the forward view in
+        forecast.py drives this same step)."""
+        self._due_set.discard(umo)
+        manual = umo in self._manual
+        self._manual.discard(umo)
+        if not manual and not self._still_due(umo):
+            return  # the user spoke, or the plan was moved or cancelled meanwhile
+        try:
+            await self.deliver(umo, manual=manual)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("%s Delivery to %s failed unexpectedly", LOG_PREFIX, umo)
 
     def _still_due(self, umo: str) -> bool:
         state = self.sessions.get(umo)

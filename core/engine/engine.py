@@ -25,8 +25,10 @@ from .admin import AdminActions
 from .base import RESTORE_CHUNK, journal_dict
 from .chat_context import ChatContext, forget_talk
 from .delivery import STOPPED_BEFORE_SENT, SWITCHED_OFF
+from .forecast import Forecasts
 from .messages import Messages
 from .models import TIMED_PHASES, JournalKind, Phase, PluginSettings, SessionState
+from .preview import Previews
 from .restore import Restoring
 from .views import Views
 
@@ -36,7 +38,7 @@ WORKERS = 2
 SEND_GRACE_SECONDS = 2.0  # how long stop() lets a message already being sent finish
 
 
-class ProactiveEngine(AdminActions, Messages, Restoring, Views, ChatContext):
+class ProactiveEngine(AdminActions, Messages, Restoring, Views, ChatContext, Previews, Forecasts):
     """The engine: build it with its ports (see ``EngineBase``), then ``start()``,
     ``notify_ready()`` once AstrBot's platforms are up, and ``stop()``."""
 
@@ -81,6 +83,7 @@ class ProactiveEngine(AdminActions, Messages, Restoring, Views, ChatContext):
         for delivery in self._deliveries.values():
             if not delivery.sending and delivery.compose_task is not None:
                 delivery.compose_task.cancel()
+        self._cancel_drafts()
         if sending:
             waits = [asyncio.ensure_future(done.wait()) for done in sending]
             await asyncio.wait(waits, timeout=SEND_GRACE_SECONDS)

@@ -266,6 +266,7 @@ class JournalKind(StrEnum):
     DISABLED = "disabled"  # the session is no longer served
     RETRY = "retry"  # re-planned with back-off after a failure
     MOMENT_SKIPPED = "moment_skipped"  # a daily moment's time came inside quiet hours
+    DRAFT = "draft"  # a message written on request and not sent (preview.py)
 
 
 JOURNAL_KINDS: frozenset[str] = frozenset(kind.value for kind in JournalKind)

@@ -8,10 +8,15 @@ incoming message: the message path stays quiet, the journal holds the rest.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from ..constants import LOG_PREFIX
 from ..plugin_log import logger
 from ..umo import GROUP, session_id_of
 from .models import SessionState
+
+# Set while the forward view simulates a session (forecast.py): its messages are not real.
+SIMULATING: ContextVar[bool] = ContextVar("proactive_chat_simulating", default=False)
 
 # A plan's reason (``SessionState.next_reason``, the journal's words) as an owner reads it.
 WHY_NOW = {
@@ -37,6 +42,8 @@ def describe_session(state: SessionState) -> str:
 
 
 def log_sent(state: SessionState, why: str, how: str, text: str) -> None:
+    if SIMULATING.get():
+        return
     logger.info(
         "%s Proactive message sent to %s: %s; %s, %d unanswered in a row.",
         LOG_PREFIX,
@@ -49,6 +56,8 @@ def log_sent(state: SessionState, why: str, how: str, text: str) -> None:
 
 
 def log_capped(state: SessionState, limit: int) -> None:
+    if SIMULATING.get():
+        return
     logger.info(
         "%s Cap reached for %s: %d proactive message(s) unanswered (max_unanswered_times "
         "= %d); none more until the user writes.",

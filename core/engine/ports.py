@@ -53,6 +53,22 @@ class ComposeResult:
     pictures: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """What the model would receive for a proactive message right now (the preview):
+    texts and ids only, never a provider object, key or endpoint."""
+
+    system_prompt: str  # persona (and what the tool loop adds to it)
+    contexts: list[dict]  # the messages before the prompt: persona dialogs, history
+    prompt: str  # the rendered proactive prompt
+    providers: list[str]  # the chat models that would be asked, in order
+    model: str  # the first one's model name
+    persona_id: str | None
+    conversation_id: str | None
+    tools: list[str]  # the tools offered to the model
+    missing: list[str] = field(default_factory=list)  # configured models that do not exist
+
+
 def platform_advice(umo: str) -> str:
     """What to do when the session's platform is missing or cannot push messages."""
     platform_id = platform_of(umo)
@@ -79,6 +95,10 @@ class Composer(Protocol):
         ...
 
     async def remember(self, umo: str, conversation_id: str | None, text: str) -> None: ...
+
+    async def prepare(self, umo: str, settings: SessionSettings, prompt: str) -> PreparedRequest:
+        """The request ``compose`` would send now, built by the same code; no model call."""
+        ...
 
 
 class Sender(Protocol):

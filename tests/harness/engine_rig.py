@@ -23,7 +23,11 @@ import_plugin_package()
 
 from proactive_chat.core.engine.config import parse_plugin_config  # noqa: E402
 from proactive_chat.core.engine.engine import ProactiveEngine  # noqa: E402
-from proactive_chat.core.engine.ports import ComposeResult, SendResult  # noqa: E402
+from proactive_chat.core.engine.ports import (  # noqa: E402
+    ComposeResult,
+    PreparedRequest,
+    SendResult,
+)
 from proactive_chat.core.service import ProactiveService  # noqa: E402
 from proactive_chat.core.store.session_store import SessionStore  # noqa: E402
 
@@ -90,6 +94,13 @@ class ScriptedComposer:
         if isinstance(action, ComposeResult):
             return action
         return ComposeResult(str(action), self.provider_id, None, "cid-1", 1)
+
+    async def prepare(self, umo, settings, prompt):
+        """The request ``compose`` stands for: a persona, one turn of history, the prompt."""
+        history = [{"role": "user", "content": "earlier"}]
+        return PreparedRequest(
+            "PERSONA", history, prompt, [self.provider_id], "m", None, "cid-1", []
+        )
 
     async def remember(self, umo, conversation_id, text):
         if self.remember_gate is not None:

@@ -94,6 +94,7 @@ async def wait_for(predicate, seconds: float = 5.0) -> None:
 
 def engine_routes(app) -> list[tuple[str, str]]:
     own = ("/api/status", "/api/sessions", "/api/journal", "/api/config", "/api/stats")
+    own += ("/api/forecast",)
     pairs = []
     for route in walk_routes(app.routes):
         path = getattr(route, "path", "")
@@ -107,7 +108,8 @@ def engine_routes(app) -> list[tuple[str, str]]:
 
 async def test_every_engine_route_needs_login(panel):
     routes = engine_routes(panel.app)
-    assert len(routes) == 20  # + journal.csv, stats/daily, stats/overview, served, promise/cancel
+    assert len(routes) == 24  # + journal.csv, stats/daily, stats/overview, served, promise/cancel,
+    # preview/draft/forecast
     async with client_for(panel.app, None) as anonymous:
         for method, path in routes:
             response = await anonymous.request(method, path, json={})

@@ -97,6 +97,10 @@ def test_the_api_route_list_is_what_we_test(built):
             ("GET", "/api/config"),
             ("PUT", "/api/config"),
             ("GET", "/api/config/schema"),
+            ("GET", f"{session}/preview"),
+            ("POST", f"{session}/draft"),
+            ("GET", f"{session}/forecast"),
+            ("GET", "/api/forecast"),
         ]
     )
 
@@ -114,7 +118,7 @@ async def test_every_api_route_needs_login(password):
             assert response.json()["error"] == "unauthorized"
             assert response.headers["www-authenticate"] == "Bearer"
             checked += 1
-        assert checked == 26
+        assert checked == 30  # 24 + served, promise/cancel, preview, draft, forecast, all
 
 
 async def test_no_password_configured_makes_login_impossible():

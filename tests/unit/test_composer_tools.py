@@ -265,3 +265,26 @@ def test_image_tools_are_found_by_name_and_description(name, description, expect
     from proactive_chat.core.adapters.pictures import looks_like_image_tool
 
     assert looks_like_image_tool(name, description) is expected
+
+
+async def test_the_preview_is_the_request_compose_sends(agent):
+    """One builder: what ``prepare`` shows is what the model is sent (persona, history,
+    prompt, tools, models)."""
+    model = agent.ScriptedModel("main", "hello")
+    ctx = agent.AgentContext(model)
+    ctx.add_tool("get_weather", _weather, city="string")
+    chosen = settings(
+        persona_settings={"mode": "custom", "custom_persona": "You are Kiki."},
+        tool_settings={"mode": "whitelist", "whitelist": ["get_weather"]},
+    )
+    writer = composer(ctx)
+    prepared = await writer.prepare(UMO, chosen, "PROMPT")
+    await writer.compose(UMO, chosen, "PROMPT")
+    sent = model.requests[0]
+    assert "You are Kiki." in prepared.system_prompt
+    assert prepared.prompt == "PROMPT"
+    assert prepared.providers == ["main"] and prepared.model == "model-of-main"
+    assert prepared.tools == sent["func_tool"].names() == ["get_weather"]
+    sent_text = repr(sent)
+    assert prepared.system_prompt.strip() in sent_text or "You are Kiki." in sent_text
+    assert "PROMPT" in sent_text

@@ -15,7 +15,7 @@ from proactive_chat.web.app import create_app
 from proactive_chat.web.i18n import EN, ZH
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = ("help-when", "help-placeholders", "help-commands", "help-faq")
+SECTIONS = ("help-when", "help-placeholders", "help-commands", "help-foresight", "help-faq")
 LANGS = ("zh", "en")
 
 

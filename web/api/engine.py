@@ -20,7 +20,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from . import config, journal, overrides, sessions, status
+from . import config, foresight, journal, overrides, sessions, status
+from .foresight_models import DraftOut, ForecastPage, PreviewOut, SessionForecast
 from .models import (
     Accepted,
     ConfigView,
@@ -78,6 +79,7 @@ def build_engine_router() -> APIRouter:
           response_model=SessionView, responses=e(400, 409, 503) | one)
     route(f"{UMO}/served", sessions.serve_session, methods=put, operation_id="serve_session",
           response_model=SessionView, responses=e(400, 404, 409, 503) | one)
+    _foresight_routes(router, one, many)  # also suffixed: before the bare session route
     route(UMO, sessions.get_session, methods=get, operation_id="get_session",
           response_model=SessionView, responses=e(400, 404, 503) | one)
 
@@ -92,3 +94,20 @@ def build_engine_router() -> APIRouter:
           response_model=dict[str, Any], responses=e(503))
     # fmt: on
     return router
+
+
+def _foresight_routes(router: APIRouter, one: dict, many: dict) -> None:
+    """See it before it happens (web/api/foresight.py): preview, draft, forward view."""
+    route, e, get, post = router.add_api_route, error_responses, ["GET"], ["POST"]
+    # fmt: off
+    route(f"{UMO}/preview", foresight.session_preview, methods=get,
+          operation_id="session_preview",
+          response_model=PreviewOut, responses=e(400, 404, 503) | one)
+    route(f"{UMO}/draft", foresight.session_draft, methods=post, operation_id="session_draft",
+          response_model=DraftOut, responses=e(400, 404, 409, 503) | one)
+    route(f"{UMO}/forecast", foresight.session_forecast, methods=get,
+          operation_id="session_forecast",
+          response_model=SessionForecast, responses=e(400, 404, 503) | one)
+    route("/forecast", foresight.all_forecast, methods=get,
+          response_model=ForecastPage, responses=e(400, 503) | many)
+    # fmt: on

@@ -24,6 +24,9 @@ SESSION_OPERATIONS = (
     "session_cancel",
     "serve_session",
     "session_promise_cancel",
+    "session_preview",
+    "session_draft",
+    "session_forecast",
 )
 
 # The login body is read by hand (web/api/login.py) so a rate-limited client is refused

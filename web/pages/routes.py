@@ -25,6 +25,7 @@ from . import journal as page_journal
 from . import overview as page_overview
 from . import session as page_session
 from . import sessions as page_sessions
+from . import upcoming as page_upcoming
 from .templating import render
 
 HOME_PATH = "/overview"
@@ -38,6 +39,7 @@ ENGINE_PAGES = {
     "/journal": ("journal.html", page_journal),
     "/config": ("config.html", page_config),
     "/help": ("help.html", page_help),
+    "/upcoming": ("upcoming.html", page_upcoming),
 }
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600

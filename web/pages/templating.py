@@ -50,6 +50,7 @@ from .tool_calls import tool_call_list
 NAV = (
     ("/overview", "nav.overview"),
     ("/sessions", "nav.sessions"),
+    ("/upcoming", "nav.upcoming"),
     ("/journal", "nav.journal"),
     ("/logs", "nav.logs"),
     ("/config", "nav.config"),

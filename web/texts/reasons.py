@@ -69,6 +69,10 @@ ZH: dict[str, str] = {
     "reason.store_not_saved": "未发送：插件的存储未能先保存计划（见日志中的警告），"
     "此时发送可能导致重复发送",
     "reason.stopped_unsent": "未发送：消息写好之前插件已停止（热重载或关闭），请重新点击“立即发送”",
+    "reason.draft_written": "草稿已写好，未发送",
+    "reason.draft_declined": "草稿：模型认为现在不该打扰",
+    "reason.draft_stopped": "草稿已取消：撰写时插件停止了",
+    "reason.draft_failed": "没有草稿：{why}",
 }
 
 EN: dict[str, str] = {
@@ -139,6 +143,10 @@ EN: dict[str, str] = {
     "(see the warning in the log), and sending could send the message twice",
     "reason.stopped_unsent": "not sent: the plugin stopped (reload or shutdown) before the "
     "message was written; press Send now again",
+    "reason.draft_written": "draft written, not sent",
+    "reason.draft_declined": "draft: the model chose not to write now",
+    "reason.draft_stopped": "draft cancelled: the plugin stopped while it was being written",
+    "reason.draft_failed": "no draft: {why}",
 }
 
 # Live entries are translated in the browser (common.js reasonText).
