@@ -22,6 +22,8 @@ from ..umo import GROUP, kind_of, session_id_of
 from .config import effective_settings
 from .event_hub import EventHub
 from .failure_log import FailureLog
+from .habits import HabitProfile
+from .local_hours import LocalHours
 from .models import JournalEntry, PluginSettings, SessionSettings, SessionState
 from .ports import Composer, Sender, Store
 from .quiet_calendar import QuietCalendars
@@ -82,6 +84,10 @@ class EngineBase:
         self.ready_at: float | None = None
         self.running = False
         self.counters: collections.Counter[str] = collections.Counter()
+        # Learned habits per session (habit_learning.py), and local hours for them.
+        self.habits: dict[str, HabitProfile] = {}
+        self.local_hours = LocalHours(timezone)
+        self._habit_detail: dict[str, dict[str, Any]] = {}  # the next "planned" entry's
 
     def _on_due(self, umo: str) -> None:
         """The scheduler's callback: a plan's time came (``DueQueue`` answers it)."""

@@ -101,6 +101,7 @@ class SessionSettings:
     pictures: PictureSettings = PictureSettings()
     group_idle_trigger_minutes: int = 30  # groups only
     time_cues: bool = True  # a time the user names moves the next plan (cues/)
+    learn_habits: bool = True  # the draw is weighted by learned habits (habit_learning.py)
 
 
 @dataclass(frozen=True, slots=True)

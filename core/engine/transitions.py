@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..umo import GROUP
-from .base import EngineBase
+from .habit_learning import LearnedHabits
 from .models import JournalKind, Phase, SessionSettings, SessionState
-from .planning import is_capped, plan_after
+from .planning import is_capped
 
 if TYPE_CHECKING:
     from .cues import Cue
@@ -21,7 +21,7 @@ _CAN_WAKE = (Phase.IDLE, Phase.CAPPED)
 NEWLY_LISTED = "newly_listed"
 
 
-class Transitions(EngineBase):
+class Transitions(LearnedHabits):
     def _plan(
         self,
         state: SessionState,
@@ -32,15 +32,8 @@ class Transitions(EngineBase):
         extra_seconds: float = 0.0,
         journal: bool = True,
     ) -> None:
-        at, moved = plan_after(
-            now,
-            settings.schedule,
-            self.timezone,
-            self.rng,
-            extra_seconds=extra_seconds,
-            calendars=self.quiet,
-        )
-        self._set_planned(state, at, why, moved=moved, journal=journal)
+        at, moved, habits = self._draw_next(state, settings, now, extra_seconds)
+        self._set_planned(state, at, why, moved=moved, journal=journal, **habits)
 
     def _set_planned(
         self,

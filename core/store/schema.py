@@ -4,7 +4,8 @@ The file is marked as ours (``APPLICATION_ID``) and versioned (``SCHEMA_VERSION`
 ``user_version``); a file from a newer version is never written (recovery.py moves it
 aside). The counters table came after schema 1 without a version bump, so a file that
 has it still opens in older versions of the plugin; it is created once, counted from
-the journal rows already there, in one transaction: counted once or not at all.
+the journal rows already there, in one transaction: counted once or not at all. The
+habits table came the same way.
 """
 
 from __future__ import annotations
@@ -65,6 +66,12 @@ _COUNTERS_TABLE = (
     "CREATE TABLE IF NOT EXISTS counters (bucket INTEGER NOT NULL, kind TEXT NOT NULL, "
     "n INTEGER NOT NULL, PRIMARY KEY (bucket, kind)) WITHOUT ROWID"
 )
+# Learned habits per session (core/engine/habits.py: a fixed-size blob each). Added the
+# same way as the counters: a file from before gets the table at its next open, and
+# older versions of the plugin still open the file (they ignore the table).
+_HABITS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS habits (umo TEXT PRIMARY KEY NOT NULL, data BLOB NOT NULL)"
+)
 
 
 def prepare(conn: sqlite3.Connection, path: Path) -> None:
@@ -78,6 +85,9 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     _ensure_counters(conn, path)
+    if not has_table(conn, "habits"):
+        with immediate(conn):
+            conn.execute(_HABITS_TABLE)
 
 
 def _ensure_counters(conn: sqlite3.Connection, path: Path) -> None:
