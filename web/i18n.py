@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 from starlette.requests import Request
 
-from .texts import config_page, help_page, journal, overview, reasons, sessions, shell
+from .texts import config_page, habits, help_page, journal, overview, reasons, sessions, shell
 
 LANGUAGES = ("zh", "en")
 LANG_COOKIE = "pc_lang"
@@ -158,7 +158,7 @@ EN: dict[str, str] = {
 }
 
 # Each page's texts live in web/texts/<page>.py; a key belongs to one module only.
-PAGE_TEXTS = (shell, reasons, overview, sessions, journal, config_page, help_page)
+PAGE_TEXTS = (shell, reasons, overview, sessions, journal, config_page, help_page, habits)
 for _module in PAGE_TEXTS:
     ZH.update(_module.ZH)
     EN.update(_module.EN)

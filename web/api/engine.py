@@ -20,10 +20,11 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from . import config, journal, overrides, sessions, status
+from . import config, habits, journal, overrides, sessions, status
 from .models import (
     Accepted,
     ConfigView,
+    HabitsView,
     JournalPage,
     OverrideView,
     SafeJSONResponse,
@@ -73,6 +74,8 @@ def build_engine_router() -> APIRouter:
     route(f"{UMO}/cancel", sessions.cancel_session_plan, methods=post,
           name="session_cancel", operation_id="session_cancel",
           response_model=SessionView, responses=e(400, 409, 503) | one)
+    route(f"{UMO}/habits", habits.get_habits, methods=get, operation_id="get_session_habits",
+          response_model=HabitsView, responses=e(400, 404, 503) | one)
     route(UMO, sessions.get_session, methods=get, operation_id="get_session",
           response_model=SessionView, responses=e(400, 404, 503) | one)
 
