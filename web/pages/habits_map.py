@@ -42,7 +42,11 @@ def habit_map(view: dict[str, Any] | None, t: Callable[..., str]) -> dict[str, A
     delay = view.get("answer_delay_seconds")
     return {
         "rows": rows,
-        "state": "off" if not view["enabled"] else "used" if weights is not None else "learning",
+        "state_key": "habits.off"
+        if not view["enabled"]
+        else "habits.used"
+        if weights is not None
+        else "habits.learning",
         "sleep": view.get("sleep") or "",
         "delay_minutes": None if delay is None else max(1, round(delay / 60)),
         "since": view.get("since"),
