@@ -38,6 +38,7 @@ BLOB_BYTES = _HEADER.size + 3 * HOURS_OF_WEEK * 2
 _SWAP = sys.byteorder != "little"  # the blob is little-endian on every machine
 
 ACTIVE, SENT, ANSWERED = 0, HOURS_OF_WEEK, 2 * HOURS_OF_WEEK
+_ZEROS = array("H", bytes(3 * HOURS_OF_WEEK * 2))  # copied by slicing: a memcpy, not a parse
 
 
 def hour_of_week(local_hour: int) -> int:
@@ -66,7 +67,7 @@ class HabitProfile:
     )
 
     def __init__(self, started_at: float) -> None:
-        self.counts = array("H", bytes(3 * HOURS_OF_WEEK * 2))
+        self.counts = _ZEROS[:]
         self.started_at = started_at
         self.decayed_at = started_at
         self.sent_at = 0.0
