@@ -4,7 +4,8 @@ loading and showing them.
 Learning runs in the message batch (``_after_user_message``), never in the handler:
 one local-hour lookup (``LocalHours``, offset cached per local day) and an O(1) profile
 update; a profile that changed (the first message of an hour, a send, an answer) is
-handed to the store as bytes, written with the next flush. Only served sessions whose
+handed to the store, which takes its bytes (``to_bytes``) at the next flush: a profile
+that changed several times between two flushes is serialized once. Only served sessions whose
 kind has ``schedule_settings.learn_habits`` on learn, so unserved chats cost nothing.
 
 ``_draw_next`` is the one draw of a plan's time: weighted by the habits when the kind
@@ -39,7 +40,7 @@ class LearnedHabits(EngineBase):
         if profile is None:
             profile = self.habits[umo] = HabitProfile(now)
         if profile.note_active(self.local_hours.hour(now), now):
-            self.store.put_habits(umo, profile.to_bytes())
+            self.store.put_habits(umo, profile.to_bytes)
 
     def _note_habit_sent(self, state: SessionState, settings: SessionSettings, at: float) -> None:
         """A proactive message went out at ``at``."""
@@ -49,13 +50,13 @@ class LearnedHabits(EngineBase):
         if profile is None:
             profile = self.habits[state.umo] = HabitProfile(at)
         profile.note_sent(self.local_hours.hour(at), at)
-        self.store.put_habits(state.umo, profile.to_bytes())
+        self.store.put_habits(state.umo, profile.to_bytes)
 
     def _note_habit_answer(self, umo: str, now: float) -> None:
         """The user wrote after proactive messages: the last one was answered."""
         profile = self.habits.get(umo)
         if profile is not None and profile.note_answered(now):
-            self.store.put_habits(umo, profile.to_bytes())
+            self.store.put_habits(umo, profile.to_bytes)
 
     # -- the draw ---------------------------------------------------------------------
     def _draw_next(

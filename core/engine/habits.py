@@ -84,8 +84,13 @@ class HabitProfile:
         if local_hour == self.last_hour:
             return False
         self.last_hour = local_hour
-        self.decay_to(at)
-        self._bump(ACTIVE + hour_of_week(local_hour))
+        if at - self.decayed_at >= DECAY_STEP:
+            self.decay_to(at)
+        counts = self.counts  # inlined _bump: this runs for every first message of an hour
+        index = ACTIVE + (local_hour + EPOCH_HOUR_OF_WEEK) % HOURS_OF_WEEK
+        value = counts[index] + UNIT
+        counts[index] = value if value < MAX_COUNT else MAX_COUNT
+        self.weights = None
         return True
 
     def note_sent(self, local_hour: int, at: float) -> None:

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from ..constants import LOG_PREFIX
 from ..engine.models import JournalEntry, SessionState
 from ..plugin_log import logger
-from .batch import give_back_journal, give_back_sessions, snapshot
+from .batch import blobs, give_back_journal, give_back_sessions, snapshot
 from .errors import StoreUnavailable, advice, error_key
 from .journal_filter import JournalFilter, kind_list_of
 from .schema import APPLICATION_ID, COUNTED_KINDS, SCHEMA_VERSION, SESSION_COLUMNS
@@ -73,7 +73,7 @@ class SessionStore:
         self._closed = False
         self._pending: dict[str, SessionState | None] = {}  # None: delete
         self._journal: deque[JournalEntry] = deque(maxlen=max(1, journal_buffer))
-        self._habits: dict[str, bytes] = {}  # learned-habit profiles to write (habits table)
+        self._habits: dict[str, Callable[[], bytes]] = {}  # learned habits (their bytes, later)
         self._dropped = 0
         self._next_id = 1
         self._lock = asyncio.Lock()
@@ -198,8 +198,8 @@ class SessionStore:
         """Mark a session changed; its fields are read at the next flush."""
         self._pending[state.umo] = state
 
-    def put_habits(self, umo: str, blob: bytes) -> None:
-        self._habits[umo] = blob  # a session's learned habits: written with the next flush
+    def put_habits(self, umo: str, blob: Callable[[], bytes]) -> None:
+        self._habits[umo] = blob  # a session's learned habits: serialized at the next flush
 
     def delete_session(self, umo: str) -> None:
         self._pending[umo] = None
@@ -240,7 +240,9 @@ class SessionStore:
             habits, self._habits = self._habits, {}
             try:
                 rows, deletes = await snapshot(sessions)
-                written = await self._in_thread(self._db.write, rows, deletes, journal, habits)
+                written = await self._in_thread(
+                    self._db.write, rows, deletes, journal, blobs(habits)
+                )
             except asyncio.CancelledError:
                 self._give_back(sessions, journal, habits)  # unknown outcome: writing again is safe
                 raise
@@ -256,7 +258,7 @@ class SessionStore:
             self._last_error = None
             return True
 
-    def _give_back(self, sessions: dict, journal: list, habits: dict[str, bytes]) -> None:
+    def _give_back(self, sessions: dict, journal: list, habits: dict) -> None:
         give_back_sessions(self._pending, sessions)
         self._habits = habits | self._habits  # a newer profile wins
         if journal:
