@@ -235,14 +235,12 @@ class SessionStore:
                 )
                 self._dropped = 0
             sessions, self._pending = self._pending, {}
-            journal = list(self._journal)
+            journal, habits, self._habits = list(self._journal), self._habits, {}
             self._journal.clear()
-            habits, self._habits = self._habits, {}
             try:
                 rows, deletes = await snapshot(sessions)
-                written = await self._in_thread(
-                    self._db.write, rows, deletes, journal, blobs(habits)
-                )
+                batch = (rows, deletes, journal, blobs(habits))
+                written = await self._in_thread(self._db.write, *batch)
             except asyncio.CancelledError:
                 self._give_back(sessions, journal, habits)  # unknown outcome: writing again is safe
                 raise

@@ -107,7 +107,7 @@ def engine_routes(app) -> list[tuple[str, str]]:
 
 async def test_every_engine_route_needs_login(panel):
     routes = engine_routes(panel.app)
-    assert len(routes) == 18  # + journal.csv, stats/daily, stats/overview
+    assert len(routes) == 19  # + journal.csv, stats/daily, stats/overview
     async with client_for(panel.app, None) as anonymous:
         for method, path in routes:
             response = await anonymous.request(method, path, json={})

@@ -88,6 +88,7 @@ def test_the_api_route_list_is_what_we_test(built):
             ("POST", f"{session}/pause"),
             ("POST", f"{session}/resume"),
             ("POST", f"{session}/cancel"),
+            ("GET", f"{session}/habits"),
             ("GET", "/api/journal"),
             ("GET", "/api/journal.csv"),
             ("GET", "/api/stats/daily"),
@@ -112,7 +113,7 @@ async def test_every_api_route_needs_login(password):
             assert response.json()["error"] == "unauthorized"
             assert response.headers["www-authenticate"] == "Bearer"
             checked += 1
-        assert checked == 24
+        assert checked == 25
 
 
 async def test_no_password_configured_makes_login_impossible():
