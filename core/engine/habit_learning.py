@@ -55,7 +55,9 @@ class LearnedHabits(EngineBase):
     def _note_habit_answer(self, umo: str, now: float) -> None:
         """The user wrote after proactive messages: the last one was answered."""
         profile = self.habits.get(umo)
-        if profile is not None and profile.note_answered(now):
+        if profile is None or not self.settings_for(umo).learn_habits:
+            return
+        if profile.note_answered(now):
             self.store.put_habits(umo, profile.to_bytes)
 
     # -- the draw ---------------------------------------------------------------------
