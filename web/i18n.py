@@ -11,7 +11,17 @@ from collections.abc import Callable, Mapping
 
 from starlette.requests import Request
 
-from .texts import config_page, foresight, help_page, journal, overview, reasons, sessions, shell
+from .texts import (
+    config_page,
+    foresight,
+    habits,
+    help_page,
+    journal,
+    overview,
+    reasons,
+    sessions,
+    shell,
+)
 from .texts import serve as serve_texts
 
 LANGUAGES = ("zh", "en")
@@ -169,6 +179,7 @@ PAGE_TEXTS = (
     help_page,
     serve_texts,
     foresight,
+    habits,
 )
 for _module in PAGE_TEXTS:
     ZH.update(_module.ZH)

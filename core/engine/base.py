@@ -24,6 +24,8 @@ from .analysis.queue import AnalysisQueue
 from .config import effective_settings
 from .event_hub import EventHub
 from .failure_log import FailureLog
+from .habits import HabitProfile
+from .local_hours import LocalHours
 from .models import JournalEntry, PluginSettings, SessionSettings, SessionState
 from .ports import Analyst, Composer, Sender, Store
 from .quiet_calendar import QuietCalendars
@@ -86,6 +88,10 @@ class EngineBase:
         self.ready_at: float | None = None
         self.running = False
         self.counters: collections.Counter[str] = collections.Counter()
+        # Learned habits per session (habit_learning.py), and local hours for them.
+        self.habits: dict[str, HabitProfile] = {}
+        self.local_hours = LocalHours(timezone)
+        self._habit_detail: dict[str, dict[str, Any]] = {}  # the next "planned" entry's
 
     def _init_timing_state(self, analyst: Analyst | None) -> None:
         """What the timing features keep per session: promises, moments, the analysis

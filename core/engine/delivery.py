@@ -21,7 +21,7 @@ from .models import JournalKind, Phase, SessionSettings, SessionState
 from .moment_calendar import Moment
 from .moments import MOMENT, MOMENT_SKIPPED
 from .owner_log import log_capped, log_sent
-from .planning import is_capped, plan_after
+from .planning import is_capped
 from .ports import ComposeError, ComposeResult, platform_advice
 from .prompt_template import describe_elapsed, fill_prompt, format_local_time
 from .retries import Retries
@@ -299,6 +299,7 @@ class Deliveries(Retries):
         state.last_activity_at = now
         state.sent_total += 1
         self.counters[JournalKind.SENT] += 1
+        self._note_habit_sent(state, self.settings_for(state.umo, state.kind), now)
         self.journal(
             state.umo,
             JournalKind.SENT,
@@ -314,6 +315,7 @@ class Deliveries(Retries):
         self, state: SessionState, settings: SessionSettings, now: float
     ) -> AfterSend:
         """Set (without journaling) what follows the message being sent."""
+        self._habit_detail.pop(state.umo, None)
         self.scheduler.cancel(state.umo)
         self._promises.pop(state.umo, None)  # a promise is kept once
         if self._moment_underway(state) is not None:
@@ -329,13 +331,12 @@ class Deliveries(Retries):
         if state.kind == GROUP:
             self._start_silence(state, settings, now)
             return AfterSend.SILENCE
-        at, moved = plan_after(
-            now, settings.schedule, self.timezone, self.rng, calendars=self.quiet
-        )
+        at, moved, habits = self._draw_next(state, settings, now)
         moment = self._moment_before(state, settings, now, at)
         if moment is not None:
             self._plan_moment(state, moment, journal=False)  # journaled by _journal_next
             return AfterSend.PLANNED
+        self._habit_detail[state.umo] = habits  # journaled by _journal_next, or dropped
         state.phase = Phase.PLANNED
         state.next_at = at
         state.next_reason = "after_proactive"
@@ -360,12 +361,9 @@ class Deliveries(Retries):
                     "moved out of quiet hours",
                     at=state.next_at,
                 )
+            detail = {**self._habit_detail.pop(state.umo, {}), **self._moment_detail(state.umo)}
             self.journal(
-                state.umo,
-                JournalKind.PLANNED,
-                state.next_reason,
-                at=state.next_at,
-                **self._moment_detail(state.umo),
+                state.umo, JournalKind.PLANNED, state.next_reason, at=state.next_at, **detail
             )
 
     def _prompt(self, state: SessionState, settings: SessionSettings) -> str:

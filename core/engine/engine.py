@@ -55,6 +55,7 @@ class ProactiveEngine(AdminActions, Messages, Restoring, Views, ChatContext, Pre
             self.sessions[state.umo] = state
             if index % RESTORE_CHUNK == RESTORE_CHUNK - 1:
                 await asyncio.sleep(0)
+        await self._load_habits()
         self._tasks.append(asyncio.create_task(self._restore_when_ready(), name="pc-restore"))
         self._tasks += [
             asyncio.create_task(self._worker(), name=f"pc-worker-{i}") for i in range(WORKERS)

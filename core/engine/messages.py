@@ -82,6 +82,7 @@ class Messages(Promises, AnalysedCues, Deliveries):
         if state.unanswered:
             self.journal(umo, JournalKind.ANSWERED, f"replied after {state.unanswered} message(s)")
             state.unanswered = 0
+            self._note_habit_answer(umo, now)
         self._after_user_message(umo, now, text)
 
     def _record_seen(self, umo: str, kind: str, name: str | None) -> None:
@@ -140,6 +141,7 @@ class Messages(Promises, AnalysedCues, Deliveries):
         if state.paused or not self._served(umo, kind, settings):
             self._touch(state)
             return
+        self._note_habit_activity(umo, settings, now)
         cue = self._read_cue(text, now) if text and settings.time_cues else None
         if self._keep_promise(state, now, cue):
             pass  # the bot's promise comes first

@@ -136,6 +136,7 @@ class SessionSettings:
     source_mode: str = "conversation_history"
     moments: MomentSettings = MomentSettings()  # daily moments (moments.py)
     analysis: AnalysisSettings = AnalysisSettings()
+    learn_habits: bool = True  # the draw is weighted by learned habits (habit_learning.py)
 
     @property
     def conversation_turns(self) -> int:

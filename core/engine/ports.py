@@ -10,7 +10,7 @@ the arrows run one way: adapters import the engine, never the reverse.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -129,6 +129,9 @@ class Store(Protocol):
     async def query_journal(
         self, *, umo: str | None = None, kinds: Collection[str] | None = None, limit: int = 100
     ) -> list[JournalEntry]: ...
+
+    def put_habits(self, umo: str, blob: Callable[[], bytes]) -> None: ...
+    async def load_habits(self) -> dict[str, bytes]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import asyncio
 import collections
 import copy
 import random
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from .event_hub import EventHub
@@ -74,6 +74,12 @@ class JournalSink:
 
     async def delete_override(self, umo: str) -> None:
         return None
+
+    def put_habits(self, umo: str, blob: Callable[[], bytes]) -> None:
+        return None
+
+    async def load_habits(self) -> dict[str, bytes]:
+        return {}
 
     async def query_journal(
         self, *, umo: str | None = None, kinds: Collection[str] | None = None, limit: int = 100

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..umo import GROUP
+from .habit_learning import LearnedHabits
 from .models import JournalKind, Phase, SessionSettings, SessionState
 from .moments import MOMENT, Found, MomentPlans
-from .planning import is_capped, plan_after
+from .planning import is_capped
 
 if TYPE_CHECKING:
     from .cues import Cue
@@ -40,7 +41,7 @@ RANDOM_REASONS = frozenset(
 )
 
 
-class Transitions(MomentPlans):
+class Transitions(MomentPlans, LearnedHabits):
     def _plan(
         self,
         state: SessionState,
@@ -51,19 +52,12 @@ class Transitions(MomentPlans):
         extra_seconds: float = 0.0,
         journal: bool = True,
     ) -> None:
-        at, moved = plan_after(
-            now,
-            settings.schedule,
-            self.timezone,
-            self.rng,
-            extra_seconds=extra_seconds,
-            calendars=self.quiet,
-        )
+        at, moved, habits = self._draw_next(state, settings, now, extra_seconds)
         moment = self._moment_before(state, settings, now, at)
         if moment is not None:
             self._plan_moment(state, moment, journal=journal)
         else:
-            self._set_planned(state, at, why, moved=moved, journal=journal)
+            self._set_planned(state, at, why, moved=moved, journal=journal, **habits)
 
     def _set_planned(
         self,

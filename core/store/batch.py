@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 from ..engine.models import JournalEntry, SessionState
 from .schema import SESSION_COLUMNS, row_of
@@ -37,6 +38,12 @@ async def snapshot(sessions: dict[str, SessionState | None]) -> tuple[list[tuple
         if index % SNAPSHOT_CHUNK == SNAPSHOT_CHUNK - 1:
             await asyncio.sleep(0)
     return rows, deletes
+
+
+def blobs(habits: dict[str, Callable[[], bytes]]) -> dict[str, bytes]:
+    """The learned-habit profiles to write, serialized now (once per flush, however often
+    each changed since the last one)."""
+    return {umo: serialize() for umo, serialize in habits.items()}
 
 
 def give_back_sessions(

@@ -51,6 +51,18 @@ def load_overrides(conn: sqlite3.Connection) -> dict[str, dict]:
     return result
 
 
+def load_habits(conn: sqlite3.Connection) -> dict[str, bytes]:
+    """Every stored learned-habit profile as stored; the engine checks each (a corrupt
+    one is dropped there, with a log line)."""
+    result = {}
+    for umo, data in conn.execute("SELECT umo, data FROM habits"):
+        if isinstance(umo, str) and isinstance(data, bytes):
+            result[umo] = data
+        elif isinstance(umo, str):
+            result[umo] = b""  # not a blob: reported as corrupt by the engine
+    return result
+
+
 def query(conn: sqlite3.Connection, where: str, params: list, limit: int) -> list[JournalEntry]:
     """Journal entries newest first; ``where`` comes from the loop side's filter."""
     sql = f"{_JOURNAL_SELECT}{where} ORDER BY id DESC LIMIT ?"

@@ -7,7 +7,8 @@ has it still opens in older versions of the plugin; it is created once, counted 
 the journal rows already there, in one transaction: counted once or not at all. The
 session columns added later (``talk`` and ``recent_sent``: what the chat said lately, the
 bot's last proactive messages; ``moments_fired``) came the same way: added to an older
-file by ``ALTER TABLE``, without a version bump.
+file by ``ALTER TABLE``, without a version bump. The
+habits table came the same way.
 """
 
 from __future__ import annotations
@@ -74,6 +75,12 @@ _COUNTERS_TABLE = (
     "CREATE TABLE IF NOT EXISTS counters (bucket INTEGER NOT NULL, kind TEXT NOT NULL, "
     "n INTEGER NOT NULL, PRIMARY KEY (bucket, kind)) WITHOUT ROWID"
 )
+# Learned habits per session (core/engine/habits.py: a fixed-size blob each). Added the
+# same way as the counters: a file from before gets the table at its next open, and
+# older versions of the plugin still open the file (they ignore the table).
+_HABITS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS habits (umo TEXT PRIMARY KEY NOT NULL, data BLOB NOT NULL)"
+)
 
 
 def prepare(conn: sqlite3.Connection, path: Path) -> None:
@@ -88,6 +95,9 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     _ensure_counters(conn, path)
     _ensure_session_columns(conn)
+    if not has_table(conn, "habits"):
+        with immediate(conn):
+            conn.execute(_HABITS_TABLE)
 
 
 def _ensure_session_columns(conn: sqlite3.Connection) -> None:

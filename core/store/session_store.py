@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from ..constants import LOG_PREFIX
 from ..engine.models import JournalEntry, SessionState
 from ..plugin_log import logger
-from .batch import give_back_journal, give_back_sessions, snapshot
+from .batch import blobs, give_back_journal, give_back_sessions, snapshot
 from .errors import StoreUnavailable, advice, error_key
 from .journal_filter import JournalFilter, kind_list_of
 from .schema import APPLICATION_ID, COUNTED_KINDS, SCHEMA_VERSION, SESSION_COLUMNS
@@ -73,6 +73,7 @@ class SessionStore:
         self._closed = False
         self._pending: dict[str, SessionState | None] = {}  # None: delete
         self._journal: deque[JournalEntry] = deque(maxlen=max(1, journal_buffer))
+        self._habits: dict[str, Callable[[], bytes]] = {}  # learned habits (their bytes, later)
         self._dropped = 0
         self._next_id = 1
         self._lock = asyncio.Lock()
@@ -197,6 +198,9 @@ class SessionStore:
         """Mark a session changed; its fields are read at the next flush."""
         self._pending[state.umo] = state
 
+    def put_habits(self, umo: str, blob: Callable[[], bytes]) -> None:
+        self._habits[umo] = blob  # a session's learned habits: serialized at the next flush
+
     def delete_session(self, umo: str) -> None:
         self._pending[umo] = None
 
@@ -214,12 +218,12 @@ class SessionStore:
 
     async def flush(self) -> bool:
         """Write everything pending in one transaction; False (never raises) on failure."""
-        if not self._pending and not self._journal and not self._lock.locked():
+        if not (self._pending or self._journal or self._habits or self._lock.locked()):
             return self._opened
         async with self._lock:
             if not self._opened:
                 return False
-            if not self._pending and not self._journal:
+            if not (self._pending or self._journal or self._habits):
                 return True
             if self._dropped:
                 logger.warning(
@@ -231,16 +235,17 @@ class SessionStore:
                 )
                 self._dropped = 0
             sessions, self._pending = self._pending, {}
-            journal = list(self._journal)
+            journal, habits, self._habits = list(self._journal), self._habits, {}
             self._journal.clear()
             try:
                 rows, deletes = await snapshot(sessions)
-                written = await self._in_thread(self._db.write, rows, deletes, journal)
+                batch = (rows, deletes, journal, blobs(habits))
+                written = await self._in_thread(self._db.write, *batch)
             except asyncio.CancelledError:
-                self._give_back(sessions, journal)  # unknown outcome: writing again is safe
+                self._give_back(sessions, journal, habits)  # unknown outcome: writing again is safe
                 raise
             except Exception as exc:
-                self._give_back(sessions, journal)
+                self._give_back(sessions, journal, habits)
                 self._note_failure(exc)
                 return False
             self._transactions += 1
@@ -251,8 +256,9 @@ class SessionStore:
             self._last_error = None
             return True
 
-    def _give_back(self, sessions: dict[str, SessionState | None], journal: list) -> None:
+    def _give_back(self, sessions: dict, journal: list, habits: dict) -> None:
         give_back_sessions(self._pending, sessions)
+        self._habits = habits | self._habits  # a newer profile wins
         if journal:
             self._journal, dropped = give_back_journal(journal, self._journal)
             self._dropped += dropped
@@ -279,7 +285,7 @@ class SessionStore:
         while True:
             delay = self._interval if failures == 0 else min(MAX_BACKOFF, 2.0 ** (failures - 1))
             await asyncio.sleep(delay)
-            if not self._pending and not self._journal:
+            if not (self._pending or self._journal or self._habits):
                 failures = 0
                 continue
             try:
@@ -298,6 +304,9 @@ class SessionStore:
 
     async def load_overrides(self) -> dict[str, dict]:
         return await self._checked(self._db.load_overrides)
+
+    async def load_habits(self) -> dict[str, bytes]:
+        return await self._checked(self._db.load_habits)
 
     async def save_override(self, umo: str, data: dict) -> None:
         """Write one session's settings now (not batched); raise ``StoreUnavailable``."""

@@ -141,7 +141,13 @@ class _Db:
 
     # writes --------------------------------------------------------------------------
 
-    def write(self, rows: list[tuple], deletes: list[str], journal: list[JournalEntry]) -> int:
+    def write(
+        self,
+        rows: list[tuple],
+        deletes: list[str],
+        journal: list[JournalEntry],
+        habits: dict[str, bytes] | None = None,
+    ) -> int:
         """Write one batch in one transaction; return the number of rows written."""
         conn = self._require()
         try:
@@ -150,7 +156,7 @@ class _Db:
             same_file = False
         if not same_file:  # SQLite would go on writing to the deleted file
             raise FileGone(errno.ENOENT, "the store file was deleted or replaced")
-        return writes.write_batch(conn, rows, deletes, journal)
+        return writes.write_batch(conn, rows, deletes, journal, habits)
 
     def save_override(self, umo: str, data: dict) -> None:
         writes.save_override(self._require(), umo, data, self.clock())
@@ -168,6 +174,9 @@ class _Db:
 
     def load_overrides(self) -> dict[str, dict]:
         return queries.load_overrides(self._require())
+
+    def load_habits(self) -> dict[str, bytes]:
+        return queries.load_habits(self._require())
 
     def query(self, where: str, params: list, limit: int) -> list[JournalEntry]:
         return queries.query(self._require(), where, params, limit)

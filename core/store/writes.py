@@ -38,21 +38,35 @@ _INSERT_JOURNAL = (
 )
 
 
+_UPSERT_HABITS = (
+    "INSERT INTO habits (umo, data) VALUES (?, ?) "
+    "ON CONFLICT (umo) DO UPDATE SET data = excluded.data"
+)
+
+
 def write_batch(
-    conn: sqlite3.Connection, rows: list[tuple], deletes: list[str], journal: list[JournalEntry]
+    conn: sqlite3.Connection,
+    rows: list[tuple],
+    deletes: list[str],
+    journal: list[JournalEntry],
+    habits: dict[str, bytes] | None = None,
 ) -> int:
-    """Write one batch in one transaction; return the number of rows written."""
+    """Write one batch (with the learned-habit profiles that changed) in one transaction;
+    return the number of rows written."""
     with immediate(conn):
+        if habits:
+            conn.executemany(_UPSERT_HABITS, list(habits.items()))
         if rows:
             conn.executemany(_UPSERT_SESSION, [sql_row(row) for row in rows])
         if deletes:
             conn.executemany("DELETE FROM sessions WHERE umo = ?", [(u,) for u in deletes])
+            conn.executemany("DELETE FROM habits WHERE umo = ?", [(u,) for u in deletes])
         if journal:
             counts = _new_counts(conn, journal)  # before the rows exist
             conn.executemany(_INSERT_JOURNAL, [journal_row(e) for e in journal])
             if counts:
                 conn.executemany(_BUMP_COUNTER, [(*key, n) for key, n in counts.items()])
-    return len(rows) + len(deletes) + len(journal)
+    return len(rows) + len(deletes) + len(journal) + len(habits or ())
 
 
 def _new_counts(conn: sqlite3.Connection, journal: list[JournalEntry]) -> Counter[tuple[int, str]]:

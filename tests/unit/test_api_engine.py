@@ -108,8 +108,8 @@ def engine_routes(app) -> list[tuple[str, str]]:
 
 async def test_every_engine_route_needs_login(panel):
     routes = engine_routes(panel.app)
-    assert len(routes) == 24  # + journal.csv, stats/daily, stats/overview, served, promise/cancel,
-    # preview/draft/forecast
+    assert len(routes) == 25  # + journal.csv, stats/daily, stats/overview, served, promise/cancel,
+    # preview/draft/forecast, habits
     async with client_for(panel.app, None) as anonymous:
         for method, path in routes:
             response = await anonymous.request(method, path, json={})

@@ -90,6 +90,7 @@ def test_the_api_route_list_is_what_we_test(built):
             ("POST", f"{session}/cancel"),
             ("PUT", f"{session}/served"),
             ("POST", f"{session}/promise/cancel"),
+            ("GET", f"{session}/habits"),
             ("GET", "/api/journal"),
             ("GET", "/api/journal.csv"),
             ("GET", "/api/stats/daily"),
@@ -118,7 +119,7 @@ async def test_every_api_route_needs_login(password):
             assert response.json()["error"] == "unauthorized"
             assert response.headers["www-authenticate"] == "Bearer"
             checked += 1
-        assert checked == 30  # 24 + served, promise/cancel, preview, draft, forecast, all
+        assert checked == 31  # 24 + served, promise/cancel, preview, draft, forecast, all, habits
 
 
 async def test_no_password_configured_makes_login_impossible():

@@ -149,6 +149,7 @@ def test_documented_defaults():
         "quiet_hours": "1-7",
         "max_unanswered_times": 3,
         "time_cues": True,
+        "learn_habits": True,
     }
     assert group["schedule_settings"] == {
         "min_interval_minutes": 90,
@@ -156,6 +157,7 @@ def test_documented_defaults():
         "quiet_hours": "2-6",
         "max_unanswered_times": 2,
         "time_cues": True,
+        "learn_habits": True,
     }
     assert group["group_idle_trigger_minutes"] == 30
     assert "group_idle_trigger_minutes" not in friend
@@ -437,7 +439,7 @@ BOOL_PATHS = [p for p in LEAF_PATHS if isinstance(default_at(p), bool)]
 
 
 def test_bool_paths_are_the_expected_ones():
-    assert len(BOOL_PATHS) == 14  # 7 per kind
+    assert len(BOOL_PATHS) == 16  # 8 per kind (moments and learn_habits added one each)
 
 
 @pytest.mark.parametrize("path", BOOL_PATHS)

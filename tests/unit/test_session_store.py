@@ -126,7 +126,7 @@ async def test_new_file_is_marked_as_ours(store, db_path):
     assert raw(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     assert raw(db_path, "PRAGMA journal_mode") == [("wal",)]
     tables = {row[0] for row in raw(db_path, "SELECT name FROM sqlite_master WHERE type='table'")}
-    assert tables == {"sessions", "overrides", "journal", "meta", "counters"}
+    assert tables == {"sessions", "overrides", "journal", "meta", "counters", "habits"}
 
 
 async def test_sessions_round_trip(store, db_path, clock):

@@ -20,11 +20,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from . import config, foresight, journal, overrides, sessions, status
+from . import config, foresight, habits, journal, overrides, sessions, status
 from .foresight_models import DraftOut, ForecastPage, PreviewOut, SessionForecast
 from .models import (
     Accepted,
     ConfigView,
+    HabitsView,
     JournalPage,
     OverrideView,
     SafeJSONResponse,
@@ -77,6 +78,8 @@ def build_engine_router() -> APIRouter:
     route(f"{UMO}/cancel", sessions.cancel_session_plan, methods=post,
           name="session_cancel", operation_id="session_cancel",
           response_model=SessionView, responses=e(400, 409, 503) | one)
+    route(f"{UMO}/habits", habits.get_habits, methods=get, operation_id="get_session_habits",
+          response_model=HabitsView, responses=e(400, 404, 503) | one)
     route(f"{UMO}/served", sessions.serve_session, methods=put, operation_id="serve_session",
           response_model=SessionView, responses=e(400, 404, 409, 503) | one)
     _foresight_routes(router, one, many)  # also suffixed: before the bare session route

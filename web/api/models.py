@@ -275,3 +275,21 @@ class OverviewOut(EngineSummary):
     timeline: list[TimelineItem] = Field(default_factory=list)
     provider: ProviderOut
     missing: list[MissingNameOut] = Field(default_factory=list)
+
+
+class HabitsView(BaseModel):
+    """A session's learned habits (``learned``: false while nothing is learned yet, and
+    then only ``umo`` and ``learned`` are set). Lists hold 168 values, one per hour of
+    the week, Monday 00:00 first, in AstrBot's time zone."""
+
+    umo: str
+    learned: bool
+    enabled: bool | None = None  # schedule_settings.learn_habits of the session
+    enough_history: bool | None = None  # the draw is weighted (7 days, 20 active hours)
+    since: float | None = None
+    active: list[float] | None = None  # decayed hours in which the user wrote
+    sent: list[float] | None = None  # decayed proactive messages sent
+    answered: list[float] | None = None  # decayed proactive messages answered
+    weights: list[float] | None = None  # the draw's weight per hour (null: not enough history)
+    sleep: str = ""  # learned sleep, "01–07"
+    answer_delay_seconds: int | None = None

@@ -76,6 +76,7 @@ LABELLED_DETAILS = (
     *("model", "tried", "missing", "tools", "picture"),
     *("cue", "rule", "cue_at", "sentence", "promise_at"),
     "moment",
+    *("habit_weight", "sleep_avoided"),
 )
 TEXT_PREVIEW = 120
 THUMB_PREFIX = "data:image/jpeg;base64,"  # the only thumbnails shown (thumbnails.py)

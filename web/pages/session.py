@@ -30,6 +30,7 @@ from ..api.access import app_deps, current_service, running_engine
 from ..api.overrides import override_view
 from ..config_texts import schema_for
 from ..i18n import pick_language, translator
+from .habits_map import habit_map
 
 if TYPE_CHECKING:
     from starlette.templating import Jinja2Templates
@@ -78,6 +79,7 @@ async def context(request: Request) -> dict[str, Any]:
         "overridden_count": sum(1 for row in rows if row["overridden"]),
         "journal": journal,
         "journal_problem": journal_problem,
+        "habits": habit_map(engine.habits_view(umo), t),
         "schema_form_url": _static_or_none(deps.templates, "js/schema_form.js"),
         "session_data": {
             "mode": "ok",

@@ -137,6 +137,7 @@ def settings_from_dict(d: dict[str, Any], kind: str) -> SessionSettings:
         ),
         time_cues=schedule["time_cues"],
         moments=_moment_settings(d["moment_settings"]),
+        learn_habits=schedule["learn_habits"],
         auto_trigger_enabled=d["auto_trigger_settings"]["enable_auto_trigger"],
         auto_trigger_after_minutes=d["auto_trigger_settings"]["auto_trigger_after_minutes"],
         history_turns=d["context_settings"]["conversation_history_limit"],

@@ -70,6 +70,7 @@ def _kind_spec(kind: str) -> dict[str, Any]:
             "quiet_hours": QuietHoursField("1-7" if friend else "2-6"),
             "max_unanswered_times": IntField(3 if friend else 2, 0, 100),
             "time_cues": BoolField(True),
+            "learn_habits": BoolField(True),
         },
         "moment_settings": {
             "enable": BoolField(False),
