@@ -172,8 +172,12 @@ class AdminPanel:
                 ),
             ),
         )
-        # Built in a thread while the server already serves: requests wait for it
-        # (web/deferred_app.py), and AstrBot's save returns without waiting.
+        await self._serve(deps, handover)
+
+    async def _serve(self, deps: AppDeps, handover: ListenerHandover) -> None:
+        """Bind and serve now; the app is built in a thread while the server already
+        serves: requests wait for it (web/deferred_app.py), AstrBot's save does not."""
+        settings = self.settings
         build = asyncio.ensure_future(asyncio.to_thread(create_ready_app, deps))
         build.add_done_callback(_log_build_failure)
         self.app = app = DeferredApp(build)
