@@ -34,12 +34,13 @@ if TYPE_CHECKING:
     from .panel import AdminPanel
 
 
-def _session_name(event: AstrMessageEvent) -> str:
+def _session_name(event: AstrMessageEvent, umo: str) -> str:
     """The group's name in a group (never whoever spoke last), the sender's in a chat (in
     AstrBot's webchat, where every conversation has the dashboard user's name, with the
-    start of the conversation id)."""
+    start of the conversation id). ``umo`` is the event's (AstrBot builds it anew on
+    every read)."""
     group = getattr(event.message_obj, "group", None)
-    if group is not None or kind_of(event.unified_msg_origin) == "group":
+    if group is not None or kind_of(umo) == "group":
         return getattr(group, "group_name", "") or ""
     sender = event.get_sender_name() or ""
     return webchat_name(event.get_session_id() or "", sender) or sender
@@ -101,7 +102,10 @@ class ProactiveChatPlugin(Star):
     @filter.event_message_type(filter.EventMessageType.ALL)
     async def pc_on_message(self, event: AstrMessageEvent) -> None:
         """Every incoming message: a few dict operations, no I/O (see core/engine/messages.py)."""
-        engine = self._engine()
+        # Every call and attribute read here is paid on every message of every chat:
+        # the engine is looked up inline, the UMO (a new string per read) read once.
+        service = self.service
+        engine = service.engine if service is not None else None
         if engine is None:
             return
         try:
@@ -111,8 +115,9 @@ class ProactiveChatPlugin(Star):
             elif not _is_command(event):
                 # A command is not conversation: it must not re-plan the chat (nor add a
                 # "planned" row to the journal for every command).
-                engine.note_user_message(umo, _session_name(event), event.message_str)
-                engine.note_talk(umo, event.get_sender_name(), event.message_str)  # O(1)
+                text = event.message_str
+                engine.note_user_message(umo, _session_name(event, umo), text)
+                engine.note_talk(umo, event.get_sender_name(), text)  # O(1)
         except Exception:
             logger.exception("%s Could not note a message", LOG_PREFIX)
 

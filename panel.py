@@ -6,12 +6,15 @@ and nothing it does may take AstrBot down.
 
 This module imports FastAPI, pydantic and Jinja2 (through ``web``): main.py imports
 it only in a worker thread (``build_panel``), and ``start()`` builds the app in one,
-so neither the imports nor the app's construction hold AstrBot's event loop.
+so neither the imports nor the app's construction hold AstrBot's event loop. The
+server serves before the app is built (``web/deferred_app.py``: requests wait for
+it), so ``start()`` and AstrBot's save do not wait for the build; ``stop()`` does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import secrets
 from collections import OrderedDict, deque
@@ -40,6 +43,7 @@ from .web.auth.credentials import (
 )
 from .web.auth.rate_limit import MAX_TOTAL_FAILURES, LoginRateLimiter
 from .web.auth.tokens import PanelAuth
+from .web.deferred_app import DeferredApp
 from .web.fastapi_caches import release_fastapi_caches
 from .web.pages.templating import build_templates
 from .web.settings import WebAdminSettings, parse_web_admin
@@ -72,6 +76,7 @@ class AdminPanel:
         self.server: WebAdminServer | None = None
         self.log_stream: LogStream | None = None
         self.deps: AppDeps | None = None
+        self.app: DeferredApp | None = None
         self._stash: dict[str, Any] = process_stash()
 
     async def start(self) -> None:
@@ -86,6 +91,7 @@ class AdminPanel:
         """Bounded: returns within about three seconds whatever the clients do."""
         try:
             async with asyncio.timeout(STOP_BUDGET_SECONDS):
+                await self._app_built()  # its thread must not outlive the panel
                 if self.server is not None:
                     await self.server.stop()
         except TimeoutError:
@@ -108,7 +114,15 @@ class AdminPanel:
         self.server = None
         self.log_stream = None
         self.deps = None
+        self.app = None
         release_fastapi_caches()
+
+    async def _app_built(self) -> None:
+        """Wait for the app's build (done long before, but for a save right after a
+        save); its failure was logged when it happened."""
+        if self.app is not None:
+            with contextlib.suppress(Exception):
+                await self.app.ready()
 
     async def _start(self) -> None:
         settings = self.settings
@@ -158,7 +172,15 @@ class AdminPanel:
                 ),
             ),
         )
-        app = await asyncio.to_thread(create_ready_app, deps)
+        await self._serve(deps, handover)
+
+    async def _serve(self, deps: AppDeps, handover: ListenerHandover) -> None:
+        """Bind and serve now; the app is built in a thread while the server already
+        serves: requests wait for it (web/deferred_app.py), AstrBot's save does not."""
+        settings = self.settings
+        build = asyncio.ensure_future(asyncio.to_thread(create_ready_app, deps))
+        build.add_done_callback(_log_build_failure)
+        self.app = app = DeferredApp(build)
         self.server = WebAdminServer(
             host=settings.host,
             port=settings.port,
@@ -250,11 +272,21 @@ def astrbot_version() -> str:
     return str(VERSION)
 
 
-def _prebuilt_first(app: FastAPI, deps: AppDeps) -> Callable[[], FastAPI]:
+def _prebuilt_first(app: DeferredApp, deps: AppDeps) -> Callable[[], DeferredApp | FastAPI]:
     """The app built off the loop for the first serve; a fresh one for each later
     serve (after uvicorn ended by itself, which is rare enough to build it there)."""
     prebuilt = [app]
     return lambda: prebuilt.pop() if prebuilt else create_app(deps)
+
+
+def _log_build_failure(build: asyncio.Future[Any]) -> None:
+    if not build.cancelled() and build.exception() is not None:
+        logger.error(
+            "%s The admin panel could not be built; it answers 503 until the plugin is "
+            "reloaded. Check the error below and the panel's files.",
+            LOG_PREFIX,
+            exc_info=build.exception(),
+        )
 
 
 def _drop_unclaimed_history(stash: dict[str, Any]) -> None:

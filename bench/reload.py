@@ -3,9 +3,11 @@ in the dashboard does), K live-log WebSocket clients and a /healthz prober watch
 from other processes.
 
     .venv/bin/python bench/reload.py [--reloads 50] [--clients 10] [--sessions 100]
+        [--plugin-src OTHER_TREE]
 
 Figures: reload time p50/p95/max (terminate + re-import + initialize, as AstrBot
-runs it), refused and failed probe connections, the longest outage, and for the
+runs it: what a dashboard save waits for), how long after it the panel answered a new
+``/healthz`` request (the next reload comes after that answer), refused and failed probe connections, the longest outage, and for the
 WebSocket clients their duplicated and missing lines and the longest reconnect.
 Target: zero refused connections and zero outage.
 
@@ -18,6 +20,11 @@ plugin manager's own steps between them). Loop steps over 10 ms are listed with 
 task's code position before and after, and the cyclic-GC time inside each stall is
 shown apart (a full collection pauses any thread's work, plugin or not).
 Target: no stall over 20 ms in any phase of the plugin's own.
+
+Inside ``initialize`` and ``terminate``, ``span_*`` figures time the plugin's own steps
+(bench/_reload_spans.py: re-importing the service and the panel, store open, engine
+start, the app's build, server start and stop), and ``app_ready_after_initialize``
+says how long a request sent right after the save waits for the app.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from _common import (  # noqa: E402
     print_json,
     print_table,
 )
+from _reload_spans import ReloadSpans  # noqa: E402
 
 from harness.ports import free_port  # noqa: E402
 from harness.probes import HealthProber, LogFollowers  # noqa: E402
@@ -62,6 +70,7 @@ class ReloadPhases:
 
     def __init__(self) -> None:
         self.spans: list[tuple[str, float, float]] = []
+        self.steps = ReloadSpans()  # the plugin's own steps inside initialize / terminate
 
     def install(self, manager_cls: type) -> None:
         phases = self
@@ -83,6 +92,7 @@ class ReloadPhases:
             async with phases.span("import"):
                 module = await import_plugin(self, *args, **kwargs)
             phases.wrap_plugin_class(getattr(module, PLUGIN_CLASS, None))
+            phases.steps.instrument(module)
             return module
 
         def timed_requirements(*args, **kwargs):
@@ -208,13 +218,13 @@ def _where(coro, depth: int = 4) -> str:
     return " > ".join(parts[-depth:]) or "finished"
 
 
-async def run(reloads: int, clients: int, sessions: int) -> dict:
+async def run(reloads: int, clients: int, sessions: int, plugin_src: Path | None = None) -> dict:
     import httpx
     import psutil
 
     port = free_port()
     config = {**bench_config(sessions, PLATFORM), "web_admin": {"port": port, "password": PASSWORD}}
-    async with bench_host("reload", config) as host:
+    async with bench_host("reload", config, plugin_src=plugin_src) as host:
         from astrbot.core.star.star_manager import PluginManager
 
         phases = ReloadPhases()
@@ -234,9 +244,10 @@ async def run(reloads: int, clients: int, sessions: int) -> dict:
         fds_before, rss_before = process.num_fds(), process.memory_info().rss
         probe_lag = LoopLagProbe()
         phases.spans.clear()
+        phases.steps.recording = True
         steps.armed = True
         await probe_lag.start()
-        reload_spans = await _reload_repeatedly(host, reloads)
+        reload_spans, answers = await _reload_repeatedly(host, reloads, port)
         await asyncio.sleep(0.5)
         steps.armed = False
         await probe_lag.stop()
@@ -253,6 +264,8 @@ async def run(reloads: int, clients: int, sessions: int) -> dict:
         "reload_p50_ms": statistics.median(durations) * 1000,
         "reload_p95_ms": percentile(durations, 95) * 1000,
         "reload_max_ms": max(durations) * 1000,
+        "panel_answered_after_save_p50_ms": statistics.median(answers) * 1000,
+        "panel_answered_after_save_max_ms": max(answers) * 1000,
         "probes": probe["probes"],
         "refused_connections": probe["refused"],
         "failed_probes": probe["failed"],
@@ -265,22 +278,43 @@ async def run(reloads: int, clients: int, sessions: int) -> dict:
         "fd_growth": fds_after - fds_before,
         "rss_growth_mb": (rss_after - rss_before) / 2**20,
         "loop_stall_max_ms": probe_lag.longest * 1000,
+        **phases.steps.figures([(a, b) for name, a, b in phases.spans if name == "initialize"]),
         **_stall_figures(probe_lag, phases, steps, reload_spans),
     }
 
 
-async def _reload_repeatedly(host, reloads: int) -> list[tuple[float, float]]:
-    """Each reload's (start, end), perf_counter seconds."""
+async def _reload_repeatedly(host, reloads: int, port: int) -> tuple[list, list[float]]:
+    """Each reload's (start, end), perf_counter seconds; and for each, how long after
+    it returned the panel answered a new connection's ``/healthz`` (as a person who
+    saved and looks at the panel). The next save comes after that answer."""
     logger = logging.getLogger("astrbot")
-    spans = []
+    spans, answers = [], []
     for index in range(reloads):
         logger.info("[ProactiveChat] bench reload %d", index)
         began = time.perf_counter()
         ok, error = await host.reload_plugin()
-        spans.append((began, time.perf_counter()))
+        ended = time.perf_counter()
+        spans.append((began, ended))
         assert ok, error
+        await _first_answer(port)
+        answers.append(time.perf_counter() - ended)
         await asyncio.sleep(0.05)
-    return spans
+    return spans, answers
+
+
+async def _first_answer(port: int, limit: float = 10.0) -> None:
+    async with asyncio.timeout(limit):
+        while True:
+            with contextlib.suppress(OSError):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(
+                    b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                )
+                answer = await reader.read()
+                writer.close()
+                if answer.startswith(b"HTTP/1.1 200"):
+                    return
+            await asyncio.sleep(0.005)
 
 
 def _stall_figures(probe_lag, phases, steps, reload_spans) -> dict:
@@ -328,8 +362,11 @@ def main() -> None:
     parser.add_argument("--reloads", type=int, default=50)
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--sessions", type=int, default=100, help="sessions listed in the config")
+    parser.add_argument(
+        "--plugin-src", type=Path, help="another tree of the plugin (a checkout before a change)"
+    )
     args = parser.parse_args()
-    figures = asyncio.run(run(args.reloads, args.clients, args.sessions))
+    figures = asyncio.run(run(args.reloads, args.clients, args.sessions, args.plugin_src))
     print_table("Hot reloads under load (bench/reload.py)", list(figures.items()))
     print_json("reload", figures)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from .planning import quiet_jitter_cap, shift_out_of_quiet
 from .quiet_hours import QuietHours
@@ -49,13 +49,16 @@ class QuietCalendar:
 
     REMEMBERED = 4  # stretches of constant offset kept (plans reach at most a day or two)
 
-    __slots__ = ("_stretches", "quiet", "tz")
+    __slots__ = ("_ends_by_day", "_stretches", "quiet", "tz")
 
     def __init__(self, quiet: QuietHours, tz: tzinfo | None) -> None:
         self.quiet = quiet
         self.tz = tz
         # (first second, first second after, UTC offset): most recently learned first.
         self._stretches: list[tuple[float, float, float]] = []
+        # Local day -> the exact reading's window ends, for windows that end after the
+        # clocks change (``_shift_across_change``); a few days at most.
+        self._ends_by_day: dict[float, tuple[float, ...]] = {}
 
     def shift(self, at: float, rng: random.Random) -> tuple[float, bool]:
         """Same contract and answers as ``shift_out_of_quiet`` (and the same draws from
@@ -77,8 +80,61 @@ class QuietCalendar:
             end_local += DAY
         cap = quiet_jitter_cap(quiet)
         if end_local - offset + cap >= after:  # the clocks change before the jitter's end
-            return shift_out_of_quiet(at, quiet, self.tz, rng)
+            return self._shift_across_change(at, second, local, rng)
         return end_local - offset + rng.uniform(0.0, cap), True
+
+    def _shift_across_change(
+        self, at: float, second: float, local: float, rng: random.Random
+    ) -> tuple[float, bool]:
+        """``shift_out_of_quiet`` for a window whose end comes after the clocks change:
+        the exact reading's ends for ``at``'s local day are found once (datetimes) and
+        reused by every later plan made that day, so a DST night costs a plan what any
+        other night does. ``at`` is inside the window (the caller checked)."""
+        day = local // DAY
+        ends = self._ends_by_day.get(day)
+        if ends is None:
+            ends = self._exact_ends(at)
+            if len(self._ends_by_day) >= self.REMEMBERED:
+                self._ends_by_day.clear()
+            self._ends_by_day[day] = ends
+        # The exact reading compares each candidate (a whole second) with ``at`` as a
+        # datetime shows it (rounded to the microsecond): the same as with ``second``.
+        end = next((candidate for candidate in ends if candidate > second), None)
+        if end is None:
+            return shift_out_of_quiet(at, self.quiet, self.tz, rng)
+        shifted = end + rng.uniform(0.0, quiet_jitter_cap(self.quiet))
+        if self._inside(shifted):
+            # The jitter reached a repeated hour, inside the window again: leave that
+            # one too, as the exact reading does (same draws from ``rng``).
+            return shift_out_of_quiet(shifted, self.quiet, self.tz, rng)[0], True
+        return shifted, True
+
+    def _exact_ends(self, at: float) -> tuple[float, ...]:
+        """The candidates ``QuietHours.window_end`` weighs for a moment on ``at``'s local
+        day that are out of the window, as sorted instants."""
+        moment = datetime.fromtimestamp(at, self.tz)
+        hour, minute = divmod(self.quiet.end_minute, 60)
+        day = moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        candidates = [
+            (day + timedelta(days=days)).replace(fold=fold) for days in (0, 1, 2) for fold in (0, 1)
+        ]
+        return tuple(
+            sorted(
+                {
+                    candidate.timestamp()
+                    for candidate in candidates
+                    if not self.quiet._holds_instant(candidate)
+                }
+            )
+        )
+
+    def _inside(self, at: float) -> bool:
+        """Whether the instant ``at`` is inside the window, on the zone's real clock."""
+        second = whole_second(at)
+        _, _, offset = self._stretch_of(second)
+        minute = int(((second + offset) % DAY) // 60)
+        start, end = self.quiet.start_minute, self.quiet.end_minute
+        return start <= minute < end if start < end else (minute >= start or minute < end)
 
     def _stretch_of(self, second: float) -> tuple[float, float, float]:
         for stretch in self._stretches:

@@ -77,6 +77,9 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[arg-type]
+        # Since when the client owes us a request (accepted, or its last response
+        # sent); None while one is coming in or being answered (``settle_accepted``).
+        self.quiet_since: float | None = self.loop.time()
         self._deadline: asyncio.TimerHandle | None = None
         self._phase: str | None = None
         self._body_bytes = 0
@@ -88,6 +91,7 @@ class GuardedH11Protocol(H11Protocol):
         self._follow_phase()
 
     def data_received(self, data: bytes) -> None:
+        self.quiet_since = None
         if self._phase == "body":
             self._body_bytes += len(data)
         super().data_received(data)
@@ -95,6 +99,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
+        self.quiet_since = self.loop.time()  # a kept-alive client may send the next now
         self._follow_phase()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -238,6 +243,30 @@ def stop_accepting(server: uvicorn.Server) -> None:
                 loop.remove_reader(sock.fileno())
             else:
                 listener.close()
+
+
+async def settle_accepted(server: uvicorn.Server, limit: float, poll: float) -> None:
+    """After ``stop_accepting``: wait while a connection has owed its request for less
+    than ``limit`` seconds (just accepted, or just answered and kept alive: the request
+    may be on the way, and uvicorn's shutdown would close it unanswered), at most
+    ``limit`` seconds in all. A few loop turns first, so a connection accepted in the
+    last iteration gets its protocol; with none waiting this returns then, instead of
+    sleeping the whole ``limit`` on every save."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    for _ in range(3):
+        await asyncio.sleep(0)
+    # A connection's first bytes have no event to wait on: poll (as ``shutdown`` does).
+    while loop.time() < deadline and _owes_a_request(server, loop.time() - limit):  # noqa: ASYNC110
+        await asyncio.sleep(poll)
+
+
+def _owes_a_request(server: uvicorn.Server, since: float) -> bool:
+    for connection in server.server_state.connections:
+        quiet_since = getattr(connection, "quiet_since", None)  # None: not ours, or busy
+        if quiet_since is not None and quiet_since > since:
+            return True
+    return False
 
 
 def abort_connections(server: EmbeddedUvicorn | None) -> None:

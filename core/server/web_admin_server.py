@@ -31,6 +31,7 @@ from .embedded_uvicorn import (
     abort_connections,
     cancel_leftover_tasks,
     remove_host_log_filters,
+    settle_accepted,
     stop_accepting,
 )
 from .listener_handover import ListenerHandover, ListenerKey, open_listener
@@ -40,8 +41,10 @@ StopHook = Callable[[], Awaitable[None]]
 
 # Between "stop accepting" and uvicorn closing every connection that has no request yet:
 # time for a connection accepted just before to send its request (30 ms lost probes
-# under load; uvicorn's own tick used to add 0-100 ms here).
+# under load; uvicorn's own tick used to add 0-100 ms here). Waited only while such a
+# connection is silent (``settle_accepted``): a save with none does not wait at all.
 ACCEPT_SETTLE_SECONDS = 0.1
+ACCEPT_SETTLE_POLL_SECONDS = 0.002
 
 
 class ServerState(StrEnum):
@@ -185,7 +188,7 @@ class WebAdminServer:
                 # the next instance, and the ones just accepted get their request read
                 # before uvicorn's shutdown closes every connection that has none yet.
                 stop_accepting(server)
-                await asyncio.sleep(ACCEPT_SETTLE_SECONDS)
+                await settle_accepted(server, ACCEPT_SETTLE_SECONDS, ACCEPT_SETTLE_POLL_SECONDS)
                 server.request_exit()
             # Its shutdown drains in-flight responses briefly; then nothing may linger.
             await asyncio.wait({task}, timeout=max(0.0, min(0.25, deadline - loop.time())))
