@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
-from .core.constants import LOG_PREFIX, PLUGIN_VERSION
+from .core.constants import LOG_PREFIX, PLUGIN_NAME, PLUGIN_VERSION
 from .core.logs.redaction import Redactor
 from .core.logs.ring import LogRing
 from .core.logs.stream import LogStream
@@ -40,6 +40,9 @@ from .web.auth.credentials import (
 )
 from .web.auth.rate_limit import MAX_TOTAL_FAILURES, LoginRateLimiter
 from .web.auth.tokens import PanelAuth
+from .web.dashboard.bridge import DashboardBridge
+from .web.dashboard.routes import register as register_dashboard_routes
+from .web.dashboard.routes import retire as retire_dashboard_routes
 from .web.fastapi_caches import release_fastapi_caches
 from .web.pages.templating import build_templates
 from .web.settings import WebAdminSettings, parse_web_admin
@@ -72,6 +75,8 @@ class AdminPanel:
         self.server: WebAdminServer | None = None
         self.log_stream: LogStream | None = None
         self.deps: AppDeps | None = None
+        self.app: FastAPI | None = None
+        self.dashboard: DashboardBridge | None = None
         self._stash: dict[str, Any] = process_stash()
 
     async def start(self) -> None:
@@ -84,6 +89,10 @@ class AdminPanel:
 
     async def stop(self) -> None:
         """Bounded: returns within about three seconds whatever the clients do."""
+        if self.dashboard is not None:
+            retire_dashboard_routes(self._stash, self.dashboard)  # stale routes answer 503
+            self.dashboard = None
+        self.app = None
         try:
             async with asyncio.timeout(STOP_BUDGET_SECONDS):
                 if self.server is not None:
@@ -116,9 +125,30 @@ class AdminPanel:
         if not settings.enabled:
             handover.discard_all_except(None)
             await retire_stale_server(self._stash, STOP_BUDGET_SECONDS)
-            logger.info("%s Admin panel is disabled (web_admin.enabled = false).", LOG_PREFIX)
+            logger.info(
+                "%s Admin panel's own port is off (web_admin.enabled = false); the page in "
+                "AstrBot's dashboard still works.",
+                LOG_PREFIX,
+            )
+        app, deps = await self._build_app()
+        self.app = app
+        if not settings.enabled:
             return
+        self.server = WebAdminServer(
+            host=settings.host,
+            port=settings.port,
+            app_factory=_prebuilt_first(app, deps),
+            handover=handover,
+            stash=self._stash,
+            before_stop=deps.connections.close_all,
+            on_serving=self._announce,
+        )
+        await self.server.start()
 
+    async def _build_app(self) -> tuple[FastAPI, AppDeps]:
+        """The app both surfaces use: the own port serves it, the dashboard page calls it
+        in process (``web/dashboard``)."""
+        settings = self.settings
         timer = self._stash.pop("history_timer", None)
         if timer is not None:
             timer.cancel()  # the history is claimed (and the old module can go)
@@ -128,7 +158,12 @@ class AdminPanel:
         self.log_stream = LogStream(ring, redactor, self._stash.setdefault("log_state", {}))
         self.log_stream.start()
 
-        panel_secrets, new_password = await self._load_secrets()
+        if settings.enabled:
+            panel_secrets, new_password = await self._load_secrets()
+        else:
+            # No port, no login of ours: nothing is written to the data dir, and no token
+            # this key signs is ever handed out (the dashboard page needs none).
+            panel_secrets, new_password = PanelSecrets(secrets.token_bytes(32), None), None
         if new_password:
             # Memory only, until the announcing line shows it (the port may be busy now).
             self._stash["unannounced_password"] = new_password
@@ -159,16 +194,23 @@ class AdminPanel:
             ),
         )
         app = await asyncio.to_thread(create_ready_app, deps)
-        self.server = WebAdminServer(
-            host=settings.host,
-            port=settings.port,
-            app_factory=_prebuilt_first(app, deps),
-            handover=handover,
-            stash=self._stash,
-            before_stop=deps.connections.close_all,
-            on_serving=self._announce,
-        )
-        await self.server.start()
+        return app, deps
+
+    def attach_dashboard(self, context: Any) -> None:
+        """The page in AstrBot's dashboard (``views/panel``) answers through this
+        instance's app from now on. Never raises: the page is an extra."""
+        if self.app is None:
+            return
+        try:
+            self.dashboard = DashboardBridge(self.app)
+            register_dashboard_routes(context, PLUGIN_NAME, self._stash, self.dashboard)
+        except Exception:
+            self.dashboard = None
+            logger.exception(
+                "%s The page in AstrBot's dashboard is not available; the own-port panel "
+                "is unaffected. Check that AstrBot is 4.29 or later.",
+                LOG_PREFIX,
+            )
 
     async def _load_secrets(self) -> tuple[PanelSecrets, str | None]:
         need_generated = not self.settings.password

@@ -12,6 +12,7 @@ const {
   reasonText,
   enabledBadge,
   phaseBadge,
+  reloadPage,
 } = await import(document.getElementById("common-js").src);
 
 const JOURNAL_LIMIT = 20;
@@ -486,10 +487,10 @@ function startDetail() {
 function startWaiting() {
   connectEvents({
     hello(status) {
-      if (data.mode === "no_engine" && status.running) window.location.reload();
+      if (data.mode === "no_engine" && status.running) reloadPage();
     },
     event(message) {
-      if (data.mode === "not_found" && message.session?.umo === umo) window.location.reload();
+      if (data.mode === "not_found" && message.session?.umo === umo) reloadPage();
     },
   });
 }

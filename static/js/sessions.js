@@ -12,6 +12,7 @@ const {
   reasonText,
   enabledBadge,
   phaseBadge,
+  replaceUrl,
 } = await import(document.getElementById("common-js").src);
 
 const SEARCH_DEBOUNCE_MS = 250;
@@ -173,7 +174,7 @@ async function load() {
   controller = new AbortController();
   const mine = ++generation;
   els.body.setAttribute("aria-busy", "true");
-  history.replaceState(null, "", pageUrl());
+  replaceUrl(pageUrl());
   try {
     const data = await api(apiUrl(), { signal: controller.signal });
     if (mine !== generation) return;

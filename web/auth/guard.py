@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..ws.connections import CLOSE_POLICY
 from .host_guard import HostPolicy
-from .tokens import PanelAuth
+from .tokens import IN_PROCESS_SCOPE_KEY, PanelAuth
 
 PUBLIC_API = frozenset({"/api/login"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -50,7 +50,11 @@ class PanelGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind == "websocket":
+        if scope.get(IN_PROCESS_SCOPE_KEY) is True:
+            # The dashboard page's in-process call: AstrBot's login admitted it, and no
+            # Host, Origin or cookie of ours is involved (see tokens.IN_PROCESS_SCOPE_KEY).
+            await self.app(scope, receive, send)
+        elif kind == "websocket":
             await self._websocket(scope, receive, send)
         elif kind == "http":
             await self._http(scope, receive, send)
