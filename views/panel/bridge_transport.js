@@ -1,9 +1,9 @@
 // The panel's transport inside AstrBot's dashboard: the same exports as static/js/transport.js,
 // through AstrBot's plugin-page bridge (window.AstrBotPluginView) instead of fetch/WebSocket.
 // The page runs in a sandboxed iframe with an opaque origin: no cookies, no WebSocket to
-// AstrBot. Requests go to our route "<plugin>/call" (web/dashboard/bridge.py), which answers
-// with the panel's own status and body; sockets become "<plugin>/stream" (Server-Sent Events)
-// that end with a "close" event carrying the WebSocket close code.
+// AstrBot. Requests go to our route "/<plugin>/call" (web/dashboard/bridge.py), which answers
+// with the panel's own status and body; sockets become Server-Sent Events
+// ("/<plugin>/stream") that end with a "close" event carrying the WebSocket close code.
 
 const bridge = window.AstrBotPluginView;
 const SOCKET_SILENCE_MS = 45000; // the server pings every 15 s: silence means the stream died
@@ -17,6 +17,12 @@ const config = {
   currentPath: () => "/overview",
 };
 const sockets = new Set();
+let lastFailure = "";
+
+/** Why the last call found AstrBot unreachable (the bridge's message), for the shell's notice. */
+export function failure() {
+  return lastFailure;
+}
 
 /** Set by views/panel/shell.js before any page script runs. */
 export function configure(next) {
@@ -25,8 +31,9 @@ export function configure(next) {
 
 export const hostOwnsTheme = true;
 
+// The bridge puts the plugin's name in front: "call" reaches our "/<plugin>/call" route.
 function endpoint(name) {
-  return `${config.pluginName}/${name}`;
+  return name;
 }
 
 /** `{code, type, body, location}` from the panel, a 503 "reloading", or null (unreachable). */
@@ -34,7 +41,8 @@ export async function call(method, path, body) {
   try {
     return await bridge.apiPost(endpoint("call"), { method, path, body, lang: config.lang });
   } catch (error) {
-    if (RELOADING.test(String(error?.message ?? ""))) {
+    lastFailure = String(error?.message ?? error);
+    if (RELOADING.test(lastFailure)) {
       return { code: 503, type: "json", body: { error: "reloading", message: "reloading" } };
     }
     return null;

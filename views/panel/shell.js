@@ -90,7 +90,7 @@ function moduleUrl(code) {
 async function fetchPage(path) {
   for (let hop = 0; hop < 4; hop += 1) {
     const answer = await transport.call("GET", path);
-    if (answer === null) throw new Error("offline");
+    if (answer === null) throw new Error(transport.failure() || "offline");
     if (answer.code >= 300 && answer.code < 400 && answer.location) {
       path = localPath(answer.location) || START_PATH;
       continue;

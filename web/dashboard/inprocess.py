@@ -20,6 +20,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message
 
@@ -49,7 +50,7 @@ def _scope(kind: str, path: str, query: str, lang: str, method: str = "GET") -> 
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "scheme": "http" if kind == "http" else "ws",
-        "path": path,
+        "path": unquote(path),  # ASGI's path is decoded; raw_path keeps the bytes sent
         "raw_path": path.encode(),
         "query_string": query.encode(),
         "root_path": "",
@@ -114,7 +115,7 @@ async def call(
     return answer
 
 
-@dataclass
+@dataclass(eq=False)  # kept in a set: hashed by identity
 class SocketStop:
     """Ends one in-process socket from outside (the plugin stops, the page leaves)."""
 
