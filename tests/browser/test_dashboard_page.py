@@ -13,6 +13,7 @@ About a minute and a half (one ``astrbot run``). Screenshots in test-artifacts/:
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
@@ -75,6 +76,14 @@ def _live(page, frame, timeout: float = 30000) -> None:
             f"not live; console: {page.console_errors}; page: {body[:600]}; "
             f"log: {LOG_TAIL[0](400) if LOG_TAIL else ''}"
         ) from None
+
+
+def _dashboard_option(page, group: str, item) -> None:
+    """AstrBot's header menu (Options): a group (language, theme), then one of its items."""
+    page.locator("header button", has_text=re.compile("Options|选项")).first.click()
+    page.locator(f".{group}-group-trigger").first.click()
+    page.locator(".v-overlay--active .v-list-item", has=item).last.click()
+    page.keyboard.press("Escape")
 
 
 def test_the_panel_opens_in_astrbots_dashboard(llm_process_host, fake_llm, browser) -> None:  # noqa: F811
@@ -145,6 +154,21 @@ def test_the_panel_opens_in_astrbots_dashboard(llm_process_host, fake_llm, brows
         config = proc.get_plugin_config()
         proc.save_plugin_config({"web_admin": config["web_admin"]})
         _live(page, frame, timeout=45000)
+
+        # The dashboard's language and theme, switched while the page is open.
+        _dashboard_option(page, "language", page.get_by_text("简体中文"))
+        frame.locator('html[lang^="zh"]').wait_for(state="attached", timeout=15000)
+        _live(page, frame)
+        frame.get_by_text("概览").first.wait_for()
+        _shot(page, "overview-zh")
+        _dashboard_option(page, "theme", page.locator(".mdi-weather-night"))
+        frame.locator('html[data-theme="dark"]').wait_for(state="attached", timeout=15000)
+        page.wait_for_timeout(300)
+        _shot(page, "overview-zh-dark")
+        _dashboard_option(page, "language", page.get_by_text("English"))
+        frame.locator('html[lang="en"]').wait_for(state="attached", timeout=15000)
+        _live(page, frame)
+        _shot(page, "overview-en-dark")
         assert not [e for e in page.console_errors if "proactive" in e.lower()], page.console_errors
     except Exception:
         _shot(page, "failure")

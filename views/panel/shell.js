@@ -178,8 +178,25 @@ document.addEventListener("submit", (event) => {
   go(`${action.split("?")[0]}?${params}`);
 });
 
+/** The dashboard's own context: the one the SDK script carries was fixed when the frame's
+ * address was issued (its language may be stale); the parent posts the current one. */
+function dashboardContext(initial) {
+  return new Promise((resolve) => {
+    let calls = 0;
+    bridge.onContext((next) => {
+      calls += 1;
+      if (calls > 1 || initial === null) resolve(next);
+    });
+    setTimeout(() => resolve(bridge.getContext() || initial || {}), 1000);
+  });
+}
+
 async function start() {
-  const context = await bridge.ready();
+  const initial = await Promise.race([
+    bridge.ready(),
+    new Promise((resolve) => setTimeout(() => resolve(null), 1000)),
+  ]);
+  const context = await dashboardContext(initial);
   lang = langOf(context.locale);
   status("loading");
   transport.configure({
