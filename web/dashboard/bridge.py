@@ -90,14 +90,16 @@ class DashboardBridge:
             return reloading()
         if len(self._stops) >= MAX_STREAMS:
             return bad_request("too_many_streams", "Too many live views open.", 429)
-        stop = inprocess.SocketStop()
-        self._stops.add(stop)
-        events = self._events(path, query, page_lang(params.get("lang")), stop)
+        events = self._events(path, query, page_lang(params.get("lang")))
         return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
 
-    async def _events(
-        self, path: str, query: str, lang: str, stop: inprocess.SocketStop
-    ) -> AsyncIterator[str]:
+    async def _events(self, path: str, query: str, lang: str) -> AsyncIterator[str]:
+        # Counted from here, not from stream(): a response never sent never starts this
+        # generator, and its finally would never run to uncount it.
+        stop = inprocess.SocketStop()
+        if self.closed:
+            stop.stop(CLOSE_RELOADING)
+        self._stops.add(stop)
         try:
             frames = inprocess.socket_frames(self.app, path, query=query, lang=lang, stop=stop)
             async for frame in frames:
