@@ -5,7 +5,9 @@ must too for WebSockets and for unsafe requests made with the cookie (CSRF);
 ``/api/*`` (except login) and ``/ws/*`` need a valid login, checked before any
 body is read; request bodies are capped (the login's, read before a login, at
 ``LOGIN_MAX_BODY_BYTES``); a client that leaves mid-body ends its request quietly;
-every HTTP response gets strict security headers.
+every HTTP response gets strict security headers. The dashboard page's in-process calls
+(scope key ``IN_PROCESS_SCOPE_KEY``, which no network client can set) pass straight through:
+AstrBot's login admitted them.
 """
 
 from __future__ import annotations
