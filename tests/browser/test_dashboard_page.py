@@ -136,16 +136,19 @@ def test_the_panel_opens_in_astrbots_dashboard(llm_process_host, fake_llm, brows
         fake_llm.script("Hey, how are you doing today?")
         frame.locator("#act-trigger").click()
         frame.locator('#session-journal li[data-kind="sent"]').first.wait_for(timeout=30000)
+        # The override editor (schema_form.js, imported at run time) is there.
+        frame.locator("#override-editor input").first.wait_for(timeout=15000)
         _shot(page, "session-en")
         sent_row = journal_frame.locator('#journal-table tr[data-kind="sent"]').first
         sent_row.wait_for(timeout=15000)
         _shot(journal, "journal-en")
         journal.close()
 
-        for view in ("logs", "config", "help"):
+        ready = {"logs": "#logs-heading", "config": "#config-form input", "help": "#main h2"}
+        for view, selector in ready.items():
             frame.locator(f'.mainnav a[href="/{view}"]').click()
-            frame.locator("#main").wait_for()
-            page.wait_for_timeout(500)
+            frame.locator(selector).first.wait_for(timeout=15000)
+            page.wait_for_timeout(300)
             _shot(page, f"{view}-en")
 
         # A dashboard save hot-reloads the plugin: the open page comes back by itself.
