@@ -78,6 +78,7 @@ class ProactiveChatPlugin(Star):
             await service.start()
             self.panel = panel
             await panel.start()
+            panel.attach_dashboard(self.context)  # the page in AstrBot's dashboard
         except Exception:
             logger.exception("%s Start-up failed; AstrBot is not affected.", LOG_PREFIX)
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
-from .core.constants import LOG_PREFIX, PLUGIN_VERSION
+from .core.constants import LOG_PREFIX, PLUGIN_NAME, PLUGIN_VERSION
 from .core.logs.redaction import Redactor
 from .core.logs.ring import LogRing
 from .core.logs.stream import LogStream
@@ -43,6 +43,9 @@ from .web.auth.credentials import (
 )
 from .web.auth.rate_limit import MAX_TOTAL_FAILURES, LoginRateLimiter
 from .web.auth.tokens import PanelAuth
+from .web.dashboard.bridge import DashboardBridge
+from .web.dashboard.routes import register as register_dashboard_routes
+from .web.dashboard.routes import retire as retire_dashboard_routes
 from .web.deferred_app import DeferredApp
 from .web.fastapi_caches import release_fastapi_caches
 from .web.pages.templating import build_templates
@@ -77,6 +80,7 @@ class AdminPanel:
         self.log_stream: LogStream | None = None
         self.deps: AppDeps | None = None
         self.app: DeferredApp | None = None
+        self.dashboard: DashboardBridge | None = None
         self._stash: dict[str, Any] = process_stash()
 
     async def start(self) -> None:
@@ -89,6 +93,9 @@ class AdminPanel:
 
     async def stop(self) -> None:
         """Bounded: returns within about three seconds whatever the clients do."""
+        if self.dashboard is not None:
+            retire_dashboard_routes(self._stash, self.dashboard)  # stale routes answer 503
+            self.dashboard = None
         try:
             async with asyncio.timeout(STOP_BUDGET_SECONDS):
                 await self._app_built()  # its thread must not outlive the panel
@@ -130,9 +137,17 @@ class AdminPanel:
         if not settings.enabled:
             handover.discard_all_except(None)
             await retire_stale_server(self._stash, STOP_BUDGET_SECONDS)
-            logger.info("%s Admin panel is disabled (web_admin.enabled = false).", LOG_PREFIX)
-            return
+            logger.info(
+                "%s Admin panel's own port is off (web_admin.enabled = false); the page in "
+                "AstrBot's dashboard still works.",
+                LOG_PREFIX,
+            )
+        deps = await self._prepare(settings)
+        await self._serve(deps, handover)
 
+    async def _prepare(self, settings: WebAdminSettings) -> AppDeps:
+        """What the app both surfaces use is built from: the own port serves it, the
+        dashboard page calls it in process (``web/dashboard``)."""
         timer = self._stash.pop("history_timer", None)
         if timer is not None:
             timer.cancel()  # the history is claimed (and the old module can go)
@@ -142,7 +157,12 @@ class AdminPanel:
         self.log_stream = LogStream(ring, redactor, self._stash.setdefault("log_state", {}))
         self.log_stream.start()
 
-        panel_secrets, new_password = await self._load_secrets()
+        if settings.enabled:
+            panel_secrets, new_password = await self._load_secrets()
+        else:
+            # No port, no login of ours: nothing is written to the data dir, and no token
+            # this key signs is ever handed out (the dashboard page needs none).
+            panel_secrets, new_password = PanelSecrets(secrets.token_bytes(32), None), None
         if new_password:
             # Memory only, until the announcing line shows it (the port may be busy now).
             self._stash["unannounced_password"] = new_password
@@ -172,7 +192,7 @@ class AdminPanel:
                 ),
             ),
         )
-        await self._serve(deps, handover)
+        return deps
 
     async def _serve(self, deps: AppDeps, handover: ListenerHandover) -> None:
         """Bind and serve now; the app is built in a thread while the server already
@@ -181,6 +201,8 @@ class AdminPanel:
         build = asyncio.ensure_future(asyncio.to_thread(create_ready_app, deps))
         build.add_done_callback(_log_build_failure)
         self.app = app = DeferredApp(build)
+        if not settings.enabled:
+            return
         self.server = WebAdminServer(
             host=settings.host,
             port=settings.port,
@@ -191,6 +213,22 @@ class AdminPanel:
             on_serving=self._announce,
         )
         await self.server.start()
+
+    def attach_dashboard(self, context: Any) -> None:
+        """The page in AstrBot's dashboard (``views/panel``) answers through this
+        instance's app from now on. Never raises: the page is an extra."""
+        if self.app is None:
+            return
+        try:
+            self.dashboard = DashboardBridge(self.app)
+            register_dashboard_routes(context, PLUGIN_NAME, self._stash, self.dashboard)
+        except Exception:
+            self.dashboard = None
+            logger.exception(
+                "%s The page in AstrBot's dashboard is not available; the own-port panel "
+                "is unaffected. Check that AstrBot is 4.29 or later.",
+                LOG_PREFIX,
+            )
 
     async def _load_secrets(self) -> tuple[PanelSecrets, str | None]:
         need_generated = not self.settings.password

@@ -15,9 +15,10 @@ thread is done, so the owner can wait for it before stopping (nothing left runni
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
 from typing import Any
 
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]
 
 UNAVAILABLE_BODY = (
     "The admin panel could not start; see AstrBot's log. / 管理面板启动失败，请查看 AstrBot 日志。"

@@ -3,6 +3,12 @@
 // Page scripts import this module through the exact URL of <script id="common-js"> so the
 // browser keeps one instance and the content-hashed URL keeps caches honest.
 
+// fetch/WebSocket on the own port, AstrBot's bridge in its dashboard (static/js/transport.js).
+const transport = await import(document.getElementById("transport-js").src);
+export const { goTo, reloadPage, replaceUrl, openSocket } = transport;
+/** The transport's request as is (a Response-like, no toasts): for probes. */
+export const rawRequest = transport.request;
+
 const THEME_KEY = "pc_theme";
 
 let strings = null;
@@ -76,6 +82,8 @@ function initTheme() {
   document.getElementById("theme-toggle")?.addEventListener("click", () => {
     applyTheme(currentTheme() === "dark" ? "light" : "dark", true);
   });
+  // In AstrBot's dashboard its theme rules (the bridge sets data-theme).
+  if (transport.hostOwnsTheme) return;
   // Follow the system setting until the user picks a theme here.
   window.matchMedia?.("(prefers-color-scheme: dark)").addEventListener?.("change", (event) => {
     if (savedTheme() !== "light" && savedTheme() !== "dark") {
@@ -90,11 +98,11 @@ function initLogout() {
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
-      await fetch("/api/logout", { method: "POST", credentials: "same-origin" });
+      await transport.request("/api/logout", { method: "POST" });
     } catch {
       // Offline: the login page is still the right place to go.
     }
-    window.location.assign("/login");
+    goTo("/login");
   });
 }
 
@@ -335,20 +343,14 @@ export class ApiError extends Error {
 }
 
 function goLogin() {
-  const next = `${window.location.pathname}${window.location.search}`;
-  window.location.assign(`/login?next=${encodeURIComponent(next)}`);
+  goTo(`/login?next=${encodeURIComponent(transport.currentPath())}`);
 }
 
 /** JSON API call. Throws ApiError with a message fit for a toast; a 401 goes to the login. */
 export async function api(path, { method = "GET", body, signal } = {}) {
-  const init = { method, credentials: "same-origin", signal, headers: {} };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
   let response;
   try {
-    response = await fetch(path, init);
+    response = await transport.request(path, { method, body, signal });
   } catch (error) {
     if (error?.name === "AbortError") throw error;
     throw new ApiError(0, "network", tr("err.network"));
@@ -422,7 +424,7 @@ export function connectEvents(handlers) {
 
   async function checkLogin() {
     try {
-      const response = await fetch("/api/status", { credentials: "same-origin" });
+      const response = await transport.request("/api/status");
       if (response.status === 401) goLogin();
     } catch {
       // Unreachable: keep retrying.
@@ -432,10 +434,9 @@ export function connectEvents(handlers) {
   function open() {
     clearTimeout(state.timer);
     clearInterval(state.tick);
-    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
     let socket;
     try {
-      socket = new WebSocket(`${scheme}//${window.location.host}/ws/events`);
+      socket = openSocket("/ws/events");
     } catch {
       schedule();
       return;

@@ -3,7 +3,9 @@
 // Sequence rule: `lastSeq` is the last seq received under the current filters. A reconnect after
 // a drop sends `since=lastSeq` (the server sends seq > since); any line with seq <= lastSeq is
 // ignored. A filter change clears the view and reconnects without `since`.
-const { tr, formatTime } = await import(document.getElementById("common-js").src);
+const { tr, formatTime, openSocket, goTo, rawRequest } = await import(
+  document.getElementById("common-js").src
+);
 
 const MAX_ROWS = 5000;
 const MAX_PENDING = 5000;
@@ -275,11 +277,10 @@ function connect() {
   state.filterKey = params.toString();
   state.sentSince = state.lastSeq;
   if (state.lastSeq !== null) params.set("since", String(state.lastSeq));
-  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   let opened = false;
   let socket;
   try {
-    socket = new WebSocket(`${scheme}//${window.location.host}/ws/logs?${params}`);
+    socket = openSocket(`/ws/logs?${params}`);
   } catch {
     scheduleReconnect();
     return;
@@ -327,12 +328,12 @@ function onClose(code, opened) {
 // handshake, which a browser reports as 1006, indistinguishable from a network error.
 async function probeLogin() {
   try {
-    const response = await fetch("/logs", { redirect: "manual", credentials: "same-origin" });
+    const response = await rawRequest("/logs", { redirect: "manual" });
     if (response.type === "opaqueredirect") {
       clearRetry();
       dropSocket();
       setLink("auth");
-      window.location.assign(LOGIN_URL);
+      goTo(LOGIN_URL);
     }
   } catch {
     // Server unreachable: keep retrying.

@@ -13,6 +13,7 @@ const {
   enabledBadge,
   phaseBadge,
   toolCallsText,
+  reloadPage,
 } = await import(document.getElementById("common-js").src);
 const { serveSwitch, serveWhy, serveNext, wireSwitches } = await import(
   document.getElementById("serve-js").src
@@ -513,10 +514,10 @@ function startDetail() {
 function startWaiting() {
   connectEvents({
     hello(status) {
-      if (data.mode === "no_engine" && status.running) window.location.reload();
+      if (data.mode === "no_engine" && status.running) reloadPage();
     },
     event(message) {
-      if (data.mode === "not_found" && message.session?.umo === umo) window.location.reload();
+      if (data.mode === "not_found" && message.session?.umo === umo) reloadPage();
     },
   });
 }

@@ -11,6 +11,7 @@ const {
   connectEvents,
   reasonText,
   phaseBadge,
+  replaceUrl,
 } = await import(document.getElementById("common-js").src);
 const { serveSwitch, wireSwitches } = await import(document.getElementById("serve-js").src);
 
@@ -173,7 +174,7 @@ async function load() {
   controller = new AbortController();
   const mine = ++generation;
   els.body.setAttribute("aria-busy", "true");
-  history.replaceState(null, "", pageUrl());
+  replaceUrl(pageUrl());
   try {
     const data = await api(apiUrl(), { signal: controller.signal });
     if (mine !== generation) return;

@@ -27,7 +27,7 @@ RUNTIME = {
     "CHANGELOG.md",
     "SECURITY.md",
 }
-RUNTIME_FOLDERS = {"core", "web", "templates", "static", ".astrbot-plugin"}
+RUNTIME_FOLDERS = {"core", "web", "templates", "static", "views", ".astrbot-plugin"}
 DEVELOPMENT = {"tests", "bench", "scripts", ".ci", "docs"}
 
 

@@ -5,7 +5,9 @@ must too for WebSockets and for unsafe requests made with the cookie (CSRF);
 ``/api/*`` (except login) and ``/ws/*`` need a valid login, checked before any
 body is read; request bodies are capped (the login's, read before a login, at
 ``LOGIN_MAX_BODY_BYTES``); a client that leaves mid-body ends its request quietly;
-every HTTP response gets strict security headers.
+every HTTP response gets strict security headers. The dashboard page's in-process calls
+(scope key ``IN_PROCESS_SCOPE_KEY``, which no network client can set) pass straight through:
+AstrBot's login admitted them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..ws.connections import CLOSE_POLICY
 from .host_guard import HostPolicy
-from .tokens import PanelAuth
+from .tokens import IN_PROCESS_SCOPE_KEY, PanelAuth
 
 PUBLIC_API = frozenset({"/api/login"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -50,7 +52,11 @@ class PanelGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind == "websocket":
+        if scope.get(IN_PROCESS_SCOPE_KEY) is True:
+            # The dashboard page's in-process call: AstrBot's login admitted it, and no
+            # Host, Origin or cookie of ours is involved (see tokens.IN_PROCESS_SCOPE_KEY).
+            await self.app(scope, receive, send)
+        elif kind == "websocket":
             await self._websocket(scope, receive, send)
         elif kind == "http":
             await self._http(scope, receive, send)

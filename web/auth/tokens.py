@@ -27,6 +27,10 @@ from ..settings import MAX_PASSWORD_CHARS
 from .credentials import PanelSecrets, b64decode, b64encode, verify_password_hash
 
 COOKIE_NAME = "pc_session"
+# Set only by the AstrBot dashboard page's in-process calls (web/dashboard/inprocess.py),
+# which AstrBot's own login already admitted. A network client cannot set an ASGI scope
+# key: uvicorn builds the scope from the request line and headers.
+IN_PROCESS_SCOPE_KEY = "proactive_chat.dashboard"
 _MAX_TOKEN_LENGTH = 512
 MAX_REVOKED = 4096
 
@@ -157,5 +161,7 @@ class PanelAuth:
         return None, ""
 
     def is_authenticated(self, connection: HTTPConnection) -> bool:
+        if connection.scope.get(IN_PROCESS_SCOPE_KEY) is True:
+            return True
         token, _ = self.token_from(connection, allow_query=connection.scope["type"] == "websocket")
         return self.token_valid(token)
