@@ -139,13 +139,7 @@ class EngineBase:
         return self._served(umo, kind, self.settings_for(umo, kind))
 
     def _served(self, umo: str, kind: str, settings: SessionSettings) -> bool:
-        if not settings.enable:
-            return False
-        override = self.overrides.get(umo)
-        if override and "enable" in override:
-            return True
-        listed = self.settings.group_sessions if kind == GROUP else self.settings.friend_sessions
-        return listed.contains(umo, session_id_of(umo))
+        return self._listed_and_on(self.settings, umo, kind, settings)
 
     def _served_under(self, settings: PluginSettings, umo: str, kind: str) -> bool:
         """Whether ``umo`` is served under ``settings`` (another config than the one in
@@ -155,11 +149,18 @@ class EngineBase:
             session = effective_settings(settings, kind, override)
         else:
             session = settings.group if kind == GROUP else settings.friend
+        return self._listed_and_on(settings, umo, kind, session)
+
+    def _listed_and_on(
+        self, plugin: PluginSettings, umo: str, kind: str, session: SessionSettings
+    ) -> bool:
+        """Served: the kind is on and the chat is listed (or an old per-chat switch)."""
         if not session.enable:
             return False
+        override = self.overrides.get(umo)
         if override and "enable" in override:
             return True
-        listed = settings.group_sessions if kind == GROUP else settings.friend_sessions
+        listed = plugin.group_sessions if kind == GROUP else plugin.friend_sessions
         return listed.contains(umo, session_id_of(umo))
 
     # -- session records -------------------------------------------------------------

@@ -144,7 +144,7 @@ class Messages(Promises, AnalysedCues, Deliveries):
         self._note_habit_activity(umo, settings, now)
         cue = self._read_cue(text, now) if text and settings.time_cues else None
         if self._keep_promise(state, now, cue):
-            pass  # the bot's promise comes first
+            pass  # the bot's promise comes first (nothing else to plan)
         elif cue is not None:
             self._plan_at_cue(state, settings, cue)
         else:
