@@ -23,7 +23,7 @@ from .moments import MOMENT, MOMENT_SKIPPED
 from .owner_log import log_capped, log_sent
 from .planning import is_capped
 from .ports import ComposeError, ComposeResult, platform_advice
-from .prompt_template import describe_elapsed, fill_prompt, format_local_time
+from .prompt_template import describe_elapsed, fill_prompt, format_local_time, moment_prompt
 from .retries import Retries
 
 SKIPPED = "skipped"  # what deliver() returns when it did nothing (no journal entry)
@@ -380,8 +380,7 @@ class Deliveries(Retries):
             "group_context": talk,
         }
         moment = self._moment_underway(state)
-        template = (moment.prompt if moment is not None and moment.prompt else None) or (
-            settings.proactive_prompt
-        )
+        own = moment_prompt(moment.prompt, state.kind) if moment is not None else ""
+        template = own or settings.proactive_prompt
         prompt = fill_prompt(template, values)
         return with_talk_block(prompt, template, talk)

@@ -123,3 +123,34 @@ def format_local_time(ts: float, tz: tzinfo | None) -> str:
     """``2026-11-28 14:05 星期六`` in ``tz`` (the machine's local zone when None)."""
     moment = datetime.fromtimestamp(ts, tz)
     return f"{moment:%Y-%m-%d %H:%M} {_WEEKDAYS[moment.weekday()]}"
+
+
+# Built-in prompts a daily moment may name instead of writing one ("08:00 | * | good_morning"):
+# the config stays short and in no language; the text is the kind's own.
+BUILTIN_MOMENT_PROMPTS: dict[tuple[str, str], str] = {
+    (
+        "friend",
+        "good_morning",
+    ): "[模拟指令：早安] 现在是 {{current_time}}。用你人格设定的口吻给 {{session_name}} "
+    "发一句简短自然的早安，可以顺口提到今天是星期几；不要提到指令或规则本身。不适合开口就只回复 [SKIP]。",
+    (
+        "friend",
+        "good_night",
+    ): "[模拟指令：晚安] 现在是 {{current_time}}。用你人格设定的口吻跟 {{session_name}} "
+    "道一声晚安，简短温柔，不要追问；不要提到指令或规则本身。不适合开口就只回复 [SKIP]。",
+    (
+        "group",
+        "good_morning",
+    ): "[模拟指令：群里早安] 现在是 {{current_time}}。用你人格设定的口吻跟群里的大家道早安，"
+    "一句话，轻松自然，不要 @ 任何人；不要提到指令或规则本身。不适合开口就只回复 [SKIP]。",
+    (
+        "group",
+        "good_night",
+    ): "[模拟指令：群里晚安] 现在是 {{current_time}}。用你人格设定的口吻跟群里的大家道晚安，"
+    "一句话，简短温柔，不要 @ 任何人；不要提到指令或规则本身。不适合开口就只回复 [SKIP]。",
+}
+
+
+def moment_prompt(prompt: str, kind: str) -> str:
+    """A moment's prompt: a built-in one it names (``good_morning``, ``good_night``), or its own."""
+    return BUILTIN_MOMENT_PROMPTS.get((kind, prompt.strip()), prompt)

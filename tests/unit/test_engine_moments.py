@@ -49,6 +49,36 @@ async def test_a_moment_fires_at_its_time_with_its_own_prompt(tmp_path, clock):
         await rig.stop()
 
 
+async def test_a_moment_may_name_a_built_in_prompt(tmp_path, clock):
+    """The shipped defaults name their prompts ("good_morning"): the config stays short and
+    in no language, and the model gets the kind's built-in text."""
+    raw = moments_config("13:00 | * | good_morning", "14:00 | * | good_night")
+    raw["group_settings"]["moment_settings"] = {
+        "enable": True,
+        "moments": ["13:00 | * | good_morning"],
+    }
+    rig = await started(tmp_path, clock, raw)
+    try:
+        rig.engine.on_user_message(FRIEND, "Alice")
+        await rig.advance(HOUR)
+        prompt = rig.composer.calls[-1][1]
+        assert "早安" in prompt and "Alice" in prompt and "good_morning" not in prompt
+        assert "群" not in prompt  # a private chat gets the private text
+    finally:
+        await rig.stop()
+
+
+def test_the_shipped_moments_name_built_in_prompts():
+    settings, problems = parse_plugin_config({})
+    assert problems == []
+    for kind in (settings.friend, settings.group):
+        assert kind.moments.enable is False
+    for group in (settings.friend_dict, settings.group_dict):
+        lines = group["moment_settings"]["moments"]
+        assert lines, "defaults are offered, switched off"
+        assert {line.rsplit("|", 1)[1].strip() for line in lines} <= {"good_morning", "good_night"}
+
+
 async def test_only_on_its_weekdays(tmp_path, clock):
     rig = await started(tmp_path, clock, moments_config("13:00 | 1-5 | weekday"))
     try:

@@ -35,17 +35,10 @@ GROUP_OF_KIND = {FRIEND: "friend_settings", GROUP: "group_settings"}
 
 MAX_PROMPT_CHARS = 20_000
 MAX_MINUTES = 7 * 24 * 60
-# Daily moments offered when they are switched on (moment_settings.enable is off).
-FRIEND_MOMENTS = [
-    "08:00 | * | [模拟指令：早安] 现在是 {{current_time}}。用你人格设定的口吻给 {{session_name}} "
-    "发一句简短自然的早安，可以顺口提到今天是星期几；不要提到指令或规则本身。不适合开口就只回复 [SKIP]。",
-    "22:30 | * | [模拟指令：晚安] 现在是 {{current_time}}。用你人格设定的口吻跟 {{session_name}} "
-    "道一声晚安，简短温柔，不要追问；不要提到指令或规则本身。不适合开口就只回复 [SKIP]。",
-]
-GROUP_MOMENTS = [
-    "09:00 | 1-5 | [模拟指令：群里早安] 现在是 {{current_time}}。用你人格设定的口吻跟群里的大家道早安，"
-    "一句话，轻松自然，不要 @ 任何人；不要提到指令或规则本身。不适合开口就只回复 [SKIP]。",
-]
+# Daily moments offered when they are switched on (moment_settings.enable is off); the
+# prompts are built in (prompt_template.BUILTIN_MOMENT_PROMPTS), so the lines stay short.
+FRIEND_MOMENTS = ["08:00 | * | good_morning", "22:30 | * | good_night"]
+GROUP_MOMENTS = ["09:00 | 1-5 | good_morning"]
 
 
 def _kind_spec(kind: str) -> dict[str, Any]:
