@@ -2,6 +2,8 @@
 // Shared by every page: translated strings, safe redirects, theme toggle, logout.
 // Page scripts import this module through the exact URL of <script id="common-js"> so the
 // browser keeps one instance and the content-hashed URL keeps caches honest.
+// One piece (over 400 lines): every page imports this one module by its exact URL, and the
+// dashboard page loads it as a blob; splitting it would add a request per page in both surfaces.
 
 // fetch/WebSocket on the own port, AstrBot's bridge in its dashboard (static/js/transport.js).
 const transport = await import(document.getElementById("transport-js").src);

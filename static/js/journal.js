@@ -2,6 +2,7 @@
 // with before_id ("load more"), prepends the entries /ws/events announces that match the
 // filter, and refetches the first page on every (re)connect so nothing missed stays missing.
 // The filter it applies is the server's, resolved to epoch seconds on #journal-table.
+// One piece (over 400 lines): paging, live rows and filters share the same list state.
 const {
   tr,
   el,

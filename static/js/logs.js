@@ -3,6 +3,8 @@
 // Sequence rule: `lastSeq` is the last seq received under the current filters. A reconnect after
 // a drop sends `since=lastSeq` (the server sends seq > since); any line with seq <= lastSeq is
 // ignored. A filter change clears the view and reconnects without `since`.
+// One piece (over 400 lines): the sequence rule above ties the socket, the filters and the
+// list together; split, each part would have to re-check it.
 const { tr, formatTime, openSocket, goTo, rawRequest } = await import(
   document.getElementById("common-js").src
 );

@@ -1,6 +1,8 @@
 // Session detail: actions, the live header, the effective settings, the override editor
 // (static/js/schema_form.js) and the session's recent journal. The server renders the first
 // view; this script keeps it current from /ws/events and the API.
+// One piece (over 400 lines): the actions, live header and journal share the session's view
+// state; the Serve box, the promise row and the next days already live in their own modules.
 const {
   tr,
   el,

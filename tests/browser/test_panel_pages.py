@@ -16,6 +16,9 @@ the tools a message used read as a list in rows that arrive live.
 Artifacts (``test-artifacts/``, ``PC_ARTIFACTS`` overrides): ``page-<name>-<variant>.png``
 for every page in light (1280x800), dark and phone (375x740), and ``render-timings.json``
 (navigation timings per page, the send-now-to-journal latency).
+
+Over 400 lines on purpose: every test shares one Chromium and one in-process AstrBot
+(the module's fixtures); split files would each pay that start-up again.
 """
 
 from __future__ import annotations

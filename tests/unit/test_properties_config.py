@@ -7,6 +7,8 @@ gets one message naming its key, and the default is used (web_admin: the message
 what is used); a minimum above the maximum is swapped when read, refused when saved
 from the panel; what was read is valid as it stands (reading it again changes nothing,
 and the panel may save it); the secret password never shows in a message.
+
+Over 400 lines on purpose: the properties share their generators.
 """
 
 from __future__ import annotations
