@@ -50,6 +50,10 @@ def _summary_rows(f: dict, w: dict, targets: tuple[float, float]) -> list[tuple[
             f"targets total median < {targets[0]:.0f}, p99 < {targets[1]:.0f} µs, every hour",
             "met" if w["targets_met"] else "NOT met",
         ),
+        ("learned habits per sender before the sweep (days)", f.get("history_days", 0)),
+        ("re-weighed profiles (once a day each, off the path)", f.get("reweighed_profiles", 0)),
+        ("  µs per profile / longest slice (µs)", _reweigh(f)),
+        ("  their share per message if it were counted (µs)", _share(f)),
         (f"messages/s over the sweep (via {f['via']})", f["sweep_msgs_per_s"]),
         ("SQLite transactions / 1,000 msgs", f["sqlite_transactions_per_1000_msgs"]),
         ("rows written / 1,000 msgs", f["rows_written_per_1000_msgs"]),
@@ -61,6 +65,15 @@ def _summary_rows(f: dict, w: dict, targets: tuple[float, float]) -> list[tuple[
 
 def _pair(w: dict, col: str) -> str:
     return f"{w[f'worst_median_hour_{col}_median_us']:.1f} / {w[f'worst_median_hour_{col}_p99_us']:.1f}"
+
+
+def _reweigh(f: dict) -> str:
+    per_profile = f.get("reweigh_us_per_profile", 0.0)
+    return f"{per_profile:.1f} / {f.get('reweigh_longest_slice_us', 0.0):.1f}"
+
+
+def _share(f: dict) -> str:
+    return f"{f.get('reweigh_share_per_message_us', 0.0):.1f}"
 
 
 def _sql(f: dict) -> str:

@@ -51,7 +51,7 @@ which builds the event and queues it; AstrBot's event bus runs its whole pipelin
 (LLM stage off: no provider). "wall" then runs from the push to the end of our
 handler. About 7 ms a message here, so its runs take longer (use ``--per-hour 200``).
 
-``--profile N`` prints the N costliest functions of our handler over the sweep
+``--profile N`` prints the N costliest functions of our handler and batches over the sweep
 (cProfile, enabled during our handler only; the times it reports are then inflated).
 
 ``--before DIR`` measures another tree of the plugin (a worktree of the commit before
@@ -68,6 +68,7 @@ import gc
 import json
 import os
 import pstats
+import random
 import subprocess
 import sys
 import time
@@ -105,6 +106,8 @@ from _onebot import OneBotClient, onebot_core_config, onebot_sender
 MEDIAN_TARGET_US = 20.0
 P99_TARGET_US = 100.0
 WARM_UP_MESSAGES = 300  # through the dispatch, before the sweep (not counted)
+HISTORY_DAYS = 21  # learned habits per sender before the sweep: the weighted draw
+REWEIGH_WAIT = 1.5  # seconds after the sweep: the last profiles queued are re-weighed
 DEFAULT_ZONES = "Europe/Berlin@2026-10-24T12:00,Asia/Shanghai@2026-10-25T00:00"
 
 
@@ -154,15 +157,14 @@ def _us(values: list[int]) -> tuple[float, float]:
     return median(us), percentile(us, 99)
 
 
-class BatchTimer:
-    """Times the engine's batches of noted messages (core/engine/messages.py): the plan
-    each message makes is drawn there, later and with warm caches. That work is the
-    plugin's too, so it is added to each message's share (a tree without batches adds
-    nothing)."""
+class ReweighTimer:
+    """Times the engine's re-weighing of learned habits (habit_learning.py): at most
+    once a day per profile, off the message path, so it is reported per profile and
+    not added to a message's share."""
 
     def __init__(self, engine) -> None:
-        self.ns = self.messages = self.batches = self.longest_ns = 0
-        original = getattr(engine, "apply_pending_messages", None)
+        self.ns = self.profiles = self.slices = self.longest_ns = 0
+        original = getattr(engine, "reweigh_habits", None)
         if original is None:
             return
 
@@ -170,6 +172,46 @@ class BatchTimer:
             began = time.perf_counter_ns()
             count = original(*args)
             took = time.perf_counter_ns() - began
+            self.ns += took
+            self.profiles += count
+            self.slices += 1
+            self.longest_ns = max(self.longest_ns, took)
+            return count
+
+        engine.reweigh_habits = timed
+
+    def reset(self) -> None:
+        self.ns = self.profiles = self.slices = self.longest_ns = 0
+
+    def figures(self, messages: int) -> dict:
+        return {
+            "reweighed_profiles": self.profiles,
+            "reweigh_us_per_profile": self.ns / 1000 / max(1, self.profiles),
+            "reweigh_longest_slice_us": self.longest_ns / 1000,
+            "reweigh_share_per_message_us": self.ns / 1000 / max(1, messages),
+        }
+
+
+class BatchTimer:
+    """Times the engine's batches of noted messages (core/engine/messages.py): the plan
+    each message makes is drawn there, later and with warm caches. That work is the
+    plugin's too, so it is added to each message's share (a tree without batches adds
+    nothing)."""
+
+    def __init__(self, engine, profiler: cProfile.Profile | None = None) -> None:
+        self.ns = self.messages = self.batches = self.longest_ns = 0
+        original = getattr(engine, "apply_pending_messages", None)
+        if original is None:
+            return
+
+        def timed(*args) -> int:
+            if profiler is not None:
+                profiler.enable()
+            began = time.perf_counter_ns()
+            count = original(*args)
+            took = time.perf_counter_ns() - began
+            if profiler is not None:
+                profiler.disable()
             self.ns += took
             self.messages += count
             self.batches += 1
@@ -210,6 +252,28 @@ def step_figures(
     }
 
 
+async def learn_history(engine, clock, count: int, days: int, until: float) -> None:
+    """Set-up, not timed: ``days`` days of learned habits for every sender before
+    ``until``, as a chat that has used the bot for weeks has (the draw is then weighted:
+    habit_draw.py). Each sender writes in 7 hours of each day, its own 7 (seeded)."""
+    if days <= 0 or not hasattr(engine, "_note_habit_activity"):
+        return
+    rng = random.Random(17)
+    first = until - days * 86_400.0
+    for index in range(count):
+        umo = private_umo(index)
+        settings = engine.settings_for(umo, "private")
+        hours_of_day = rng.sample(range(8, 24), 7)
+        for day in range(days):
+            for hour in hours_of_day:
+                at = first + day * 86_400.0 + hour * 3600.0 + 60.0
+                clock.now = at
+                engine._note_habit_activity(umo, settings, at)
+        if index % 500 == 499:
+            await asyncio.sleep(0)
+    clock.now = until
+
+
 async def know_every_sender(engine, count: int) -> None:
     """Set-up, not timed: each sender is a session the engine knows and plans."""
     for index in range(count):
@@ -243,7 +307,8 @@ async def sweep(host, args: argparse.Namespace, client=None) -> dict:
     profiler = cProfile.Profile() if args.profile else None
     timer = HandlerTimer(audit, profiler)
     timer.install(host.metadata().root_dir_name)
-    batches = BatchTimer(engine)
+    batches = BatchTimer(engine, profiler)
+    reweighs = ReweighTimer(engine)
     senders = (i % count for i in range(1 << 62))
     send = (
         onebot_sender(client, timer, clock, senders, FIRST_USER_ID)
@@ -251,11 +316,13 @@ async def sweep(host, args: argparse.Namespace, client=None) -> dict:
         else stage_sender(host, clock, senders)
     )
     try:
+        await learn_history(engine, clock, count, args.history_days, clock.now)
         await know_every_sender(engine, count)
         await send(clock.now, 1.0, WARM_UP_MESSAGES)
         await asyncio.sleep(0.3)  # the warm-up's last batch
         timer.take()
         batches.take()
+        reweighs.reset()  # counted from the sweep on
         await engine.store.flush()
         sql_threads: collections.Counter[str] = collections.Counter()
         await trace_sql_threads(engine.store, sql_threads)
@@ -270,6 +337,7 @@ async def sweep(host, args: argparse.Namespace, client=None) -> dict:
             await asyncio.sleep(0.3)  # the step's last batch runs before the next step
             per_step.append(step_figures(label, timer.take(), wall, batches.take()))
         seconds = time.perf_counter() - began
+        await asyncio.sleep(REWEIGH_WAIT)  # the last profiles queued are re-weighed
         await engine.store.flush()
         stats1 = dict(engine.store.stats)
     finally:
@@ -287,6 +355,8 @@ async def sweep(host, args: argparse.Namespace, client=None) -> dict:
         "messages_per_hour": args.per_hour,
         "steps": per_step,
         "sweep_msgs_per_s": sent / seconds,
+        "history_days": args.history_days,
+        **reweighs.figures(sent),
         **writes_per_1000(stats0, stats1, sent),
         "loop_io_audit_events_in_handler": sum(audit.io_events.values()),
         "loop_io_audit_event_names": dict(audit.io_events),
@@ -338,6 +408,7 @@ def run_child(tree: str, zone: str, count: int, args: argparse.Namespace) -> dic
         f"--plugin-src={Path(tree).resolve()}",
         f"--profile={profile}",
         f"--via={via}",
+        f"--history-days={args.history_days}",
     ]
     if args.quiet_hours is not None:
         command.append(f"--quiet-hours={args.quiet_hours}")
@@ -371,8 +442,11 @@ def flatten(results: dict) -> dict:
                 "loop_io_audit_events_in_handler",
                 "sql_statements_on_loop_thread",
                 "sweep_msgs_per_s",
+                "reweighed_profiles",
+                "reweigh_us_per_profile",
+                "reweigh_share_per_message_us",
             ):
-                flat[f"{key}_{name}"] = f[name]
+                flat[f"{key}_{name}"] = f.get(name)
             flat[f"{key}_total_median_us_by_hour"] = [
                 round(s["total_median_us"], 2) for s in f["steps"]
             ]
@@ -402,6 +476,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--quiet-hours", help='instead of the default window ("" for none: a comparison)'
+    )
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        default=HISTORY_DAYS,
+        help="days of learned habits per sender before the sweep (0: new chats)",
     )
     parser.add_argument("--zone-one", help=argparse.SUPPRESS)
     parser.add_argument("--sessions-one", type=int, help=argparse.SUPPRESS)

@@ -92,6 +92,10 @@ class EngineBase:
         self.habits: dict[str, HabitProfile] = {}
         self.local_hours = LocalHours(timezone)
         self._habit_detail: dict[str, dict[str, Any]] = {}  # the next "planned" entry's
+        # Profiles whose weights are a day old, re-weighed off the message path.
+        self._habit_refresh: dict[str, None] = {}
+        self._habit_refresh_timer: asyncio.TimerHandle | None = None
+        self._habit_refresh_live = True  # False on a forecast's copy: it keeps today's
 
     def _init_timing_state(self, analyst: Analyst | None) -> None:
         """What the timing features keep per session: promises, moments, the analysis

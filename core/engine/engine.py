@@ -73,6 +73,7 @@ class ProactiveEngine(AdminActions, Messages, Restoring, Views, ChatContext, Pre
         self.apply_pending_messages()  # their plans are kept for the next start
         self.running = False
         self.scheduler.stop()
+        self._stop_reweighing()
         self._hurry.set()
         self._due.clear()
         self._due_set.clear()

@@ -14,10 +14,22 @@ Quiet hours are applied afterwards by the caller, so configured quiet hours alwa
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import math
 import random
 from dataclasses import dataclass
 
-from .habits import ACTIVE, ANSWERED, HOURS_OF_WEEK, SENT, UNIT, HabitProfile, hour_of_week
+from .habits import (
+    ACTIVE,
+    ANSWERED,
+    EPOCH_HOUR_OF_WEEK,
+    HOURS_OF_WEEK,
+    SENT,
+    UNIT,
+    HabitProfile,
+    hour_of_week,
+)
 from .local_hours import LocalHours
 
 MIN_HISTORY_DAYS = 7  # a week seen, so every weekday had its chance
@@ -33,6 +45,10 @@ SLEEP_JITTER_SECONDS = 15 * 60.0
 class HabitWeights:
     weights: tuple[float, ...]  # per hour of the week, the busiest 1.0
     asleep: tuple[bool, ...]  # per hour of the day (0-23): learned sleep
+    made_at: float = 0.0  # when they were weighed (re-weighed at most once a day)
+    cumulative: tuple[float, ...] = ()  # cumulative[b]: the sum of weights[:b] (169)
+    to_sleep: tuple[int, ...] = ()  # per hour of the day: hours until learned sleep
+    sleep: str = ""  # sleep_text(asleep)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,36 +66,57 @@ def has_history(profile: HabitProfile, now: float) -> bool:
 
 
 def habit_weights(profile: HabitProfile, now: float) -> HabitWeights | None:
-    """The profile's weights (cached on it until it changes), or None: not enough history."""
-    if now - profile.started_at < MIN_HISTORY_DAYS * 86_400.0:
-        return None
+    """The profile's weights (cached on it until re-weighed), or None: not enough history."""
     cached = profile.weights
     if isinstance(cached, HabitWeights):
         return cached
-    if profile.active_hours() < MIN_ACTIVE_HOURS:
+    weights = profile.weights = weigh_habits(profile, now)
+    return weights
+
+
+def weigh_habits(profile: HabitProfile, now: float) -> HabitWeights | None:
+    """The profile's weights now (about 30 µs), or None: not enough history."""
+    if not has_history(profile, now):
         return None
     counts = profile.counts
-    active = counts[ACTIVE:SENT]
+    active, sent, answered = counts[ACTIVE:SENT], counts[SENT:ANSWERED], counts[ANSWERED:]
     by_hour = [sum(active[hour::24]) for hour in range(24)]
     busiest_hour = max(by_hour)
-    busiest = max(active)
-    sent_total = sum(counts[SENT:ANSWERED])
-    rate_all = (sum(counts[ANSWERED:]) + UNIT) / (sent_total + 2 * UNIT)
+    rate_all = (sum(answered) + UNIT) / (sum(sent) + 2 * UNIT)
     prior = ANSWER_PRIOR * UNIT
+    prior_answers = prior * rate_all
     asleep = tuple(total < SLEEP_SHARE * busiest_hour for total in by_hour)
-    raw = []
-    for bucket in range(HOURS_OF_WEEK):
-        hour = bucket % 24
-        if asleep[hour]:
-            raw.append(0.0)
-            continue
-        activity = 0.5 * active[bucket] / busiest + 0.5 * by_hour[hour] / busiest_hour
-        rate = (counts[ANSWERED + bucket] + prior * rate_all) / (counts[SENT + bucket] + prior)
-        raw.append(FLOOR + activity * (0.5 + rate))
+    # activity = 0.5 * active / busiest + 0.5 * by_hour / busiest_hour; 0 marks sleep
+    of_day = [0.0 if asleep[hour] else 0.5 * by_hour[hour] / busiest_hour for hour in range(24)]
+    of_bucket = 0.5 / max(active)
+    raw = [
+        FLOOR + (count * of_bucket + day) * (0.5 + (answers + prior_answers) / (times + prior))
+        if day
+        else 0.0
+        for count, day, answers, times in zip(active, of_day * 7, answered, sent, strict=True)
+    ]
     top = max(raw)
-    weights = HabitWeights(tuple(round(w / top, 3) for w in raw), asleep)
-    profile.weights = weights
-    return weights
+    weights = tuple([w / top for w in raw])
+    return HabitWeights(
+        weights,
+        asleep,
+        made_at=now,
+        cumulative=tuple(itertools.accumulate(weights, initial=0.0)),
+        to_sleep=_hours_to_sleep(asleep),
+        sleep=sleep_text(asleep),
+    )
+
+
+def _hours_to_sleep(asleep: tuple[bool, ...]) -> tuple[int, ...]:
+    """Per hour of the day, how many hours until learned sleep (0: asleep; 24: never):
+    two walks back around the day, the first for the wrap past midnight."""
+    ahead = [24] * 24
+    steps = 24
+    for index in range(47, -1, -1):
+        hour = index % 24
+        steps = 0 if asleep[hour] else min(steps + 1, 24)
+        ahead[hour] = steps
+    return tuple(ahead)
 
 
 def sleep_text(asleep: tuple[bool, ...]) -> str:
@@ -103,7 +140,61 @@ def habit_time(
     low: float, high: float, weights: HabitWeights, hours: LocalHours, rng: random.Random
 ) -> HabitDraw | None:
     """A time in [low, high] drawn with the hour weights; None when the range is too long
-    to weigh (the caller draws uniformly)."""
+    to weigh (the caller draws uniformly).
+
+    One pick over the range's weight (``cumulative``: O(log 168) whatever its length),
+    then a uniform time in the chosen hour. A range over a change of UTC offset (DST,
+    twice a year) walks its hours one by one instead (``_habit_time_by_hour``), with the
+    same two draws from ``rng``."""
+    if high - low > MAX_SEGMENTS * 3600.0:
+        return None
+    offset = hours.offset(low)
+    if not weights.cumulative or hours.offset(high) != offset:
+        return _habit_time_by_hour(low, high, weights, hours, rng)
+    first_hour = int((low + offset) // 3600.0)
+    last_hour = max(first_hour, math.ceil((high + offset) / 3600.0) - 1)  # overlaps [low, high]
+    to_sleep = weights.to_sleep[first_hour % 24]  # local hours count from a midnight
+    sleep = weights.sleep if to_sleep <= last_hour - first_hour else ""
+    start = _weight_until(weights, (low + offset) / 3600.0)
+    total = _weight_until(weights, (high + offset) / 3600.0) - start
+    if total <= 0.0:
+        weight = weights.weights[hour_of_week(first_hour)]
+        if low >= high and weight > 0.0:
+            return HabitDraw(low, weight, sleep)  # a zero-length range in a waking hour
+        return _after_sleep(rng.uniform(low, high), weights, hours, rng, sleep)
+    hour = _hour_at(weights, start + rng.random() * total)
+    hour = min(max(hour, first_hour), last_hour)  # float sums at the range's two ends
+    while weights.weights[hour_of_week(hour)] == 0.0 and hour > first_hour:
+        hour -= 1  # the same float ends: back to the last weighted hour
+    begin = max(low, hour * 3600.0 - offset)
+    end = min(high, (hour + 1) * 3600.0 - offset)
+    return HabitDraw(rng.uniform(begin, end), weights.weights[hour_of_week(hour)], sleep)
+
+
+def _weight_until(weights: HabitWeights, local_hours: float) -> float:
+    """The weight (in weight-hours) from the first week of 1970 to this local time."""
+    hour = int(local_hours // 1.0)
+    weeks, bucket = divmod(hour + EPOCH_HOUR_OF_WEEK, HOURS_OF_WEEK)
+    cumulative = weights.cumulative
+    return (
+        weeks * cumulative[HOURS_OF_WEEK]
+        + cumulative[bucket]
+        + weights.weights[bucket] * (local_hours - hour)
+    )
+
+
+def _hour_at(weights: HabitWeights, weight: float) -> int:
+    """The local hour index at which ``_weight_until`` reaches ``weight``."""
+    cumulative = weights.cumulative
+    weeks, rest = divmod(weight, cumulative[HOURS_OF_WEEK])
+    bucket = min(bisect.bisect_right(cumulative, rest) - 1, HOURS_OF_WEEK - 1)
+    return int(weeks) * HOURS_OF_WEEK + bucket - EPOCH_HOUR_OF_WEEK
+
+
+def _habit_time_by_hour(
+    low: float, high: float, weights: HabitWeights, hours: LocalHours, rng: random.Random
+) -> HabitDraw | None:
+    """``habit_time`` hour by hour: for a range whose UTC offset changes (DST)."""
     segments: list[tuple[float, float, float]] = []  # (start, end, weight)
     total = 0.0
     touched_sleep = False
@@ -120,7 +211,7 @@ def habit_time(
         at = end
         if end >= high:
             break
-    sleep = sleep_text(weights.asleep) if touched_sleep else ""
+    sleep = weights.sleep if touched_sleep else ""
     if total <= 0.0:
         if all(w == 0.0 for _, _, w in segments):
             return _after_sleep(rng.uniform(low, high), weights, hours, rng, sleep)

@@ -13,21 +13,33 @@ has them on and the session has enough history (habit_draw.py), else uniform as
 before; quiet hours are applied last, so they always win. What weighted the draw goes
 into the "planned" journal entry (``rule: habits``, the chosen hour's weight, the
 learned sleep avoided).
+
+Weighing a profile (``weigh_habits``, about 75 µs over 168 hours) is not per-message
+work. Loaded profiles are weighed in the background at start; after that a profile
+is re-weighed at most once a day (``REWEIGH_AFTER``), by ``reweigh_habits`` in slices
+of ``REWEIGH_SLICE`` profiles off the message path, and until then the draw uses the
+day-old weights: a day is nothing to habits that halve over four weeks. Only a profile
+drawn with before it was ever weighed (it just reached enough history, or the
+background has not got to it yet) is weighed on the spot, once.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from ..constants import LOG_PREFIX
 from ..plugin_log import logger
 from .base import EngineBase
-from .habit_draw import habit_time, habit_weights, has_history, sleep_text
+from .habit_draw import habit_time, habit_weights, has_history, weigh_habits
 from .habits import ACTIVE, ANSWERED, SENT, CorruptProfile, HabitProfile
 from .models import SessionSettings, SessionState
 from .planning import plan_after, random_interval_seconds
 
 HABITS_RULE = "habits"
+REWEIGH_AFTER = 86_400.0  # weights a day old are re-weighed (off the message path)
+REWEIGH_DELAY = 1.0  # seconds: the profiles that went stale meanwhile go together
+REWEIGH_SLICE = 32  # profiles per loop turn (about 2.5 ms)
 
 
 class LearnedHabits(EngineBase):
@@ -71,7 +83,13 @@ class LearnedHabits(EngineBase):
         """``(time, moved out of quiet hours, journal detail)`` of the next plan."""
         schedule = settings.schedule
         profile = self.habits.get(state.umo) if settings.learn_habits else None
-        weights = habit_weights(profile, now) if profile is not None else None
+        weights = None
+        if profile is not None:
+            weights = profile.weights
+            if weights is None:  # never weighed (or too little history): now, once
+                weights = habit_weights(profile, now)
+            elif now - weights.made_at >= REWEIGH_AFTER:
+                self._reweigh_later(state.umo)  # drawn with the day-old ones meanwhile
         if weights is None:
             at, moved = plan_after(
                 now,
@@ -90,10 +108,55 @@ class LearnedHabits(EngineBase):
             at, moved = self.quiet.shift(drawn, schedule.quiet_hours, self.rng)
             return at, moved, {}
         at, moved = self.quiet.shift(draw.at, schedule.quiet_hours, self.rng)
-        detail: dict[str, Any] = {"rule": HABITS_RULE, "habit_weight": draw.weight}
+        detail: dict[str, Any] = {"rule": HABITS_RULE, "habit_weight": round(draw.weight, 3)}
         if draw.sleep:
             detail["sleep_avoided"] = draw.sleep
         return at, moved, detail
+
+    # -- re-weighing, off the message path ---------------------------------------------
+    def _reweigh_later(self, umo: str) -> None:
+        """Queue a profile to be re-weighed (at most once; bounded by the profiles)."""
+        if umo in self._habit_refresh or not self._habit_refresh_live:
+            return
+        self._habit_refresh[umo] = None
+        if self._habit_refresh_timer is None:
+            loop = asyncio.get_running_loop()
+            self._habit_refresh_timer = loop.call_later(REWEIGH_DELAY, self.reweigh_habits)
+
+    def reweigh_habits(self, limit: int = REWEIGH_SLICE) -> int:
+        """Re-weigh up to ``limit`` queued profiles (the rest in the next loop turn);
+        returns how many."""
+        self._habit_refresh_timer = None
+        queued, now, done = self._habit_refresh, self.clock(), 0
+        while queued and done < limit:
+            umo = next(iter(queued))
+            del queued[umo]
+            done += 1
+            profile = self.habits.get(umo)
+            if profile is None:
+                continue
+            try:
+                profile.decay_to(now)
+                profile.weights = weigh_habits(profile, now)
+            except Exception:  # one profile never stops the others
+                logger.exception(
+                    "%s Could not re-weigh the learned habits of %s; its plans stay "
+                    "uniform until its next message (nothing to do).",
+                    LOG_PREFIX,
+                    umo,
+                )
+                profile.weights = None
+        if queued and self.running:
+            loop = asyncio.get_running_loop()
+            self._habit_refresh_timer = loop.call_later(0, self.reweigh_habits, limit)
+        return done
+
+    def _stop_reweighing(self) -> None:
+        """Terminate: nothing left scheduled (a profile is weighed again when next drawn)."""
+        if self._habit_refresh_timer is not None:
+            self._habit_refresh_timer.cancel()
+            self._habit_refresh_timer = None
+        self._habit_refresh.clear()
 
     # -- loading and showing ----------------------------------------------------------
     async def _load_habits(self) -> None:
@@ -105,6 +168,8 @@ class LearnedHabits(EngineBase):
                 self.habits[umo] = HabitProfile.from_bytes(blob)
             except CorruptProfile:
                 dropped += 1
+                continue
+            self._reweigh_later(umo)  # weighed in the background, not by a first message
         if dropped:
             logger.warning(
                 "%s Dropped %d unreadable learned-habit profiles from the store; those "
@@ -122,7 +187,7 @@ class LearnedHabits(EngineBase):
             return None
         now = self.clock()
         profile.decay_to(now)
-        weights = habit_weights(profile, now)
+        weights = profile.weights = weigh_habits(profile, now)  # the page shows today's
         kind = self.sessions[umo].kind if umo in self.sessions else None
         return {
             "enabled": self.settings_for(umo, kind).learn_habits,
@@ -131,7 +196,7 @@ class LearnedHabits(EngineBase):
             "active": profile.row(ACTIVE),
             "sent": profile.row(SENT),
             "answered": profile.row(ANSWERED),
-            "weights": list(weights.weights) if weights is not None else None,
-            "sleep": sleep_text(weights.asleep) if weights is not None else "",
+            "weights": [round(w, 3) for w in weights.weights] if weights is not None else None,
+            "sleep": weights.sleep if weights is not None else "",
             "answer_delay_seconds": round(profile.delay_mean) if profile.delay_weight else None,
         }

@@ -13,7 +13,12 @@ bytes per session, in memory and in the store, whatever the session's traffic.
 
 Counts are fixed point (``UNIT`` per event, saturating) and halve every ``HALF_LIFE``.
 The decay is applied lazily, at most once per ``DECAY_STEP`` per profile, when the
-profile is next touched: one O(504) pass a day at most, never per message.
+profile is next touched: a day's first message of a session pays it, so it is a few
+big-integer operations over all 504 counters at once (``_scale_counts``), not a
+Python loop over them.
+
+The draw's weights (habit_draw.py) are cached on the profile in ``weights``; learning
+does not invalidate them: they are re-weighed at most once a day (habit_learning.py).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
+from typing import Any
 
 HOURS_OF_WEEK = 168
 UNIT = 256  # one event; fixed point keeps a few weeks of decay from rounding to zero
@@ -38,7 +44,24 @@ BLOB_BYTES = _HEADER.size + 3 * HOURS_OF_WEEK * 2
 _SWAP = sys.byteorder != "little"  # the blob is little-endian on every machine
 
 ACTIVE, SENT, ANSWERED = 0, HOURS_OF_WEEK, 2 * HOURS_OF_WEEK
-_ZEROS = array("H", bytes(3 * HOURS_OF_WEEK * 2))  # copied by slicing: a memcpy, not a parse
+_COUNTERS = 3 * HOURS_OF_WEEK
+_ZEROS = array("H", bytes(_COUNTERS * 2))  # copied by slicing: a memcpy, not a parse
+# Every other 16-bit counter of the profile read as one integer, each in a 32-bit slot:
+# there a counter times a 16-bit factor cannot carry into its neighbour.
+_ALTERNATE = sum(0xFFFF << (32 * slot) for slot in range(_COUNTERS // 2))
+
+
+def _scale_counts(counts: array, factor: float) -> array:
+    """``counts`` times ``factor`` (0 <= factor < 1), each rounded down (within one
+    count of ``int(c * factor)``): the 504 counters as one big integer, the even and
+    the odd ones multiplied in two steps of a few microseconds together."""
+    multiplier = int(factor * 0x10000)
+    whole = int.from_bytes(counts, sys.byteorder)
+    even = ((whole & _ALTERNATE) * multiplier >> 16) & _ALTERNATE
+    odd = (((whole >> 16) & _ALTERNATE) * multiplier >> 16) & _ALTERNATE
+    scaled = array("H")
+    scaled.frombytes((even | odd << 16).to_bytes(_COUNTERS * 2, sys.byteorder))
+    return scaled
 
 
 def hour_of_week(local_hour: int) -> int:
@@ -75,7 +98,7 @@ class HabitProfile:
         self.sent_bucket = -1
         self.delay_mean = 0.0
         self.delay_weight = 0.0
-        self.weights: object = None  # the draw's table, cached by habit_draw (None: stale)
+        self.weights: Any = None  # the draw's HabitWeights (habit_draw.py); None: not made
 
     # -- learning ---------------------------------------------------------------------
     def note_active(self, local_hour: int, at: float) -> bool:
@@ -90,7 +113,6 @@ class HabitProfile:
         index = ACTIVE + (local_hour + EPOCH_HOUR_OF_WEEK) % HOURS_OF_WEEK
         value = counts[index] + UNIT
         counts[index] = value if value < MAX_COUNT else MAX_COUNT
-        self.weights = None
         return True
 
     def note_sent(self, local_hour: int, at: float) -> None:
@@ -119,7 +141,6 @@ class HabitProfile:
     def _bump(self, index: int) -> None:
         counts = self.counts
         counts[index] = min(MAX_COUNT, counts[index] + UNIT)
-        self.weights = None
 
     def decay_to(self, at: float) -> None:
         """Halve every ``HALF_LIFE`` since the last decay; applied at most once per
@@ -128,10 +149,9 @@ class HabitProfile:
         if elapsed < DECAY_STEP:
             return
         factor = 0.5 ** (elapsed / HALF_LIFE)
-        self.counts = array("H", [int(c * factor) for c in self.counts])
+        self.counts = _scale_counts(self.counts, factor)
         self.delay_weight *= factor
         self.decayed_at = at
-        self.weights = None
 
     # -- reading ----------------------------------------------------------------------
     def active_hours(self) -> float:

@@ -139,6 +139,8 @@ def shadow_of[E: EngineBase](
     shadow.quiet = QuietCalendars(engine.timezone)
     shadow.scheduler = TriggerScheduler(shadow._on_due, clock=clock)
     shadow._batch_timer = None
+    shadow._habit_refresh, shadow._habit_refresh_timer = {}, None
+    shadow._habit_refresh_live = False  # the forecast draws with today's learned habits
     shadow.running = True
     state = shadow.sessions.get(umo)
     if state is not None and state.next_at is not None:

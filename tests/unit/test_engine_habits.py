@@ -183,3 +183,42 @@ async def test_a_store_from_before_habits_gets_the_table(rig, clock):
     engine.apply_pending_messages()
     assert await rig.store.flush()
     assert await sql(rig, "SELECT count(*) FROM habits") == [(1,)]
+
+
+async def test_day_old_weights_are_weighed_again_off_the_message_path(tmp_path, clock):
+    clock.now = START
+    rig = Rig(tmp_path, clock, engine_config(**WIDE))
+    engine = await rig.start()
+    try:
+        engine.on_user_message(FRIEND, "Alice")
+        engine.habits[FRIEND] = seeded(range(18, 22))
+        engine.reschedule(FRIEND)  # never weighed: weighed now, once
+        weights = engine.habits[FRIEND].weights
+        assert weights is not None and weights.made_at == START
+        clock.advance(DAY + HOUR)
+        engine.note_user_message(FRIEND, None, "evening")
+        engine.apply_pending_messages()
+        assert engine.habits[FRIEND].weights is weights  # the batch drew with them
+        assert (await planned_detail(rig))["rule"] == "habits"
+        assert list(engine._habit_refresh) == [FRIEND]
+        assert engine._habit_refresh_timer is not None
+        assert engine.reweigh_habits() == 1
+        assert engine.habits[FRIEND].weights.made_at == clock.now
+        assert not engine._habit_refresh and engine._habit_refresh_timer is None
+    finally:
+        await rig.stop()
+
+
+async def test_loaded_profiles_are_weighed_in_the_background_and_stop_leaves_no_timer(rig, clock):
+    engine = await rig.start()
+    engine.on_user_message(FRIEND, "Alice")
+    engine.habits[FRIEND] = seeded(range(18, 22))
+    rig.store.put_habits(FRIEND, engine.habits[FRIEND].to_bytes)
+    await rig.store.flush()
+    engine = await rig.restart()
+    assert engine.habits[FRIEND].weights is None
+    assert list(engine._habit_refresh) == [FRIEND]  # queued at load, not weighed yet
+    timer = engine._habit_refresh_timer
+    assert timer is not None
+    await rig.stop()
+    assert timer.cancelled() and not engine._habit_refresh

@@ -4,16 +4,19 @@
 from __future__ import annotations
 
 import random
+from array import array
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from proactive_chat.core.engine.habit_draw import (
+    _habit_time_by_hour,
     habit_time,
     habit_weights,
     has_history,
     sleep_text,
+    weigh_habits,
 )
 from proactive_chat.core.engine.habits import (
     ACTIVE,
@@ -133,7 +136,7 @@ def test_weights_favour_active_hours_and_zero_learned_sleep():
     assert max(weights.weights) == 1.0
     assert weights.weights[3] == 0.0 and weights.weights[12] > 0.5
     assert sleep_text(weights.asleep) == "23–08"
-    assert habit_weights(profile, MONDAY + 14 * DAY) is weights  # cached until it changes
+    assert habit_weights(profile, MONDAY + 14 * DAY) is weights  # cached until re-weighed
 
 
 def test_sleep_text_lists_each_run():
@@ -169,3 +172,74 @@ def test_the_draw_is_deterministic_under_the_rng():
     first = habit_time(low, low + 10 * HOUR, weights, UTC_HOURS, random.Random(9))
     again = habit_time(low, low + 10 * HOUR, weights, UTC_HOURS, random.Random(9))
     assert first == again
+
+
+def test_decay_scales_every_counter_at_once_within_one_count():
+    rng = random.Random(4)
+    for _ in range(300):
+        profile = HabitProfile(MONDAY)
+        profile.counts = array(
+            "H",
+            [
+                rng.choice([0, 1, 256, 0xFFFF, rng.randrange(0x10000)])
+                for _ in range(len(profile.counts))
+            ],
+        )
+        before = list(profile.counts)
+        elapsed = rng.uniform(DAY, 20 * HALF_LIFE)
+        profile.decay_to(MONDAY + elapsed)
+        factor = 0.5 ** (elapsed / HALF_LIFE)
+        exact = [int(count * factor) for count in before]
+        assert len(profile.counts) == len(before)
+        assert all(e - 1 <= got <= e for got, e in zip(profile.counts, exact, strict=True))
+
+
+def test_learning_keeps_the_weights_until_they_are_weighed_again():
+    profile = profile_active(range(8, 23))
+    weights = habit_weights(profile, MONDAY + 14 * DAY)
+    at = MONDAY + 14 * DAY + 3 * HOUR  # a first message at 03:00, in learned sleep
+    profile.note_active(UTC_HOURS.hour(at), at)
+    assert habit_weights(profile, at) is weights  # the draw keeps the day's weights
+    fresh = weigh_habits(profile, at)
+    assert fresh is not None and fresh.made_at == at and fresh is not weights
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/St_Johns", "Europe/Berlin"])
+def test_the_quick_draw_picks_what_the_hour_by_hour_walk_picks(zone):
+    """habit_time's one pick over the cumulative weights against the walk over each hour
+    (which it uses across a DST change): the same time and weight for the same draws."""
+    hours = LocalHours(ZoneInfo(zone))
+    rng = random.Random(8)
+    start = datetime(2026, 10, 12, tzinfo=UTC).timestamp()  # Berlin changes on the 25th
+    profile = HabitProfile(start)
+    for day in range(21):
+        for hour in rng.sample(range(24), 9):
+            at = start + day * DAY + hour * HOUR + 60
+            profile.note_active(hours.hour(at), at)
+    weights = weigh_habits(profile, start + 21 * DAY)
+    assert weights is not None
+    for _ in range(1500):
+        low = start + 21 * DAY + rng.uniform(-14 * DAY, 7 * DAY)
+        high = low + rng.choice([0.0, 600.0, 3600.0, 7200.0, rng.uniform(0, 3 * DAY)])
+        seed = rng.randrange(1 << 30)
+        quick = habit_time(low, high, weights, hours, random.Random(seed))
+        walked = _habit_time_by_hour(low, high, weights, hours, random.Random(seed))
+        assert quick == walked, (low, high)
+
+
+@pytest.mark.parametrize(
+    ("zone", "change"),
+    [
+        ("Europe/Berlin", datetime(2026, 10, 25, 1, tzinfo=UTC)),
+        ("Europe/Berlin", datetime(2026, 3, 29, 1, tzinfo=UTC)),
+        ("Australia/Lord_Howe", datetime(2026, 4, 4, 15, tzinfo=UTC)),  # half an hour
+    ],
+)
+def test_local_hours_remember_both_sides_of_a_change_of_the_clocks(zone, change):
+    tz = ZoneInfo(zone)
+    at = change.timestamp()
+    forward, backward = LocalHours(tz), LocalHours(tz)
+    for second in range(-3 * 3600, 3 * 3600, 7):
+        for hours, moment in ((forward, at + second), (backward, at - second - 0.5)):
+            expected = datetime.fromtimestamp(moment, tz).utcoffset().total_seconds()
+            assert hours.offset(moment) == expected, datetime.fromtimestamp(moment, tz)
