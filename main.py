@@ -7,13 +7,22 @@ lives here and ``__del__`` must not. Every decorated handler must live here too.
 AstrBot imports this module on its event loop at every hot reload, so it imports only
 what registering the handlers needs (AstrBot's API and light modules of our own). The
 service (store, engine) and the panel (FastAPI, pydantic, Jinja2, uvicorn) are
-imported and built in a worker thread by ``initialize()``; the loop never imports
-them, so it never waits on the import lock the thread holds.
+imported and built in a worker thread; the loop never imports them, so it never waits
+on the import lock the thread holds.
+
+``initialize()`` only starts that work (``_start``, a task) and returns: AstrBot
+waits for ``initialize()`` at boot and at every save in its dashboard, and our start
+(about 0.2 s, mostly re-importing our modules after AstrBot purged them) need not hold
+it. Meanwhile the panel's port keeps its listener (handed over by the instance before:
+requests wait, none is refused), the dashboard page answers "reloading", and messages
+are kept (core/early_messages.py) and noted when the engine runs. ``terminate()``
+waits for a start still running (bounded) before stopping what it started.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,12 +35,15 @@ from astrbot.api.star import Context, Star, StarTools
 from .core.adapters.lookups import platforms_loaded
 from .core.command_texts import NOT_A_CHAT, status_text, switch_reply
 from .core.constants import LOG_PREFIX, PLUGIN_NAME
+from .core.early_messages import EarlyMessages
 from .core.umo import kind_of, webchat_name
 
 if TYPE_CHECKING:
     from .core.engine.engine import ProactiveEngine
     from .core.service import ProactiveService
     from .panel import AdminPanel
+
+START_WAIT_SECONDS = 10.0  # terminate() waits this long for a start still running
 
 
 def _session_name(event: AstrMessageEvent, umo: str) -> str:
@@ -44,6 +56,10 @@ def _session_name(event: AstrMessageEvent, umo: str) -> str:
         return getattr(group, "group_name", "") or ""
     sender = event.get_sender_name() or ""
     return webchat_name(event.get_session_id() or "", sender) or sender
+
+
+def _reply_text(response: object) -> str:
+    return getattr(response, "completion_text", "") or ""
 
 
 def _is_command(event: AstrMessageEvent) -> bool:
@@ -69,20 +85,58 @@ class ProactiveChatPlugin(Star):
         self.config = config if config is not None else {}
         self.service: ProactiveService | None = None
         self.panel: AdminPanel | None = None
+        self._starting: asyncio.Task[None] | None = None
+        self._early: EarlyMessages | None = None  # while starting: messages kept
 
     async def initialize(self) -> None:
+        """Start in the background (see the module doc); AstrBot is not held up."""
+        self._early = EarlyMessages()
+        self._starting = asyncio.create_task(self._start(), name="pc-start")
+
+    async def _start(self) -> None:
         try:
             data_dir = await asyncio.to_thread(StarTools.get_data_dir, PLUGIN_NAME)
             service, panel = await asyncio.to_thread(_build, self.context, self.config, data_dir)
             self.service = service
             await service.start()
+            self._note_early_messages(service)
             self.panel = panel
             await panel.start()
             panel.attach_dashboard(self.context)  # the page in AstrBot's dashboard
         except Exception:
             logger.exception("%s Start-up failed; AstrBot is not affected.", LOG_PREFIX)
+        finally:
+            self._early = None  # from now on a message without an engine is not kept
+
+    def _note_early_messages(self, service: ProactiveService) -> None:
+        early, engine = self._early, service.engine
+        if early is None or engine is None or not len(early):
+            return
+        noted = early.replay(engine)
+        if early.dropped:
+            logger.warning(
+                "%s %d messages arrived while the plugin was starting, more than it keeps; "
+                "the %d oldest were not noted (their chats plan again at their next "
+                "message, nothing to do).",
+                LOG_PREFIX,
+                noted + early.dropped,
+                early.dropped,
+            )
 
     async def terminate(self) -> None:
+        starting, self._starting = self._starting, None
+        if starting is not None and not starting.done():
+            try:  # a save right after a save: let the start finish, then stop it all
+                await asyncio.wait_for(asyncio.shield(starting), START_WAIT_SECONDS)
+            except TimeoutError:
+                logger.error(
+                    "%s The start was still running after %g s; stopping it half-way.",
+                    LOG_PREFIX,
+                    START_WAIT_SECONDS,
+                )
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await starting
         panel, self.panel = self.panel, None
         if panel is not None:
             await panel.stop()
@@ -108,6 +162,8 @@ class ProactiveChatPlugin(Star):
         service = self.service
         engine = service.engine if service is not None else None
         if engine is None:
+            if self._early is not None:
+                self._keep_early(event)  # still starting: noted when the engine runs
             return
         try:
             umo = event.unified_msg_origin
@@ -122,15 +178,31 @@ class ProactiveChatPlugin(Star):
         except Exception:
             logger.exception("%s Could not note a message", LOG_PREFIX)
 
+    def _keep_early(self, event: AstrMessageEvent) -> None:
+        early = self._early
+        try:
+            umo = event.unified_msg_origin
+            if early is None:
+                return
+            if event.get_sender_id() == event.get_self_id():
+                early.bot(umo)
+            elif not _is_command(event):
+                text = event.message_str
+                early.user(umo, _session_name(event, umo), event.get_sender_name(), text)
+        except Exception:
+            logger.exception("%s Could not keep a message during start-up", LOG_PREFIX)
+
     @filter.on_llm_response()
     async def pc_on_llm_response(self, event: AstrMessageEvent, response: object) -> None:
         """The model answered in this session (also seen for streamed replies, which
         ``after_message_sent`` misses): in a group, that restarts the silence."""
         engine = self._engine()
         if engine is None:
+            if self._early is not None:
+                self._early.bot(event.unified_msg_origin, _reply_text(response))
             return
         try:
-            text = getattr(response, "completion_text", "") or ""
+            text = _reply_text(response)
             engine.on_bot_message(event.unified_msg_origin, text)  # a promise in it plans
             engine.note_bot_talk(event.unified_msg_origin, text)
         except Exception:
@@ -140,6 +212,8 @@ class ProactiveChatPlugin(Star):
     async def pc_after_message_sent(self, event: AstrMessageEvent) -> None:
         engine = self._engine()
         if engine is None:
+            if self._early is not None:
+                self._early.bot(event.unified_msg_origin)
             return
         try:
             engine.on_bot_message(event.unified_msg_origin)
@@ -224,5 +298,10 @@ class ProactiveChatPlugin(Star):
         return status_text(engine, umo)
 
     def _unavailable(self) -> str:
+        starting = self._starting
+        if starting is not None and not starting.done():
+            return (
+                "主动消息正在启动，请稍后再试 / Proactive chat is starting; try again in a moment."
+            )
         problem = self.service.problem if self.service else None
         return f"主动消息引擎未运行 / The engine is not running{': ' + problem if problem else ''}"

@@ -213,6 +213,7 @@ class InProcessHost:
             self._core_task = asyncio.create_task(self.lifecycle.start(), name="astrbot-core")
             await async_wait_for(lambda: self.lifecycle.curr_tasks, 10, 0.01)
         self.metadata()  # fails now if our plugin is not registered at all
+        await self.plugin_started()
 
     async def _shutdown(self) -> None:
         try:
@@ -366,7 +367,7 @@ class InProcessHost:
         """The plugin's live AstrBotConfig."""
         return self.metadata().config
 
-    async def reload_plugin(self) -> tuple[bool, str | None]:
+    async def reload_plugin(self, *, wait_started: bool = True) -> tuple[bool, str | None]:
         """``PluginManager.reload(<our name>)``; asserts the name is known first,
         because an unknown name makes AstrBot reload ALL plugins."""
         self.metadata()
@@ -374,7 +375,17 @@ class InProcessHost:
             self.plugin_manager.reload(self.plugin_name), self.op_timeout
         )
         self.metadata()
+        if wait_started:
+            await self.plugin_started()
         return result
+
+    async def plugin_started(self) -> None:
+        """Wait for the plugin's start: its ``initialize()`` returns before it (main.py),
+        so AstrBot's reload (and a dashboard save) returns while the start runs on."""
+        instance = self.metadata().star_cls
+        starting = getattr(instance, "_starting", None)
+        if starting is not None:
+            await asyncio.wait_for(asyncio.shield(starting), self.op_timeout)
 
     async def set_plugin_config(self, config: dict) -> tuple[bool, str | None]:
         """Save as the dashboard does (validate against the schema, merge top-level
@@ -399,6 +410,7 @@ class InProcessHost:
         await asyncio.wait_for(
             self.plugin_manager.turn_on_plugin(self.plugin_name), self.op_timeout
         )
+        await self.plugin_started()
 
 
 def _deep_merge(base: dict | None, overlay: dict) -> dict:

@@ -6,6 +6,7 @@ describe it; this test referees it). Arrows run one way:
     main.py -> panel.py -> web -> core.service / engine's public modules
     main.py -> core.service -> core.engine, core.store, core.adapters
     panel.py -> core.server, core.logs
+    main.py -> core.early_messages, core.server.port_hold (while the plugin starts)
 
 The engine imports neither web nor server; the server knows no chats and no routes;
 web reaches the engine through its public modules only; HTTP (fastapi, starlette,
@@ -109,6 +110,12 @@ RULES: dict[str, Rule] = {
             why="the service wires store, engine and adapters; the panel is not its business",
         ),
         Rule(
+            "core.early_messages",
+            ("core.early_messages", "core.engine.engine"),
+            HTTP,
+            why="messages kept while the plugin starts, noted on the engine once it runs",
+        ),
+        Rule(
             "core.command_texts",
             ("core.command_texts", "core.service", *ENGINE_PUBLIC, *SHARED),
             HTTP,
@@ -148,6 +155,8 @@ RULES: dict[str, Rule] = {
                 "core.service",
                 "core.command_texts",
                 "core.adapters.lookups",  # "are platforms loaded?", asked as the adapters ask
+                "core.early_messages",  # kept while the start runs (initialize() returned)
+                "core.server.port_hold",  # the panel's address, held before initialize() returns
                 *ENGINE_PUBLIC,
                 *SHARED,
             ),
