@@ -13,16 +13,19 @@ on the import lock the thread holds.
 ``initialize()`` only starts that work (``_start``, a task) and returns: AstrBot
 waits for ``initialize()`` at boot and at every save in its dashboard, and our start
 (about 0.2 s, mostly re-importing our modules after AstrBot purged them) need not hold
-it. Meanwhile the panel's port keeps its listener (handed over by the instance before:
-requests wait, none is refused), the dashboard page answers "reloading", and messages
-are kept (core/early_messages.py) and noted when the engine runs. ``terminate()``
-waits for a start still running (bounded) before stopping what it started.
+it. Before it returns, the panel's address is listening (core/server/port_hold.py:
+the previous instance's listener, or a new one after an address change), so requests
+wait and none is refused. Meanwhile the dashboard page answers "reloading", commands
+answer "starting", and messages are kept (core/early_messages.py) and noted when the
+engine runs. ``terminate()`` waits for a start still running (bounded) before
+stopping what it started.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,6 +71,16 @@ def _is_command(event: AstrMessageEvent) -> bool:
     return bool(event.get_extra("handlers_parsed_params"))
 
 
+def _port_holder(config: dict) -> Callable[[], Awaitable[bool]]:
+    """In a worker thread (it imports): what keeps the panel's configured address
+    listening until the panel's server takes it (core/server/port_hold.py)."""
+    from .core.server.port_hold import hold_port
+    from .web.settings import parse_web_admin
+
+    web, _ = parse_web_admin(config.get("web_admin"))  # the panel reports any problem
+    return partial(hold_port, web.host, web.port, web.enabled)
+
+
 def _build(context: Context, config: dict, data_dir: Path) -> tuple[ProactiveService, AdminPanel]:
     """In a worker thread: import and construct the service and the panel."""
     from .core.service import ProactiveService
@@ -91,6 +104,11 @@ class ProactiveChatPlugin(Star):
     async def initialize(self) -> None:
         """Start in the background (see the module doc); AstrBot is not held up."""
         self._early = EarlyMessages()
+        try:  # the panel's port listens before we return, a new one too
+            hold = await asyncio.to_thread(_port_holder, self.config)
+            await hold()
+        except Exception:
+            logger.exception("%s Could not hold the panel's port early.", LOG_PREFIX)
         self._starting = asyncio.create_task(self._start(), name="pc-start")
 
     async def _start(self) -> None:

@@ -15,8 +15,9 @@ Loop stalls: a ticker on AstrBot's event loop (``LoopLagProbe``, 2 ms sleeps) no
 how late it wakes; each stall is put in the reload phase it overlaps most:
 ``terminate`` (the old instance's terminate()), ``purge`` (AstrBot unbinds the plugin
 and drops its modules), ``import`` (main.py re-imported on the loop), ``init`` (the
-new instance's ``__init__``), ``initialize`` (its initialize()), or ``astrbot`` (the
-plugin manager's own steps between them). Loop steps over 10 ms are listed with the
+new instance's ``__init__``), ``initialize`` (its initialize()), ``start`` (the start
+it leaves running in a task, after the save returned), or ``astrbot`` (the plugin
+manager's own steps between them). Loop steps over 10 ms are listed with the
 task's code position before and after, and the cyclic-GC time inside each stall is
 shown apart (a full collection pauses any thread's work, plugin or not).
 Target: no stall over 20 ms in any phase of the plugin's own.
@@ -126,6 +127,14 @@ class ReloadPhases:
 
         plugin_cls.__init__ = timed_init
         plugin_cls.initialize = timed_initialize
+        start = getattr(plugin_cls, "_start", None)
+        if start is not None:  # the start initialize() leaves running (main.py)
+
+            async def timed_start(instance):
+                async with phases.span("start"):
+                    await start(instance)
+
+            plugin_cls._start = timed_start
 
     @contextlib.asynccontextmanager
     async def span(self, name: str):
@@ -278,7 +287,9 @@ async def run(reloads: int, clients: int, sessions: int, plugin_src: Path | None
         "fd_growth": fds_after - fds_before,
         "rss_growth_mb": (rss_after - rss_before) / 2**20,
         "loop_stall_max_ms": probe_lag.longest * 1000,
-        **phases.steps.figures([(a, b) for name, a, b in phases.spans if name == "initialize"]),
+        **phases.steps.figures(
+            [(a, b) for name, a, b in phases.spans if name in ("initialize", "start")]
+        ),
         **_stall_figures(probe_lag, phases, steps, reload_spans),
     }
 
@@ -332,7 +343,7 @@ def _stall_figures(probe_lag, phases, steps, reload_spans) -> dict:
             # Of that stall, the share spent in loop steps: the rest is the loop thread
             # waiting (for the GIL, or for a CPU on a busy machine).
             figures[f"stall_{phase}_ex_gc_in_steps_ms"] = steps.busy_within(began, ended) * 1000
-    for name in ("terminate", "purge", "requirements", "import", "init", "initialize"):
+    for name in ("terminate", "purge", "requirements", "import", "init", "initialize", "start"):
         durations = [end - start for phase, start, end in phases.spans if phase == name]
         figures.setdefault(f"stall_{name}_max_ms", 0.0)
         figures.setdefault(f"stall_{name}_ex_gc_max_ms", 0.0)

@@ -105,8 +105,14 @@ def test_update_disable_enable_uninstall_leave_nothing_behind(llm_process_host, 
         proc.update_plugin()
     assert "/plugin.zip" in market.requested
     assert proc.plugin_info()["version"] == "9.9.9"
-    after_update = "\n".join(proc.log_text().splitlines()[before:])
-    assert after_update.count("[ProactiveChat] Engine started") == 2, after_update
+
+    def after_update() -> str:
+        return "\n".join(proc.log_text().splitlines()[before:])
+
+    # Both reloads start the engine; the second start may end just after AstrBot's
+    # update returned (initialize() does not wait for it: main.py).
+    wait_for(lambda: after_update().count("[ProactiveChat] Engine started") >= 2, 10.0)
+    assert after_update().count("[ProactiveChat] Engine started") == 2, after_update()
     assert panel_answers(port)
     with PanelClient(port, PASSWORD) as panel:
         assert panel.status()["started_at"] > started  # served by the newest instance
