@@ -17,8 +17,9 @@ learned sleep avoided).
 Weighing a profile (``weigh_habits``, about 75 µs over 168 hours) is not per-message
 work. Loaded profiles are weighed in the background at start; after that a profile
 is re-weighed at most once a day (``REWEIGH_AFTER``), by ``reweigh_habits`` in slices
-of ``REWEIGH_SLICE`` profiles off the message path, and until then the draw uses the
-day-old weights: a day is nothing to habits that halve over four weeks. Only a profile
+of ``REWEIGH_SLICE`` profiles ``REWEIGH_PAUSE`` apart, off the message path, and
+until then the draw uses the day-old weights: a day is nothing to habits that halve
+over four weeks. Only a profile
 drawn with before it was ever weighed (it just reached enough history, or the
 background has not got to it yet) is weighed on the spot, once.
 """
@@ -40,6 +41,7 @@ HABITS_RULE = "habits"
 REWEIGH_AFTER = 86_400.0  # weights a day old are re-weighed (off the message path)
 REWEIGH_DELAY = 1.0  # seconds: the profiles that went stale meanwhile go together
 REWEIGH_SLICE = 32  # profiles per loop turn (about 2.5 ms)
+REWEIGH_PAUSE = 0.02  # seconds between two slices: at most about a tenth of the loop
 
 
 class LearnedHabits(EngineBase):
@@ -146,9 +148,9 @@ class LearnedHabits(EngineBase):
                     umo,
                 )
                 profile.weights = None
-        if queued and self.running:
+        if queued and self.running:  # the rest a moment later: the loop has other work
             loop = asyncio.get_running_loop()
-            self._habit_refresh_timer = loop.call_later(0, self.reweigh_habits, limit)
+            self._habit_refresh_timer = loop.call_later(REWEIGH_PAUSE, self.reweigh_habits, limit)
         return done
 
     def _stop_reweighing(self) -> None:
