@@ -105,7 +105,7 @@ function rowFor(view) {
     el("td", { text: tr(view.kind === "friend" ? "kind.private" : "kind.group") }),
     el("td", { class: "cell-serve" }, serveSwitch(view)),
     el("td", {}, phaseBadge(view)),
-    el("td", {}, timeTag(view.next_at)),
+    el("td", { class: "cell-next" }, timeTag(view.next_at)),
     unansweredCell(view),
     el("td", {}, timeTag(view.last_activity_at)),
   );

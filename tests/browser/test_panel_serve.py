@@ -53,7 +53,9 @@ async def serve_from_the_list(rig: pb.PanelRig, page: Any, umo: str, name: str, 
     await switch.click()
     row = page.locator(f'#sessions-table tr[data-umo="{umo}"]')
     await row.locator("input[data-serve]:checked").wait_for(timeout=5000)
-    await row.locator("time.ts").first.wait_for(timeout=5000)  # the plan, at once
+    # The plan, at once: the row's "next" cell shows a time (a click checks the box
+    # before the server answers, and the row's last-activity cell had a time already).
+    await row.locator("td.cell-next time.ts").wait_for(timeout=5000)
     assert umo in friend_list(rig)
     state = rig.engine.sessions[umo]
     assert state.phase == "planned" and state.next_reason == "newly_listed"
