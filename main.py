@@ -198,10 +198,10 @@ class ProactiveChatPlugin(Star):
 
     def _keep_early(self, event: AstrMessageEvent) -> None:
         early = self._early
+        if early is None:
+            return
         try:
             umo = event.unified_msg_origin
-            if early is None:
-                return
             if event.get_sender_id() == event.get_self_id():
                 early.bot(umo)
             elif not _is_command(event):

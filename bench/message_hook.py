@@ -54,6 +54,10 @@ handler. About 7 ms a message here, so its runs take longer (use ``--per-hour 20
 ``--profile N`` prints the N costliest functions of our handler and batches over the sweep
 (cProfile, enabled during our handler only; the times it reports are then inflated).
 
+One piece: the sweep, the timers around the handler and the batch, and the parent
+that runs the children read as one measurement; the report is in _hook_report.py and
+the host's dispatch in _hook_host.py.
+
 ``--before DIR`` measures another tree of the plugin (a worktree of the commit before
 a change) too, back to back with this one for each zone and count, and prints both.
 """
@@ -157,50 +161,19 @@ def _us(values: list[int]) -> tuple[float, float]:
     return median(us), percentile(us, 99)
 
 
-class ReweighTimer:
-    """Times the engine's re-weighing of learned habits (habit_learning.py): at most
-    once a day per profile, off the message path, so it is reported per profile and
-    not added to a message's share."""
+class CallTimer:
+    """Times every call of one engine method that returns how many items it handled:
+    its total time, items, calls and longest call (``take`` reads and resets them).
 
-    def __init__(self, engine) -> None:
-        self.ns = self.profiles = self.slices = self.longest_ns = 0
-        original = getattr(engine, "reweigh_habits", None)
-        if original is None:
-            return
+    ``apply_pending_messages`` (core/engine/messages.py): the batches in which each
+    message's plan is drawn, later and with warm caches. That work is the plugin's too,
+    so it is added to each message's share. ``reweigh_habits`` (habit_learning.py): at
+    most once a day per profile, off the message path, so it is reported per profile
+    and not added to a message's share. A tree without the method counts nothing."""
 
-        def timed(*args) -> int:
-            began = time.perf_counter_ns()
-            count = original(*args)
-            took = time.perf_counter_ns() - began
-            self.ns += took
-            self.profiles += count
-            self.slices += 1
-            self.longest_ns = max(self.longest_ns, took)
-            return count
-
-        engine.reweigh_habits = timed
-
-    def reset(self) -> None:
-        self.ns = self.profiles = self.slices = self.longest_ns = 0
-
-    def figures(self, messages: int) -> dict:
-        return {
-            "reweighed_profiles": self.profiles,
-            "reweigh_us_per_profile": self.ns / 1000 / max(1, self.profiles),
-            "reweigh_longest_slice_us": self.longest_ns / 1000,
-            "reweigh_share_per_message_us": self.ns / 1000 / max(1, messages),
-        }
-
-
-class BatchTimer:
-    """Times the engine's batches of noted messages (core/engine/messages.py): the plan
-    each message makes is drawn there, later and with warm caches. That work is the
-    plugin's too, so it is added to each message's share (a tree without batches adds
-    nothing)."""
-
-    def __init__(self, engine, profiler: cProfile.Profile | None = None) -> None:
-        self.ns = self.messages = self.batches = self.longest_ns = 0
-        original = getattr(engine, "apply_pending_messages", None)
+    def __init__(self, engine, method: str, profiler: cProfile.Profile | None = None) -> None:
+        self.ns = self.items = self.calls = self.longest_ns = 0
+        original = getattr(engine, method, None)
         if original is None:
             return
 
@@ -213,17 +186,27 @@ class BatchTimer:
             if profiler is not None:
                 profiler.disable()
             self.ns += took
-            self.messages += count
-            self.batches += 1
+            self.items += count
+            self.calls += 1
             self.longest_ns = max(self.longest_ns, took)
             return count
 
-        engine.apply_pending_messages = timed
+        setattr(engine, method, timed)
 
     def take(self) -> tuple[int, int, int, int]:
-        figures = (self.ns, self.messages, self.batches, self.longest_ns)
-        self.ns = self.messages = self.batches = self.longest_ns = 0
+        figures = (self.ns, self.items, self.calls, self.longest_ns)
+        self.ns = self.items = self.calls = self.longest_ns = 0
         return figures
+
+
+def reweigh_figures(timer: CallTimer, messages: int) -> dict:
+    ns, profiles, _, longest_ns = timer.take()
+    return {
+        "reweighed_profiles": profiles,
+        "reweigh_us_per_profile": ns / 1000 / max(1, profiles),
+        "reweigh_longest_slice_us": longest_ns / 1000,
+        "reweigh_share_per_message_us": ns / 1000 / max(1, messages),
+    }
 
 
 def step_figures(
@@ -307,8 +290,8 @@ async def sweep(host, args: argparse.Namespace, client=None) -> dict:
     profiler = cProfile.Profile() if args.profile else None
     timer = HandlerTimer(audit, profiler)
     timer.install(host.metadata().root_dir_name)
-    batches = BatchTimer(engine, profiler)
-    reweighs = ReweighTimer(engine)
+    batches = CallTimer(engine, "apply_pending_messages", profiler)
+    reweighs = CallTimer(engine, "reweigh_habits")
     senders = (i % count for i in range(1 << 62))
     send = (
         onebot_sender(client, timer, clock, senders, FIRST_USER_ID)
@@ -322,7 +305,7 @@ async def sweep(host, args: argparse.Namespace, client=None) -> dict:
         await asyncio.sleep(0.3)  # the warm-up's last batch
         timer.take()
         batches.take()
-        reweighs.reset()  # counted from the sweep on
+        reweighs.take()  # counted from the sweep on
         await engine.store.flush()
         sql_threads: collections.Counter[str] = collections.Counter()
         await trace_sql_threads(engine.store, sql_threads)
@@ -356,7 +339,7 @@ async def sweep(host, args: argparse.Namespace, client=None) -> dict:
         "steps": per_step,
         "sweep_msgs_per_s": sent / seconds,
         "history_days": args.history_days,
-        **reweighs.figures(sent),
+        **reweigh_figures(reweighs, sent),
         **writes_per_1000(stats0, stats1, sent),
         "loop_io_audit_events_in_handler": sum(audit.io_events.values()),
         "loop_io_audit_event_names": dict(audit.io_events),

@@ -45,10 +45,10 @@ SLEEP_JITTER_SECONDS = 15 * 60.0
 class HabitWeights:
     weights: tuple[float, ...]  # per hour of the week, the busiest 1.0
     asleep: tuple[bool, ...]  # per hour of the day (0-23): learned sleep
-    made_at: float = 0.0  # when they were weighed (re-weighed at most once a day)
-    cumulative: tuple[float, ...] = ()  # cumulative[b]: the sum of weights[:b] (169)
-    to_sleep: tuple[int, ...] = ()  # per hour of the day: hours until learned sleep
-    sleep: str = ""  # sleep_text(asleep)
+    made_at: float  # when they were weighed (re-weighed at most once a day)
+    cumulative: tuple[float, ...]  # cumulative[b]: the sum of weights[:b] (169)
+    to_sleep: tuple[int, ...]  # per hour of the day: hours until learned sleep
+    sleep: str  # sleep_text(asleep)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +149,7 @@ def habit_time(
     if high - low > MAX_SEGMENTS * 3600.0:
         return None
     offset = hours.offset(low)
-    if not weights.cumulative or hours.offset(high) != offset:
+    if hours.offset(high) != offset:
         return _habit_time_by_hour(low, high, weights, hours, rng)
     first_hour = int((low + offset) // 3600.0)
     last_hour = max(first_hour, math.ceil((high + offset) / 3600.0) - 1)  # overlaps [low, high]

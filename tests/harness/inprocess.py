@@ -1,5 +1,9 @@
 """Boot the real AstrBot core (``AstrBotCoreLifecycle``) inside the test process.
 
+One piece: ``InProcessHost`` is one object whose boot, shutdown, undo of AstrBot's global
+state and plugin operations (reload, save, turn off/on, wait for our start) share that
+state; split, each half would reach into the other's.
+
 ONE ROOT PER PROCESS. ``astrbot.core`` reads ``ASTRBOT_ROOT`` once, at import time
 (config path, database path, the global config and logger are module-level objects).
 So ``prepare_process_root()`` must run before anything imports astrbot, and test files
